@@ -1,0 +1,111 @@
+"""Shared behaviour of every Surface Motion algorithm.
+
+- optional dependencies are checked in ``canExecute()`` and reported with the exact install
+  command instead of an import traceback;
+- core progress/cancellation is mapped onto ``QgsProcessingFeedback``;
+- core errors become ``QgsProcessingException`` with the core's message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.PyQt.QtGui import QIcon
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+RESOURCES = PLUGIN_DIR / "resources"
+
+
+def icon(name: str) -> QIcon:
+    """An icon from ``resources/icons`` (SVG)."""
+    return QIcon(str(RESOURCES / "icons" / name))
+
+
+def style_path(name: str) -> str:
+    """Path of a QML style in ``resources/styles``."""
+    return str(RESOURCES / "styles" / name)
+
+
+class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
+    """Base class: subclasses set the class attributes and implement ``initAlgorithm``/``run``."""
+
+    ALG_NAME = ""
+    DISPLAY_NAME = ""
+    GROUP = ""  # "EGMS" or "ITS_LIVE"
+    ICON = "surface_motion.svg"
+    HELP = ""
+    #: import names the algorithm needs at run time (checked by canExecute)
+    REQUIRED_MODULES: tuple[str, ...] = ("numpy", "pandas")
+
+    def name(self):
+        return self.ALG_NAME
+
+    def displayName(self):  # noqa: N802
+        return self.DISPLAY_NAME
+
+    def group(self):
+        return self.GROUP
+
+    def groupId(self):  # noqa: N802
+        return self.GROUP.lower()
+
+    def shortHelpString(self):  # noqa: N802
+        return self.HELP
+
+    def icon(self):
+        return icon(self.ICON)
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def canExecute(self):  # noqa: N802
+        from ..core.deps import install_hint, missing_modules
+
+        missing = missing_modules(self.REQUIRED_MODULES)
+        if missing:
+            return False, install_hint(missing)
+        return True, ""
+
+    def progress(self, feedback):
+        """A core ``Progress`` that forwards to ``feedback`` (percent, log, cancellation)."""
+        from ..core.progress import Progress
+
+        last = {"message": None}
+
+        def on_progress(fraction: float, message: str) -> None:
+            feedback.setProgress(100.0 * fraction)
+            if message and message != last["message"]:
+                feedback.setProgressText(message)
+                last["message"] = message
+
+        return Progress(
+            on_progress=on_progress,
+            is_cancelled=feedback.isCanceled,
+            on_info=feedback.pushInfo,
+            on_warning=feedback.reportError if not hasattr(feedback, "pushWarning") else feedback.pushWarning,
+        )
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        ok, message = self.canExecute()
+        if not ok:
+            raise QgsProcessingException(message)
+        from ..core.errors import CancelledError, SurfaceMotionError
+
+        try:
+            return self.run(parameters, context, feedback)
+        except CancelledError as exc:
+            feedback.reportError(str(exc))
+            raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
+        except SurfaceMotionError as exc:
+            raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
+
+    def run(self, parameters, context, feedback):
+        raise NotImplementedError
+
+
+def scheduler_or_none(text: str | None) -> str | None:
+    """An empty scheduler parameter means: start a local cluster."""
+    text = (text or "").strip() or os.environ.get("SURFACE_MOTION_SCHEDULER", "").strip()
+    return text or None
