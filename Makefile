@@ -51,13 +51,13 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 test-core: setup
-	$(PY) -m pytest tests/core -q -p no:qgis -p no:cacheprovider
+	$(PY) -m pytest tests/core -q -p no:qgis -p no:cacheprovider -W ignore::pytest.PytestConfigWarning
 
 test-algorithms: setup
 	$(PY) -m pytest tests/algorithms -q -p no:cacheprovider
 
 test-qgis-process: setup
-	$(PY) -m pytest tests/qgis_process -q -p no:qgis -p no:cacheprovider
+	$(PY) -m pytest tests/qgis_process -q -p no:qgis -p no:cacheprovider -W ignore::pytest.PytestConfigWarning
 
 test: setup lint test-core test-algorithms test-qgis-process
 	@echo "All test tiers passed."
