@@ -1,0 +1,26 @@
+"""Run every ``benchmarks/bench_*.py`` in turn (each writes its table to benchmarks/results/)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    failed = []
+    for script in sorted(HERE.glob("bench_*.py")):
+        print(f"== {script.name}", flush=True)
+        if subprocess.run([sys.executable, str(script)], cwd=HERE.parent).returncode != 0:
+            failed.append(script.name)
+    for table in sorted((HERE / "results").glob("*.md")):
+        print(f"\n-- {table.name}\n{table.read_text()}")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
