@@ -1,0 +1,687 @@
+"""Regularised inversion of ITS_LIVE image-pair velocities onto a regular time grid.
+
+Each observation i is the mean velocity over its pair ``[img1_i, img2_i]``. With M bins of length
+h (days) the unknowns are the bin velocities v (m/yr) and
+
+    A[i, j] = overlap([img1_i, img2_i], bin_j) / inside_duration_i          (exact overlap)
+
+    minimise  ‖W½ (A v − v_obs)‖² + ‖λ / h^k · D_k v‖²
+
+with D_k the full first (k = 1, (M−1) × M) or second (k = 2, (M−2) × M) difference (no zero rows)
+and W the pair weights. The normal matrix ``N = AᵀWA + (λ/h^k)² DᵀD`` is symmetric positive
+definite and banded (bandwidth = longest pair span in bins, at least k), so:
+
+* pixels share the pairs: the products ``a_i a_iᵀ`` are computed once, and the normal matrix of
+  every distinct validity pattern is one sparse product ``weights (groups × pairs) @ K (pairs ×
+  band entries)`` — no dense per-pixel A;
+* pixels with the same validity pattern (and weights) share one factorisation, and vx and vy share
+  it too (unless their weights differ);
+* the band is cut into ``nblk`` blocks of size ``nb ≥ bandwidth``, which makes N block tridiagonal;
+  the block Cholesky, the two triangular solves and the block selected inversion (diagonal of
+  ``N⁻¹`` for the formal errors) are batched dense operations over many patterns at once.
+  No library offers a batched banded Cholesky with selected inversion (scipy's ``solveh_banded``
+  handles one matrix per call and gives no inverse diagonal), hence this small kernel.
+
+The same kernel runs on numpy (CPU) or torch (CPU or CUDA, fp64); see :func:`invert_pixels`.
+
+Pairs partly outside the grid: the observation is taken as the mean over the part inside the grid
+(its row is renormalised to sum to 1) and its weight is multiplied by the inside fraction; pairs
+with less than half of their span inside are dropped. A pair counts as valid for a pixel when both
+vx and vy are finite (ITS_LIVE masks them together), so the two components share the pattern.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import InputError, ParameterError
+from ..progress import Progress, ensure_progress
+
+MIN_INSIDE_FRACTION = 0.5
+"""Pairs with less than this fraction of their span inside the bin grid are dropped."""
+TUKEY_C = 4.685
+"""Tukey biweight tuning constant (95 % efficiency under Gaussian noise)."""
+MAD_TO_SIGMA = 1.4826
+ROBUST_TOLERANCE = 1e-4
+"""IRLS stops for a pixel when no bin changes by more than this × max(|v|, 1 m/yr)."""
+BATCH_BYTES = 256 * 2**20
+"""Default working-memory budget of one batch of factorisations on the CPU."""
+
+
+@dataclass(frozen=True)
+class InversionConfig:
+    """Parameters of the inversion (shared by the Processing algorithm, the CLI and the API).
+
+    interval_days: bin length h (days). lam: λ, the penalty weight is λ / h**k.
+    derivative: k = 1 (first difference) or 2 (second difference).
+    weighted: weight pairs by 1/σ² from ``vx_error``/``vy_error``.
+    robust: iteratively reweighted least squares, Tukey biweight on MAD-scaled residuals,
+    at most ``robust_iterations`` reweighting passes (stops early when converged).
+    min_observations: pixels with fewer valid pairs are NaN.
+    backend: "numpy" or "torch"; device (torch only): "auto" | "cpu" | "cuda".
+    """
+
+    interval_days: float = 12.0
+    lam: float = 10.0
+    derivative: int = 1
+    weighted: bool = False
+    robust: bool = False
+    robust_iterations: int = 10
+    min_observations: int = 5
+    backend: str = "numpy"
+    device: str = "auto"
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the first invalid field."""
+        if not (math.isfinite(self.interval_days) and self.interval_days > 0):
+            raise ParameterError("interval_days", f"must be > 0 days, got {self.interval_days}")
+        if not (math.isfinite(self.lam) and self.lam >= 0):
+            raise ParameterError("lam", f"must be ≥ 0, got {self.lam}")
+        if self.derivative not in (1, 2):
+            raise ParameterError("derivative", f"must be 1 or 2, got {self.derivative}")
+        if self.robust_iterations < 1:
+            raise ParameterError("robust_iterations", f"must be ≥ 1, got {self.robust_iterations}")
+        if self.min_observations < 1:
+            raise ParameterError("min_observations", f"must be ≥ 1, got {self.min_observations}")
+        if self.backend not in ("numpy", "torch"):
+            raise ParameterError("backend", f"must be 'numpy' or 'torch', got {self.backend!r}")
+        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise ParameterError("device", f"must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+
+
+@dataclass
+class InversionResult:
+    """Inverted series of ``n_pixels`` pixels on ``M`` bins.
+
+    vx, vy: (n_pixels, M) float32 m/yr, NaN for pixels with < min_observations valid pairs (or a
+    singular system). vx_error, vy_error: (n_pixels, M) float32 m/yr, formal 1σ = sqrt(diag N⁻¹),
+    times the residual standard deviation of unit weight when unweighted. count: (n_pixels, M)
+    int32 valid pairs overlapping each bin. bin_centers: (M,) float days since 1970-01-01.
+    """
+
+    vx: np.ndarray
+    vy: np.ndarray
+    vx_error: np.ndarray
+    vy_error: np.ndarray
+    count: np.ndarray
+    bin_centers: np.ndarray
+
+
+def time_bins(start: np.datetime64, end: np.datetime64, interval_days: float) -> np.ndarray:
+    """Bin edges from ``start`` covering ``end``: shape (M+1,), M = ceil((end − start) / h) ≥ 1.
+
+    datetime64[D] when ``interval_days`` is a whole number of days, else datetime64[s].
+    """
+    if not (math.isfinite(interval_days) and interval_days > 0):
+        raise ParameterError("interval_days", f"must be > 0 days, got {interval_days}")
+    s = np.datetime64(start, "s")
+    e = np.datetime64(end, "s")
+    if e <= s:
+        raise ParameterError("end", f"end date {end} is not after start date {start}")
+    step = interval_days * 86400.0
+    m = max(1, math.ceil((e - s).astype(np.int64) / step - 1e-9))
+    edges = s + np.round(np.arange(m + 1) * step).astype(np.int64).astype("timedelta64[s]")
+    if float(interval_days).is_integer() and (s.astype("datetime64[D]") == s):
+        return edges.astype("datetime64[D]")
+    return edges
+
+
+def days_since_epoch(t: np.ndarray) -> np.ndarray:
+    """datetime64 array → float days since 1970-01-01."""
+    t = np.asarray(t)
+    return (t.astype("datetime64[s]").astype(np.int64) / 86400.0).astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# Design: exact pair/bin overlaps
+
+
+@dataclass(frozen=True)
+class PairDesign:
+    """The design matrix shared by every pixel.
+
+    a: (P, M) CSR, row i holds overlap/inside-duration on bins first[i]..last[i] (sums to 1);
+    dropped pairs have an empty row. weight: (P,) inside fraction (0 for dropped pairs).
+    bandwidth: longest kept span in bins minus one (the half-bandwidth of AᵀA).
+    """
+
+    a: sparse.csr_matrix
+    first: np.ndarray
+    last: np.ndarray
+    weight: np.ndarray
+    kept: np.ndarray
+    bandwidth: int
+
+
+def pair_design(img1: np.ndarray, img2: np.ndarray, edges: np.ndarray) -> PairDesign:
+    """Exact overlap design of ``P`` pairs (float days, img1 < img2) on bins ``edges`` (M+1,) days."""
+    t1 = np.asarray(img1, dtype=np.float64)
+    t2 = np.asarray(img2, dtype=np.float64)
+    e = np.asarray(edges, dtype=np.float64)
+    if t1.ndim != 1 or t1.shape != t2.shape:
+        raise InputError("invert_pixels", f"img1 {t1.shape} and img2 {t2.shape} must be equal 1-D", "img1")
+    if e.ndim != 1 or e.size < 2 or not np.all(np.diff(e) > 0):
+        raise InputError("invert_pixels", "edges must be ≥ 2 increasing values (days)", "edges")
+    if not (np.all(np.isfinite(t1)) and np.all(np.isfinite(t2))):
+        raise InputError("invert_pixels", "img1/img2 contain non-finite dates", "img1")
+    if np.any(t2 <= t1):
+        bad = int(np.argmax(t2 <= t1))
+        raise InputError("invert_pixels", f"pair {bad} has img2 ≤ img1 (order the pairs first)", "img2")
+    m = e.size - 1
+    c1 = np.clip(t1, e[0], e[-1])
+    c2 = np.clip(t2, e[0], e[-1])
+    inside = c2 - c1
+    fraction = inside / (t2 - t1)
+    kept = (inside > 0) & (fraction >= MIN_INSIDE_FRACTION)
+    first = np.clip(np.searchsorted(e, c1, side="right") - 1, 0, m - 1)
+    last = np.clip(np.searchsorted(e, c2, side="left") - 1, 0, m - 1)
+    span = np.where(kept, last - first + 1, 0)
+    indptr = np.concatenate([[0], np.cumsum(span)])
+    row = np.repeat(np.arange(t1.size), span)
+    col = first[row] + (np.arange(indptr[-1]) - indptr[row])
+    overlap = np.minimum(c2[row], e[col + 1]) - np.maximum(c1[row], e[col])
+    data = overlap / inside[row]
+    a = sparse.csr_matrix((data, col, indptr), shape=(t1.size, m))
+    bandwidth = int((last - first)[kept].max()) if kept.any() else 0
+    return PairDesign(a, first, last, np.where(kept, fraction, 0.0), kept, bandwidth)
+
+
+def difference_matrix(m: int, k: int) -> np.ndarray:
+    """Full k-th difference operator, ((m − k) × m), no zero rows; empty when m ≤ k."""
+    return np.diff(np.eye(m), n=k, axis=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Block-tridiagonal layout of the banded normal matrix
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """M bins in ``nblk`` blocks of ``nb`` (nb ≥ half-bandwidth; the padding is decoupled)."""
+
+    m: int
+    nb: int
+    nblk: int
+
+    @property
+    def padded(self) -> int:
+        return self.nb * self.nblk
+
+    @property
+    def size(self) -> int:
+        """Stored entries: lower triangles of the diagonal blocks + full sub-diagonal blocks."""
+        return (2 * self.nblk - 1) * self.nb * self.nb
+
+    def index(self, j: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Flat storage index of lower entries N[j, k] (j ≥ k, j − k ≤ nb)."""
+        bj, bk = j // self.nb, k // self.nb
+        local = (j % self.nb) * self.nb + (k % self.nb)
+        offset = np.where(bj == bk, bj, self.nblk + bk) * (self.nb * self.nb)
+        return offset + local
+
+
+def block_layout(m: int, bandwidth: int) -> BlockLayout:
+    b = max(int(bandwidth), 1)
+    nblk = max(1, m // b)
+    return BlockLayout(m, math.ceil(m / nblk), nblk)
+
+
+def pair_products(design: PairDesign, layout: BlockLayout) -> sparse.csr_matrix:
+    """K (P × layout.size): row i = lower entries of a_i a_iᵀ in block storage."""
+    a = design.a
+    span = np.diff(a.indptr)
+    rows, cols, vals = [], [], []
+    for s in np.unique(span[span > 0]):
+        pairs = np.flatnonzero(span == s)
+        p, q = np.tril_indices(int(s))
+        start = a.indptr[pairs][:, None]
+        j = design.first[pairs][:, None] + p
+        k = design.first[pairs][:, None] + q
+        rows.append(np.broadcast_to(pairs[:, None], j.shape).ravel())
+        cols.append(layout.index(j, k).ravel())
+        vals.append((a.data[start + p] * a.data[start + q]).ravel())
+    if not rows:
+        return sparse.csr_matrix((a.shape[0], layout.size))
+    coo = sparse.coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(a.shape[0], layout.size)
+    )
+    return coo.tocsr()
+
+
+def regularisation_entries(layout: BlockLayout, penalty: float, k: int) -> np.ndarray:
+    """penalty² DₖᵀDₖ (lower entries) plus identity on the padding, in block storage (layout.size,)."""
+    out = np.zeros(layout.size)
+    m = layout.m
+    dtd = penalty**2 * (difference_matrix(m, k).T @ difference_matrix(m, k)) if m > k else np.zeros((m, m))
+    j, kk = np.tril_indices(m)
+    near = (j - kk) <= k
+    np.add.at(out, layout.index(j[near], kk[near]), dtd[j[near], kk[near]])
+    pad = np.arange(m, layout.padded)
+    out[layout.index(pad, pad)] = 1.0
+    return out
+
+
+def _unpack_blocks(flat: np.ndarray, layout: BlockLayout) -> tuple[np.ndarray, np.ndarray]:
+    """(G, size) → symmetric diagonal blocks (G, nblk, nb, nb) and sub-diagonal (G, nblk−1, nb, nb)."""
+    g, nb, nblk = flat.shape[0], layout.nb, layout.nblk
+    diag = flat[:, : nblk * nb * nb].reshape(g, nblk, nb, nb)
+    diag = diag + np.swapaxes(np.tril(diag, -1), -1, -2)
+    sub = flat[:, nblk * nb * nb :].reshape(g, nblk - 1, nb, nb)
+    return diag, sub
+
+
+# --------------------------------------------------------------------------------------------
+# Batched block-tridiagonal Cholesky, solve and selected inversion (numpy or torch arrays)
+
+
+class NumpyOps:
+    """Array operations of the kernel on numpy (float64)."""
+
+    name = "numpy"
+
+    @staticmethod
+    def asarray(x: np.ndarray):
+        return np.ascontiguousarray(x, dtype=np.float64)
+
+    @staticmethod
+    def tonumpy(x) -> np.ndarray:
+        return x
+
+    @staticmethod
+    def cholesky(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower factors of a (G, n, n) batch and a (G,) success flag (failed ones get identity)."""
+        try:
+            return np.linalg.cholesky(s), np.ones(s.shape[0], dtype=bool)
+        except np.linalg.LinAlgError:
+            out = np.empty_like(s)
+            ok = np.ones(s.shape[0], dtype=bool)
+            for i in range(s.shape[0]):
+                try:
+                    out[i] = np.linalg.cholesky(s[i])
+                except np.linalg.LinAlgError:
+                    out[i] = np.eye(s.shape[-1])
+                    ok[i] = False
+            return out, ok
+
+    @staticmethod
+    def tri_inv(lower: np.ndarray) -> np.ndarray:
+        return np.linalg.inv(lower)
+
+    @staticmethod
+    def t(x):
+        return np.swapaxes(x, -1, -2)
+
+    @staticmethod
+    def stack(xs, axis):
+        return np.stack(xs, axis=axis)
+
+
+class TorchOps:
+    """Array operations of the kernel on torch (float64, CPU or CUDA)."""
+
+    name = "torch"
+
+    def __init__(self, device: str):
+        import torch
+
+        self.torch = torch
+        self.device = torch.device(device)
+
+    def asarray(self, x: np.ndarray):
+        return self.torch.as_tensor(np.ascontiguousarray(x, dtype=np.float64), device=self.device)
+
+    @staticmethod
+    def tonumpy(x) -> np.ndarray:
+        return x.cpu().numpy()
+
+    def cholesky(self, s):
+        lower, info = self.torch.linalg.cholesky_ex(s)
+        ok = info == 0
+        if not bool(ok.all()):
+            eye = self.torch.eye(s.shape[-1], dtype=s.dtype, device=s.device)
+            lower = self.torch.where(ok[:, None, None], lower, eye)
+        return lower, ok.cpu().numpy()
+
+    def tri_inv(self, lower):
+        eye = self.torch.eye(lower.shape[-1], dtype=lower.dtype, device=lower.device).expand_as(lower)
+        return self.torch.linalg.solve_triangular(lower, eye, upper=False)
+
+    @staticmethod
+    def t(x):
+        return x.transpose(-1, -2)
+
+    def stack(self, xs, axis):
+        return self.torch.stack(xs, dim=axis)
+
+
+def block_factor_solve(ops, diag, sub, rhs):
+    """Solve N x = rhs and return diag(N⁻¹) for a batch of block-tridiagonal SPD matrices.
+
+    diag: (G, nblk, nb, nb) symmetric diagonal blocks; sub: (G, nblk−1, nb, nb) blocks N[i+1, i];
+    rhs: (G, nblk, nb, R). Returns x (G, nblk, nb, R), var (G, nblk, nb) and ok (G,) numpy bool.
+    Factor: L_i = chol(N_ii − C_{i−1}C_{i−1}ᵀ), C_i = N_{i+1,i} L_i⁻ᵀ. Selected inversion
+    (Z = N⁻¹): Z_ii = U_iᵀU_i + H_iᵀ Z_{i+1,i+1} H_i with U_i = L_i⁻¹, H_i = C_i U_i.
+    """
+    nblk = diag.shape[1]
+    t = ops.t
+    inv, low = [], []
+    ok = None
+    for i in range(nblk):
+        s = diag[:, i] if i == 0 else diag[:, i] - low[i - 1] @ t(low[i - 1])
+        factor, ok_i = ops.cholesky(s)
+        ok = ok_i if ok is None else ok & ok_i
+        inv.append(ops.tri_inv(factor))
+        if i < nblk - 1:
+            low.append(sub[:, i] @ t(inv[i]))
+    y = []
+    for i in range(nblk):
+        r = rhs[:, i] if i == 0 else rhs[:, i] - low[i - 1] @ y[i - 1]
+        y.append(inv[i] @ r)
+    x = [None] * nblk
+    var = [None] * nblk
+    for i in reversed(range(nblk)):
+        r = y[i] if i == nblk - 1 else y[i] - t(low[i]) @ x[i + 1]
+        x[i] = t(inv[i]) @ r
+    z = t(inv[-1]) @ inv[-1]
+    var[-1] = (inv[-1] * inv[-1]).sum(-2)
+    for i in reversed(range(nblk - 1)):
+        h = low[i] @ inv[i]
+        zh = z @ h
+        var[i] = (inv[i] * inv[i]).sum(-2) + (h * zh).sum(-2)
+        if i > 0:
+            z = t(inv[i]) @ inv[i] + t(h) @ zh
+    return ops.stack(x, 1), ops.stack(var, 1), ok
+
+
+# --------------------------------------------------------------------------------------------
+# Grouping of pixels by validity pattern and batching
+
+
+def group_rows(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a (n, P) bool array: (index of one representative per group, group id per row)."""
+    packed = np.packbits(valid, axis=1)
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def batch_slices(costs: np.ndarray, budget: float) -> list[slice]:
+    """Consecutive slices of items whose summed cost stays within ``budget`` (≥ 1 item each)."""
+    out, start, acc = [], 0, 0.0
+    for i, c in enumerate(np.asarray(costs, dtype=float)):
+        if i > start and acc + c > budget:
+            out.append(slice(start, i))
+            start, acc = i, 0.0
+        acc += c
+    if start < len(costs):
+        out.append(slice(start, len(costs)))
+    return out
+
+
+def free_memory_bytes(device: str) -> int:
+    """Free memory of ``device`` ("cpu" or "cuda[:i]") in bytes."""
+    if str(device).startswith("cuda"):
+        import torch
+
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        return int(free)
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # not POSIX (Windows QGIS)
+        return 2 * 2**30
+
+
+def batch_budget(device: str, fraction: float = 0.25) -> float:
+    """Bytes one batch may use: ``fraction`` of the free memory, capped at BATCH_BYTES on the CPU."""
+    free = free_memory_bytes(device) * fraction
+    return free if str(device).startswith("cuda") else min(free, BATCH_BYTES)
+
+
+def bytes_per_pattern(layout: BlockLayout, rhs_columns: np.ndarray) -> np.ndarray:
+    """Working memory (bytes, float64) of one pattern with ``rhs_columns`` right-hand sides."""
+    blocks = layout.nblk * layout.nb * layout.nb
+    return 8.0 * (6 * blocks + layout.size + 3 * layout.padded * np.asarray(rhs_columns))
+
+
+# --------------------------------------------------------------------------------------------
+# The solver
+
+
+class _Solver:
+    """Holds what every solve of one inversion shares: design, block storage, penalty, backend."""
+
+    def __init__(self, design: PairDesign, config: InversionConfig, progress: Progress):
+        self.design = design
+        self.config = config
+        self.progress = progress
+        m = design.a.shape[1]
+        self.layout = block_layout(m, max(design.bandwidth, config.derivative))
+        self.products = pair_products(design, self.layout)
+        penalty = config.lam / config.interval_days**config.derivative
+        self.penalty = penalty
+        self.reg = regularisation_entries(self.layout, penalty, config.derivative)
+        self.difference = difference_matrix(m, config.derivative) if m > config.derivative else np.zeros((0, m))
+        if config.backend == "torch":
+            from ..compute import torch_device
+
+            device = torch_device(config.device)
+            self.ops = TorchOps(device)
+            self.device = device
+        else:
+            self.ops = NumpyOps()
+            self.device = "cpu"
+        self.budget = batch_budget(self.device)
+
+    def solve(self, weights: np.ndarray, gid: np.ndarray, rhs: Sequence[np.ndarray], progress: Progress):
+        """Solve N_g x = r for every pixel.
+
+        weights: (G, P) pair weights of each pattern; gid: (n,) pattern of each pixel;
+        rhs: right-hand sides, each (n, M). Returns ([x (n, M) per rhs], var (G, M), ok (G,)).
+        """
+        lay, ops = self.layout, self.ops
+        m, n, g = lay.m, gid.size, weights.shape[0]
+        nrhs = len(rhs)
+        sizes = np.bincount(gid, minlength=g)
+        order = np.argsort(sizes, kind="stable")
+        rank_of = np.empty(g, dtype=np.int64)
+        rank_of[order] = np.arange(g)
+        pix = np.argsort(rank_of[gid], kind="stable")
+        starts = np.concatenate([[0], np.cumsum(sizes[order])])
+        within = np.arange(n) - starts[rank_of[gid[pix]]]
+        out = [np.full((n, m), np.nan) for _ in range(nrhs)]
+        var = np.full((g, m), np.nan)
+        ok = np.zeros(g, dtype=bool)
+        batches = batch_slices(bytes_per_pattern(lay, nrhs * sizes[order]), self.budget)
+        for b, sl in enumerate(batches):
+            progress.check()
+            groups = order[sl]
+            flat = (self.products.T @ weights[groups].T).T + self.reg
+            diag, sub = _unpack_blocks(np.asarray(flat), lay)
+            width = int(sizes[groups].max())
+            p0, p1 = starts[sl.start], starts[sl.stop]
+            bp = pix[p0:p1]
+            gl = rank_of[gid[bp]] - sl.start
+            r = np.zeros((groups.size, lay.padded, nrhs * width))
+            for c, vec in enumerate(rhs):
+                r[gl[:, None], np.arange(m)[None, :], (c * width + within[p0:p1])[:, None]] = vec[bp]
+            x, v, okb = block_factor_solve(
+                ops, ops.asarray(diag), ops.asarray(sub), ops.asarray(r.reshape(groups.size, lay.nblk, lay.nb, -1))
+            )
+            x = ops.tonumpy(x).reshape(groups.size, lay.padded, -1)
+            for c in range(nrhs):
+                out[c][bp] = x[gl[:, None], np.arange(m)[None, :], (c * width + within[p0:p1])[:, None]]
+            var[groups] = ops.tonumpy(v).reshape(groups.size, -1)[:, :m]
+            ok[groups] = okb
+            progress.report((b + 1) / len(batches), "inversion")
+        return out, var, ok
+
+
+def _pair_errors(err, n: int, p: int, name: str) -> np.ndarray:
+    e = np.asarray(err, dtype=np.float64)
+    if e.shape not in ((p,), (n, p)):
+        raise InputError("invert_pixels", f"{name} must have shape ({p},) or ({n}, {p}), got {e.shape}", name)
+    return e
+
+
+def _row_median(z: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Median of the finite entries of each row (NaN elsewhere); count (n,) finite per row ≥ 1."""
+    s = np.sort(z, axis=1)
+    lo = np.take_along_axis(s, ((count - 1) // 2)[:, None], axis=1)[:, 0]
+    hi = np.take_along_axis(s, (count // 2)[:, None], axis=1)[:, 0]
+    return 0.5 * (lo + hi)
+
+
+def tukey_weights(residual: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Tukey biweight of MAD-scaled residuals per row; (n, P) residuals, 0 where not valid."""
+    z = np.where(valid, residual, np.nan)
+    count = np.maximum(valid.sum(1), 1)
+    centre = _row_median(z, count)
+    scale = MAD_TO_SIGMA * _row_median(np.abs(z - centre[:, None]), count)
+    scale = np.where(scale > 0, scale, np.finfo(float).tiny)
+    u = np.where(valid, residual / (TUKEY_C * scale[:, None]), 2.0)
+    return np.where(np.abs(u) < 1, (1 - u**2) ** 2, 0.0)
+
+
+def invert_pixels(
+    vx: np.ndarray,
+    vy: np.ndarray,
+    img1: np.ndarray,
+    img2: np.ndarray,
+    edges: np.ndarray,
+    config: InversionConfig,
+    *,
+    vx_error: np.ndarray | None = None,
+    vy_error: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> InversionResult:
+    """Invert image-pair velocities of many pixels onto the bins ``edges``.
+
+    vx, vy: (n_pixels, n_pairs) float m/yr, NaN = missing. img1, img2: (n_pairs,) float days since
+    1970-01-01 (img1 < img2). edges: (M+1,) float days, uniform spacing ``config.interval_days``.
+    vx_error, vy_error: (n_pairs,) or (n_pixels, n_pairs) m/yr, used when ``config.weighted``
+    (pairs with a non-finite or non-positive error are then invalid). Returns an
+    :class:`InversionResult` of (n_pixels, M) arrays. Raises InputError / ParameterError.
+    """
+    config.validate()
+    progress = ensure_progress(progress)
+    vx = np.asarray(vx, dtype=np.float64)
+    vy = np.asarray(vy, dtype=np.float64)
+    if vx.ndim != 2 or vx.shape != vy.shape:
+        raise InputError("invert_pixels", f"vx {vx.shape} and vy {vy.shape} must be equal (n_pixels, n_pairs)", "vx")
+    n, p = vx.shape
+    if np.asarray(img1).shape != (p,):
+        raise InputError("invert_pixels", f"img1 has shape {np.asarray(img1).shape}, expected ({p},)", "img1")
+    e = np.asarray(edges, dtype=np.float64)
+    if e.size >= 3 and not np.allclose(np.diff(e), config.interval_days, rtol=1e-6, atol=1e-6):
+        raise InputError("invert_pixels", f"edges must be spaced by interval_days={config.interval_days}", "edges")
+    design = pair_design(img1, img2, e)
+    m = e.size - 1
+    valid = np.isfinite(vx) & np.isfinite(vy) & design.kept[None, :]
+    wx = wy = np.broadcast_to(design.weight, (n, p))
+    if config.weighted:
+        if vx_error is None or vy_error is None:
+            raise ParameterError("weighted", "needs vx_error and vy_error")
+        sx = np.broadcast_to(_pair_errors(vx_error, n, p, "vx_error"), (n, p))
+        sy = np.broadcast_to(_pair_errors(vy_error, n, p, "vy_error"), (n, p))
+        valid &= np.isfinite(sx) & (sx > 0) & np.isfinite(sy) & (sy > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wx = design.weight / sx**2
+            wy = design.weight / sy**2
+    n_valid = valid.sum(1)
+    active = np.flatnonzero(n_valid >= config.min_observations)
+    result = InversionResult(
+        vx=np.full((n, m), np.nan, np.float32),
+        vy=np.full((n, m), np.nan, np.float32),
+        vx_error=np.full((n, m), np.nan, np.float32),
+        vy_error=np.full((n, m), np.nan, np.float32),
+        count=np.zeros((n, m), np.int32),
+        bin_centers=0.5 * (e[:-1] + e[1:]),
+    )
+    if active.size == 0:
+        return result
+    progress.check()
+    solver = _Solver(design, config, progress)
+    a = design.a
+    valid_a = valid[active]
+    obs = [np.where(valid_a, vx[active], 0.0), np.where(valid_a, vy[active], 0.0)]
+    base = [np.where(valid_a, wx[active], 0.0), np.where(valid_a, wy[active], 0.0)]
+    per_pair_errors = not config.weighted or (np.ndim(vx_error) == 1 and np.ndim(vy_error) == 1)
+    same_weights = not config.weighted
+
+    # Distinct validity patterns share their normal matrix (vx/vy share it too when unweighted).
+    if per_pair_errors:
+        groups = group_rows(valid_a)
+    else:
+        groups = (np.arange(active.size), np.arange(active.size))
+    first, gid = groups
+    counts_g = (valid_a[first].astype(np.float32) @ (a > 0).astype(np.float32).toarray()).astype(np.int32)
+    result.count[active] = counts_g[gid]
+    progress.info(f"inversion: {active.size} pixels, {first.size} validity patterns, {m} bins, "
+                  f"{int(design.kept.sum())} pairs, half-bandwidth {design.bandwidth}")
+
+    stage = progress.sub(0.0, 1.0 / (1 + config.robust_iterations) if config.robust else 1.0)
+    x, var, ok, rhs = _solve_components(solver, base, obs, groups, same_weights, stage)
+    weights = base
+    if config.robust:
+        weights = [w.copy() for w in base]
+        todo = np.arange(active.size)
+        for it in range(config.robust_iterations):
+            if todo.size == 0:
+                break
+            stage = progress.sub((it + 1) / (1 + config.robust_iterations), (it + 2) / (1 + config.robust_iterations))
+            for c in range(2):
+                resid = obs[c][todo] - (a @ x[c][todo].T).T
+                weights[c][todo] = base[c][todo] * tukey_weights(resid * np.sqrt(base[c][todo]), valid_a[todo])
+            own = (np.arange(todo.size), np.arange(todo.size))
+            xs, vs, oks, rs = _solve_components(
+                solver, [w[todo] for w in weights], [y[todo] for y in obs], own, False, stage
+            )
+            moved = np.zeros(todo.size, dtype=bool)
+            for c in range(2):
+                scale = np.maximum(np.nanmax(np.abs(xs[c]), axis=1, initial=0.0), 1.0)
+                moved |= ~(np.nanmax(np.abs(xs[c] - x[c][todo]), axis=1, initial=0.0) <= ROBUST_TOLERANCE * scale)
+                x[c][todo], var[c][todo], rhs[c][todo] = xs[c], vs[c], rs[c]
+            ok[todo] = oks
+            todo = todo[moved & oks]
+
+    for c, (vel, err) in enumerate(((result.vx, result.vx_error), (result.vy, result.vy_error))):
+        xc = np.where(ok[:, None], x[c], np.nan)
+        vc = var[c]
+        if not config.weighted:
+            wy2 = np.einsum("ij,ij->i", weights[c], obs[c] ** 2)
+            dx = xc @ solver.difference.T
+            rss = wy2 - np.einsum("ij,ij->i", xc, rhs[c]) - solver.penalty**2 * np.einsum("ij,ij->i", dx, dx)
+            dof = np.maximum(weights[c].sum(1) - 1.0, 1.0)
+            vc = vc * (np.maximum(rss, 0.0) / dof)[:, None]
+        vel[active] = xc
+        err[active] = np.where(ok[:, None], np.sqrt(vc), np.nan)
+    progress.report(1.0, "inversion done")
+    return result
+
+
+def _solve_components(solver: _Solver, weights, obs, groups, same_weights: bool, stage: Progress):
+    """Solve vx and vy of the given pixels.
+
+    weights, obs: [x, y] (n, P) pair weights (0 = invalid) and observations (0 where invalid);
+    groups: (representative row, pattern id) per pixel — rows of one pattern must share weights.
+    Returns x [2 × (n, M)], var [2 × (n, M)] (diag N⁻¹), ok (n,), rhs [2 × (n, M)].
+    """
+    first, gid = groups
+    a = solver.design.a
+    rhs = [np.asarray(a.T @ (w * y).T).T for w, y in zip(weights, obs, strict=True)]
+    if same_weights:
+        sol, var, ok = solver.solve(weights[0][first], gid, rhs, stage)
+        return sol, [var[gid], var[gid]], ok[gid], rhs
+    sols, variances, ok = [], [], np.ones(gid.size, dtype=bool)
+    for c in range(2):
+        s, v, o = solver.solve(weights[c][first], gid, [rhs[c]], stage.sub(c / 2, (c + 1) / 2))
+        sols.append(s[0])
+        variances.append(v[gid])
+        ok &= o[gid]
+    return sols, variances, ok, rhs
