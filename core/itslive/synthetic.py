@@ -1,0 +1,316 @@
+"""Generate an ITS_LIVE v2-like datacube with known truth (tests, demo, benchmarks).
+
+The store reproduces the real layout and its traps: int16 velocities with ``missing_value``
+-32767 and a *different* zarr ``fill_value`` (0, so valid zeros exist), an unsorted ``mid_date``
+carrying microseconds, some layers with img1 later than img2, repeated pairs, per-layer
+``vx_error``/``vy_error``, per-pixel ``v_error``, satellite/mission strings, a ``mapping``
+variable and ``x``/``y`` pixel-centre coordinates; zarr format 2.
+
+The truth is analytic: speed(t) = base·(1 + a·sin(2π(t − φ)/P)) + surge·exp(−½((t − t_s)/w)²)
+along a fixed flow direction per pixel, so means over any interval (a pair, a bin) are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import zarr
+from scipy.special import erf
+
+from .s3 import normalise_url, s3_storage_options
+
+YEAR_DAYS = 365.25
+EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
+#: (satellite codes, mission letter, share of pairs, repeat cycle days, longest separation days)
+_SENSORS = (
+    (("1A", "1B"), "S", 0.4, 6, 48),
+    (("2A", "2B"), "S", 0.3, 5, 365),
+    (("8", "9"), "L", 0.3, 8, 544),
+)
+
+
+def days(t) -> np.ndarray:
+    """datetime64 (any unit) → float days since 1970-01-01."""
+    return (np.asarray(t, dtype="datetime64[us]") - EPOCH) / np.timedelta64(1, "D")
+
+
+@dataclass
+class SyntheticTruth:
+    """Known velocity field of a generated cube; times are float days since 1970-01-01.
+
+    ``base``, ``surge`` (m/yr) and the unit flow direction ``ux``, ``uy`` are (ny, nx) arrays on the
+    cube grid (``x``, ``y`` pixel centres, ``epsg``); ``glaciers`` holds the outlines in the cube
+    CRS with RGI-like attributes; ``layers`` describes every stored layer in store order.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    epsg: int
+    base: np.ndarray
+    surge: np.ndarray
+    ux: np.ndarray
+    uy: np.ndarray
+    seasonal_amplitude: float
+    seasonal_phase: float
+    surge_center: float
+    surge_width: float
+    glaciers: object  # geopandas.GeoDataFrame
+    layers: pd.DataFrame
+
+    def _temporal_mean(self, t1: np.ndarray, t2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over [t1, t2] of the seasonal factor and of the surge pulse shape; shapes (n,)."""
+        t1, t2 = np.asarray(t1, float), np.asarray(t2, float)
+        span = np.maximum(t2 - t1, 1e-9)
+        k = 2 * np.pi / YEAR_DAYS
+        season = 1 + self.seasonal_amplitude * (np.cos(k * (t1 - self.seasonal_phase))
+                                                - np.cos(k * (t2 - self.seasonal_phase))) / (k * span)
+        s = self.surge_width * np.sqrt(2)
+        pulse = self.surge_width * np.sqrt(np.pi / 2) * (erf((t2 - self.surge_center) / s)
+                                                        - erf((t1 - self.surge_center) / s)) / span
+        return season, pulse
+
+    def mean_velocity(self, t1, t2) -> tuple[np.ndarray, np.ndarray]:
+        """True mean (vx, vy) in m/yr over the intervals [t1, t2]; each (ny, nx, n)."""
+        season, pulse = self._temporal_mean(t1, t2)
+        speed = self.base[..., None] * season + self.surge[..., None] * pulse
+        return speed * self.ux[..., None], speed * self.uy[..., None]
+
+    def velocity(self, t) -> tuple[np.ndarray, np.ndarray]:
+        """True instantaneous (vx, vy) in m/yr at times ``t``; each (ny, nx, n)."""
+        t = np.atleast_1d(np.asarray(t, float))
+        season = 1 + self.seasonal_amplitude * np.sin(2 * np.pi * (t - self.seasonal_phase) / YEAR_DAYS)
+        pulse = np.exp(-0.5 * ((t - self.surge_center) / self.surge_width) ** 2)
+        speed = self.base[..., None] * season + self.surge[..., None] * pulse
+        return speed * self.ux[..., None], speed * self.uy[..., None]
+
+    def bin_mean(self, edges) -> tuple[np.ndarray, np.ndarray]:
+        """True mean (vx, vy) over each bin of ``edges`` (M+1 float days); each (ny, nx, M)."""
+        edges = np.asarray(edges, float)
+        return self.mean_velocity(edges[:-1], edges[1:])
+
+
+def _glaciers(x: np.ndarray, y: np.ndarray, epsg: int):
+    """Two elliptical glaciers (a large one and a small one) in the cube CRS, with RGI-like attributes."""
+    import geopandas as gpd
+    from shapely import affinity
+    from shapely.geometry import Point
+
+    w, h = x.max() - x.min(), y.max() - y.min()
+    specs = [  # centre (fraction of extent), semi-axes (fraction), rotation degrees
+        ((0.45, 0.5), (0.38, 0.22), 25.0),
+        ((0.82, 0.2), (0.12, 0.08), -40.0),
+    ]
+    geoms, params = [], []
+    for (fx, fy), (ax, ay), rot in specs:
+        cx, cy = x.min() + fx * w, y.min() + fy * h
+        e = affinity.rotate(affinity.scale(Point(cx, cy).buffer(1.0, 64), ax * w, ay * h), rot, origin=(cx, cy))
+        geoms.append(e)
+        params.append((cx, cy, ax * w, ay * h, np.deg2rad(rot)))
+    gdf = gpd.GeoDataFrame({
+        "RGIId": ["RGI60-01.90001", "RGI60-01.90002"],
+        "Name": ["Synthetic Glacier", "Synthetic Tributary"],
+        "O1Region": ["01", "01"],
+    }, geometry=geoms, crs=f"EPSG:{epsg}")
+    gdf["Area"] = gdf.geometry.area / 1e6
+    return gdf, params
+
+
+def _speed_field(x, y, params, vmax: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Base speed (fast along the centre line, zero outside the glaciers) and the flow direction."""
+    xx, yy = np.meshgrid(x, y)
+    base = np.zeros(xx.shape)
+    ux, uy = np.ones(xx.shape), np.zeros(xx.shape)
+    for i, (cx, cy, a, b, rot) in enumerate(params):
+        dx, dy = xx - cx, yy - cy
+        along = dx * np.cos(rot) + dy * np.sin(rot)
+        across = -dx * np.sin(rot) + dy * np.cos(rot)
+        r2 = (along / a) ** 2 + (across / b) ** 2
+        inside = r2 < 1
+        speed = vmax / (i + 1) * (1 - (across / b) ** 2) * (0.4 + 0.6 * (along / a + 1) / 2)
+        base = np.where(inside, np.maximum(speed, 20.0), base)
+        ux = np.where(inside, np.cos(rot), ux)
+        uy = np.where(inside, np.sin(rot), uy)
+    return base, ux, uy
+
+
+def _daylight(t: np.ndarray) -> np.ndarray:
+    """False in the polar night (mid-November to January), when optical sensors see nothing."""
+    doy = t % YEAR_DAYS  # days since 1 January (approximately; the epoch is 1 January 1970)
+    return (doy > 31) & (doy < 318)
+
+
+def _pairs(rng, n: int, t0: float, t1: float) -> pd.DataFrame:
+    """Realistic pairs: S1 6-day multiples ≤ 48 d, S2 5-day multiples ≤ 1 yr, Landsat 8-day multiples ≤ 544 d,
+    optical pairs avoiding polar night (mid-November to January), times of day kept."""
+    frames = []
+    for codes, mission, share, cycle, longest in _SENSORS:
+        k = max(1, round(n * share)) * 4
+        longest = min(longest, (t1 - t0) * 0.5)
+        steps = max(1, int(longest // cycle))
+        # short separations dominate, as in real cubes
+        mult = np.minimum(rng.geometric(0.25 if mission == "S" and cycle == 6 else 0.12, k), steps)
+        dt = mult * cycle + rng.uniform(-0.01, 0.01, k)
+        start = rng.uniform(t0, t1 - dt)
+        if mission != "S" or cycle != 6:
+            ok = _daylight(start) & _daylight(start + dt)
+            start, dt = start[ok], dt[ok]
+        sat = rng.choice(codes, size=(len(start), 2))
+        frames.append(pd.DataFrame({"t1": start, "t2": start + dt, "satellite_img1": sat[:, 0],
+                                    "satellite_img2": sat[:, 1], "mission": mission}))
+    pairs = pd.concat(frames, ignore_index=True)
+    idx = rng.choice(len(pairs), size=min(n, len(pairs)), replace=False)
+    return pairs.iloc[np.sort(idx)].reset_index(drop=True)
+
+
+def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pairs: int = 300,
+                         start="2018-01-01", end="2021-01-01", seed: int = 0, chunks=None,
+                         storage_options: dict | None = None, epsg: int = 3413, resolution: float = 120.0,
+                         origin: tuple[float, float] = (-3300000.0, 300000.0), vmax: float = 1500.0,
+                         seasonal_amplitude: float = 0.3, surge_amplitude: float = 1.0,
+                         outlier_fraction: float = 0.03, duplicate_fraction: float = 0.02,
+                         swapped_fraction: float = 0.05, consolidated: bool = True) -> SyntheticTruth:
+    """Write a v2-layout cube of ``n_pairs`` layers on an ``ny`` × ``nx`` grid and return its truth.
+
+    ``store_path_or_url`` is a local folder or an ``s3://`` URL (with ``storage_options`` for s3fs,
+    e.g. a moto endpoint and ``s3_additional_kwargs={"ACL": "public-read"}``). ``chunks`` is the
+    (time, y, x) chunk shape, default ``(n_pairs, 10, 10)`` as in ITS_LIVE. The surge multiplies the
+    base speed by ``1 + surge_amplitude`` at its peak (mid-period, ~60 days wide); 3 % of values are
+    outliers (±500–3000 m/yr).
+    """
+    rng = np.random.default_rng(seed)
+    t0, t1 = float(days(np.datetime64(start))), float(days(np.datetime64(end)))
+    x = origin[0] + resolution * (np.arange(nx) + 0.5)
+    y = origin[1] - resolution * (np.arange(ny) + 0.5)
+    glaciers, params = _glaciers(x, y, epsg)
+    base, ux, uy = _speed_field(x, y, params, vmax)
+
+    n_dup = int(round(n_pairs * duplicate_fraction))
+    pairs = _pairs(rng, n_pairs - n_dup, t0, t1)
+    dup = pairs.iloc[rng.choice(len(pairs), size=min(n_dup, len(pairs)), replace=False)]
+    pairs = pd.concat([pairs, dup], ignore_index=True)
+    n = len(pairs)
+    pairs["duplicate_of"] = np.r_[np.full(n - len(dup), -1), dup.index.to_numpy()]
+
+    truth = SyntheticTruth(x=x, y=y, epsg=epsg, base=base, surge=surge_amplitude * base * (base > 0), ux=ux, uy=uy,
+                           seasonal_amplitude=seasonal_amplitude, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
+                           surge_center=(t0 + t1) / 2, surge_width=30.0, glaciers=glaciers, layers=pd.DataFrame())
+
+    dt = (pairs["t2"] - pairs["t1"]).to_numpy()
+    disp_sigma = pairs["mission"].map({"S": 1.5, "L": 3.0}).to_numpy()
+    vx_err = (disp_sigma * YEAR_DAYS / dt + 2.0) * rng.uniform(0.9, 1.1, n)
+    vy_err = (disp_sigma * YEAR_DAYS / dt + 2.0) * rng.uniform(0.9, 1.1, n)
+    tvx, tvy = truth.mean_velocity(pairs["t1"].to_numpy(), pairs["t2"].to_numpy())  # (ny, nx, n)
+    tvx, tvy = np.moveaxis(tvx, -1, 0), np.moveaxis(tvy, -1, 0)
+    shape = (n, ny, nx)
+    noise_x = rng.standard_normal(shape) * vx_err[:, None, None]
+    noise_y = rng.standard_normal(shape) * vy_err[:, None, None]
+    # duplicated pairs are the same measurement
+    src = np.where(pairs["duplicate_of"] >= 0, pairs["duplicate_of"], np.arange(n))
+    noise_x, noise_y = noise_x[src], noise_y[src]
+    obs_x, obs_y = tvx + noise_x, tvy + noise_y
+    outlier = rng.random(shape) < outlier_fraction
+    outlier = outlier[src]
+    sign = rng.choice([-1.0, 1.0], size=(2, *shape))
+    obs_x = np.where(outlier, obs_x + sign[0] * rng.uniform(500, 3000, shape)[src], obs_x)
+    obs_y = np.where(outlier, obs_y + sign[1] * rng.uniform(500, 3000, shape)[src], obs_y)
+    coverage = np.where(rng.random(n) < 0.3, 1.0, rng.uniform(0.3, 1.0, n))
+    missing = (rng.random(shape) > coverage[:, None, None])[src]
+    vx = np.clip(np.round(obs_x), -32000, 32000).astype(np.int16)
+    vy = np.clip(np.round(obs_y), -32000, 32000).astype(np.int16)
+    v = np.clip(np.round(np.hypot(obs_x, obs_y)), 0, 32000).astype(np.int16)
+    v_error = np.round(np.hypot(vx_err, vy_err)[:, None, None] * rng.uniform(0.8, 1.2, (1, ny, nx)))
+    v_error = np.broadcast_to(v_error, shape).astype(np.int16).copy()
+    for a in (vx, vy, v, v_error):
+        a[missing] = -32767
+
+    # store order: shuffled (mid_date unsorted), some img1/img2 swapped, centroid microseconds
+    order = rng.permutation(n)
+    swapped = rng.random(n) < swapped_fraction
+    micro = rng.integers(1, 999_999, n) / 86400e6
+    p = pairs.iloc[order].reset_index(drop=True)
+    mid = (p["t1"] + p["t2"]).to_numpy() / 2 + micro
+    img1 = np.where(swapped, p["t2"], p["t1"])
+    img2 = np.where(swapped, p["t1"], p["t2"])
+    sat1 = np.where(swapped, p["satellite_img2"], p["satellite_img1"])
+    sat2 = np.where(swapped, p["satellite_img1"], p["satellite_img2"])
+    truth.layers = pd.DataFrame({
+        "layer": np.arange(n), "pair": order, "img1": EPOCH + (p["t1"].to_numpy() * 86400e6).astype("timedelta64[us]"),
+        "img2": EPOCH + (p["t2"].to_numpy() * 86400e6).astype("timedelta64[us]"),
+        "t1": p["t1"].to_numpy(), "t2": p["t2"].to_numpy(), "swapped": swapped,
+        "duplicate": p["duplicate_of"].to_numpy() >= 0, "satellite_img1": p["satellite_img1"].to_numpy(),
+        "satellite_img2": p["satellite_img2"].to_numpy(), "mission": p["mission"].to_numpy(),
+        "vx_error": vx_err[order], "vy_error": vy_err[order],
+    })
+
+    chunks = tuple(chunks) if chunks is not None else (n, 10, 10)
+    group = _create_group(store_path_or_url, storage_options)
+    _write(group, "x", x, {"_ARRAY_DIMENSIONS": ["x"], "units": "m", "standard_name": "projection_x_coordinate"})
+    _write(group, "y", y, {"_ARRAY_DIMENSIONS": ["y"], "units": "m", "standard_name": "projection_y_coordinate"})
+    time_attrs = {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "days since 1970-01-01", "calendar": "proleptic_gregorian"}
+    _write(group, "mid_date", mid, {**time_attrs, "standard_name": "image_pair_center_date_with_time_separation"})
+    _write(group, "acquisition_date_img1", img1.astype(float), dict(time_attrs))
+    _write(group, "acquisition_date_img2", img2.astype(float), dict(time_attrs))
+    _write(group, "date_dt", (p["t2"] - p["t1"]).to_numpy().astype(np.float32), {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "days"})
+    for name, values in (("satellite_img1", sat1), ("satellite_img2", sat2)):
+        _write(group, name, values.astype("<U2"), {"_ARRAY_DIMENSIONS": ["mid_date"]}, fill="")
+    mission = p["mission"].to_numpy().astype("<U1")
+    for name in ("mission_img1", "mission_img2"):
+        _write(group, name, mission, {"_ARRAY_DIMENSIONS": ["mid_date"]}, fill="")
+    for name, values in (("vx_error", vx_err[order]), ("vy_error", vy_err[order])):
+        _write(group, name, values.astype(np.float32), {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "m/y"})
+    cube_attrs = {"_ARRAY_DIMENSIONS": ["mid_date", "y", "x"], "missing_value": -32767, "units": "m/y",
+                  "grid_mapping": "mapping"}
+    for name, values in (("v", v), ("vx", vx), ("vy", vy), ("v_error", v_error)):
+        _write(group, name, values[order], dict(cube_attrs), chunks=chunks, fill=0)
+    landice = np.zeros((ny, nx), np.uint8)
+    landice[base > 0] = 1
+    _write(group, "landice", landice, {"_ARRAY_DIMENSIONS": ["y", "x"], "flag_values": [0, 1]}, chunks=(10, 10))
+    _write_mapping(group, x, y, epsg, resolution)
+    group.attrs.update({"projection": str(epsg), "title": "ITS_LIVE datacube of image pair velocities (synthetic)",
+                        "GDAL_AREA_OR_POINT": "Area", "Conventions": "CF-1.8", "datacube_software_version": "synthetic"})
+    if consolidated:
+        zarr.consolidate_metadata(group.store, zarr_format=2)
+    return truth
+
+
+def _create_group(target, storage_options: dict | None) -> zarr.Group:
+    from zarr.storage import FsspecStore, LocalStore
+
+    url = normalise_url(str(target))
+    if "://" in url:
+        opts = s3_storage_options(storage_options) if url.startswith("s3://") else dict(storage_options or {})
+        store = FsspecStore.from_url(url, storage_options=opts, read_only=False)
+    else:
+        store = LocalStore(url)
+    return zarr.open_group(store, mode="w", zarr_format=2)
+
+
+def _write(group: zarr.Group, name: str, values: np.ndarray, attrs: dict, chunks=None, fill=None) -> None:
+    values = np.asarray(values)
+    arr = group.create_array(name, shape=values.shape, dtype=values.dtype, chunks=chunks or values.shape or "auto",
+                             fill_value=fill, config={"write_empty_chunks": True})
+    arr[...] = values
+    arr.attrs.update(attrs)
+
+
+def _write_mapping(group: zarr.Group, x: np.ndarray, y: np.ndarray, epsg: int, resolution: float) -> None:
+    from pyproj import CRS
+
+    crs = CRS.from_epsg(epsg)
+    x0, y0 = x[0] - resolution / 2, y[0] + resolution / 2
+    cf = crs.to_cf()
+    attrs = {k: v for k, v in cf.items() if isinstance(v, (str, int, float))}
+    attrs.update({"_ARRAY_DIMENSIONS": [], "spatial_epsg": epsg, "proj4text": _proj4(crs),
+                  "GeoTransform": f"{x0} {resolution} 0 {y0} 0 {-resolution}"})
+    arr = group.create_array("mapping", shape=(), dtype="<U1", fill_value="")
+    arr.attrs.update(attrs)
+
+
+def _proj4(crs) -> str:
+    import warnings
+
+    with warnings.catch_warnings():  # PROJ warns that proj4 strings are lossy; ITS_LIVE carries one anyway
+        warnings.simplefilter("ignore", UserWarning)
+        return crs.to_proj4()

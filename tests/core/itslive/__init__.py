@@ -1,0 +1,1 @@
+"""Tier-1 tests of core/itslive (a package so that module names do not clash with tests/core/egms)."""
