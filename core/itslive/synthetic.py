@@ -6,8 +6,8 @@ carrying microseconds, some layers with img1 later than img2, repeated pairs, pe
 ``vx_error``/``vy_error``, per-pixel ``v_error``, satellite/mission strings, a ``mapping``
 variable and ``x``/``y`` pixel-centre coordinates; zarr format 2.
 
-The truth is analytic: speed(t) = base·(1 + a·sin(2π(t − φ)/P)) + surge·exp(−½((t − t_s)/w)²)
-along a fixed flow direction per pixel, so means over any interval (a pair, a bin) are exact.
+The truth is the analytic model of :mod:`.truth` (seasonal cycle + surge pulse along a fixed flow
+direction per pixel, zero off the glaciers), so means over any interval (a pair, a bin) are exact.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import zarr
-from scipy.special import erf
 
 from .s3 import normalise_url, s3_storage_options
+from .truth import YEAR_DAYS, Temporal, pair_mean_velocity, true_velocity
 
-YEAR_DAYS = 365.25
 EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 #: (satellite codes, mission letter, share of pairs, repeat cycle days, longest separation days)
 _SENSORS = (
@@ -40,50 +39,32 @@ def days(t) -> np.ndarray:
 class SyntheticTruth:
     """Known velocity field of a generated cube; times are float days since 1970-01-01.
 
-    ``base``, ``surge`` (m/yr) and the unit flow direction ``ux``, ``uy`` are (ny, nx) arrays on the
-    cube grid (``x``, ``y`` pixel centres, ``epsg``); ``glaciers`` holds the outlines in the cube
-    CRS with RGI-like attributes; ``layers`` describes every stored layer in store order.
+    ``base`` speed (m/yr), flow ``direction`` (radians from the x axis) and ``on_glacier`` are
+    (ny, nx) arrays on the cube grid (``x``, ``y`` pixel centres, ``epsg``); ``temporal`` is the
+    shared seasonal cycle and surge (:mod:`.truth`); off the glaciers the truth is 0.
+    ``glaciers`` holds the outlines in the cube CRS with RGI-like attributes; ``layers``
+    describes every stored layer in store order.
     """
 
     x: np.ndarray
     y: np.ndarray
     epsg: int
     base: np.ndarray
-    surge: np.ndarray
-    ux: np.ndarray
-    uy: np.ndarray
-    seasonal_amplitude: float
-    seasonal_phase: float
-    surge_center: float
-    surge_width: float
+    direction: np.ndarray
+    on_glacier: np.ndarray
+    temporal: Temporal
     glaciers: object  # geopandas.GeoDataFrame
     layers: pd.DataFrame
 
-    def _temporal_mean(self, t1: np.ndarray, t2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean over [t1, t2] of the seasonal factor and of the surge pulse shape; shapes (n,)."""
-        t1, t2 = np.asarray(t1, float), np.asarray(t2, float)
-        span = np.maximum(t2 - t1, 1e-9)
-        k = 2 * np.pi / YEAR_DAYS
-        season = 1 + self.seasonal_amplitude * (np.cos(k * (t1 - self.seasonal_phase))
-                                                - np.cos(k * (t2 - self.seasonal_phase))) / (k * span)
-        s = self.surge_width * np.sqrt(2)
-        pulse = self.surge_width * np.sqrt(np.pi / 2) * (erf((t2 - self.surge_center) / s)
-                                                        - erf((t1 - self.surge_center) / s)) / span
-        return season, pulse
-
     def mean_velocity(self, t1, t2) -> tuple[np.ndarray, np.ndarray]:
         """True mean (vx, vy) in m/yr over the intervals [t1, t2]; each (ny, nx, n)."""
-        season, pulse = self._temporal_mean(t1, t2)
-        speed = self.base[..., None] * season + self.surge[..., None] * pulse
-        return speed * self.ux[..., None], speed * self.uy[..., None]
+        vx, vy = pair_mean_velocity(t1, t2, self.base, self.direction, self.temporal)
+        return vx * self.on_glacier[..., None], vy * self.on_glacier[..., None]
 
     def velocity(self, t) -> tuple[np.ndarray, np.ndarray]:
         """True instantaneous (vx, vy) in m/yr at times ``t``; each (ny, nx, n)."""
-        t = np.atleast_1d(np.asarray(t, float))
-        season = 1 + self.seasonal_amplitude * np.sin(2 * np.pi * (t - self.seasonal_phase) / YEAR_DAYS)
-        pulse = np.exp(-0.5 * ((t - self.surge_center) / self.surge_width) ** 2)
-        speed = self.base[..., None] * season + self.surge[..., None] * pulse
-        return speed * self.ux[..., None], speed * self.uy[..., None]
+        vx, vy = true_velocity(np.atleast_1d(np.asarray(t, float)), self.base, self.direction, self.temporal)
+        return vx * self.on_glacier[..., None], vy * self.on_glacier[..., None]
 
     def bin_mean(self, edges) -> tuple[np.ndarray, np.ndarray]:
         """True mean (vx, vy) over each bin of ``edges`` (M+1 float days); each (ny, nx, M)."""
@@ -117,11 +98,11 @@ def _glaciers(x: np.ndarray, y: np.ndarray, epsg: int):
     return gdf, params
 
 
-def _speed_field(x, y, params, vmax: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Base speed (fast along the centre line, zero outside the glaciers) and the flow direction."""
+def _speed_field(x, y, params, vmax: float) -> tuple[np.ndarray, np.ndarray]:
+    """Base speed (fast along the centre line, zero outside the glaciers) and the flow direction (rad)."""
     xx, yy = np.meshgrid(x, y)
     base = np.zeros(xx.shape)
-    ux, uy = np.ones(xx.shape), np.zeros(xx.shape)
+    direction = np.zeros(xx.shape)
     for i, (cx, cy, a, b, rot) in enumerate(params):
         dx, dy = xx - cx, yy - cy
         along = dx * np.cos(rot) + dy * np.sin(rot)
@@ -130,9 +111,8 @@ def _speed_field(x, y, params, vmax: float) -> tuple[np.ndarray, np.ndarray, np.
         inside = r2 < 1
         speed = vmax / (i + 1) * (1 - (across / b) ** 2) * (0.4 + 0.6 * (along / a + 1) / 2)
         base = np.where(inside, np.maximum(speed, 20.0), base)
-        ux = np.where(inside, np.cos(rot), ux)
-        uy = np.where(inside, np.sin(rot), uy)
-    return base, ux, uy
+        direction = np.where(inside, rot, direction)
+    return base, direction
 
 
 def _daylight(t: np.ndarray) -> np.ndarray:
@@ -175,8 +155,8 @@ def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pai
 
     ``store_path_or_url`` is a local folder or an ``s3://`` URL (with ``storage_options`` for s3fs,
     e.g. a moto endpoint and ``s3_additional_kwargs={"ACL": "public-read"}``). ``chunks`` is the
-    (time, y, x) chunk shape, default ``(n_pairs, 10, 10)`` as in ITS_LIVE. The surge multiplies the
-    base speed by ``1 + surge_amplitude`` at its peak (mid-period, ~60 days wide); 3 % of values are
+    (time, y, x) chunk shape, default ``(n_pairs, 10, 10)`` as in ITS_LIVE. The surge
+    adds ``surge_amplitude · vmax / 2`` m/yr on the glaciers at its peak (mid-period, σ = 30 days); 3 % of values are
     outliers (±500–3000 m/yr).
     """
     rng = np.random.default_rng(seed)
@@ -184,7 +164,7 @@ def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pai
     x = origin[0] + resolution * (np.arange(nx) + 0.5)
     y = origin[1] - resolution * (np.arange(ny) + 0.5)
     glaciers, params = _glaciers(x, y, epsg)
-    base, ux, uy = _speed_field(x, y, params, vmax)
+    base, direction = _speed_field(x, y, params, vmax)
 
     n_dup = int(round(n_pairs * duplicate_fraction))
     pairs = _pairs(rng, n_pairs - n_dup, t0, t1)
@@ -193,9 +173,10 @@ def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pai
     n = len(pairs)
     pairs["duplicate_of"] = np.r_[np.full(n - len(dup), -1), dup.index.to_numpy()]
 
-    truth = SyntheticTruth(x=x, y=y, epsg=epsg, base=base, surge=surge_amplitude * base * (base > 0), ux=ux, uy=uy,
-                           seasonal_amplitude=seasonal_amplitude, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
-                           surge_center=(t0 + t1) / 2, surge_width=30.0, glaciers=glaciers, layers=pd.DataFrame())
+    temporal = Temporal(seasonal_amplitude=seasonal_amplitude, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
+                        surge=surge_amplitude * vmax / 2, surge_center=(t0 + t1) / 2, surge_width=30.0)
+    truth = SyntheticTruth(x=x, y=y, epsg=epsg, base=base, direction=direction, on_glacier=base > 0,
+                           temporal=temporal, glaciers=glaciers, layers=pd.DataFrame())
 
     dt = (pairs["t2"] - pairs["t1"]).to_numpy()
     disp_sigma = pairs["mission"].map({"S": 1.5, "L": 3.0}).to_numpy()
