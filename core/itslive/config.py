@@ -1,0 +1,149 @@
+"""Configuration of an ITS_LIVE inversion run, shared by the Processing algorithm, the CLI and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from .filters import parse_missions
+from .inversion import InversionConfig
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class ItsliveInvertConfig:
+    """What to invert and where to write it.
+
+    - ``glaciers``: glacier outlines, a GeoDataFrame (any CRS) or a vector file path; RGI attributes
+      are kept in the output.
+    - ``cubes``: cube URLs/paths (``s3://``, the catalog's ``http://…s3.amazonaws.com/…``, https or a
+      folder); empty → the cubes under the glaciers are found in ``catalog`` (URL or file).
+    - ``start``/``end``: the period (YYYY-MM-DD); pairs must lie inside it. Default: the data's span.
+    - ``interval_days`` (bin length), ``lam`` (λ), ``derivative`` (1 or 2), ``weighted`` (1/σ² from
+      vx_error/vy_error), ``robust`` (Tukey IRLS), ``min_observations``: see :class:`InversionConfig`.
+    - ``missions``: sensors to keep (Sentinel-1, Sentinel-2, Landsat 4–9; empty = all);
+      ``min_dt``/``max_dt``: pair separation bounds in days.
+    - ``device``: ``auto``/``cpu``/``cuda`` (torch backend when not ``cpu`` and torch is present;
+      ``cpu`` uses numpy). ``scheduler``: None runs in this process; ``"local"`` starts a Dask
+      LocalCluster of ``n_workers``; an address (``tcp://host:8786``) uses that scheduler.
+    - ``output``: the NetCDF path; ``geotiff``: also write the mean velocity as a GeoTIFF next to it.
+    - ``block_size``: pixels per block side (rounded up to whole chunks); ``resume``: reuse the
+      checkpoint of an interrupted run with the same parameters.
+    - ``storage_options``: extra fsspec/s3fs options (e.g. a custom endpoint).
+    """
+
+    glaciers: object
+    output: Path
+    cubes: list[str] = field(default_factory=list)
+    catalog: str | None = None
+    start: str | None = None
+    end: str | None = None
+    interval_days: float = 12.0
+    lam: float = 10.0
+    derivative: int = 1
+    missions: tuple[str, ...] = ()
+    min_dt: float | None = None
+    max_dt: float | None = None
+    weighted: bool = False
+    robust: bool = False
+    robust_iterations: int = 10
+    min_observations: int = 5
+    device: str = "auto"
+    scheduler: str | None = None
+    n_workers: int | None = None
+    block_size: int = 50
+    geotiff: bool = False
+    resume: bool = True
+    storage_options: dict | None = None
+
+    def __post_init__(self) -> None:
+        self.output = Path(self.output)
+        self.cubes = [str(c).strip() for c in (self.cubes or []) if str(c).strip()]
+        self.missions = parse_missions(self.missions)
+        self.start = _as_day(self.start, "START_DATE")
+        self.end = _as_day(self.end, "END_DATE")
+        self.device = (self.device or "auto").lower()
+        self.scheduler = (self.scheduler or "").strip() or None
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the parameter and the fix."""
+        if self.output.suffix.lower() != ".nc":
+            raise ParameterError("OUTPUT", f"'{self.output.name}' must end in .nc (a CF NetCDF file)")
+        if self.start and self.end and self.start >= self.end:
+            raise ParameterError("START_DATE", f"start {self.start} is not before end {self.end}; swap them")
+        if not self.interval_days or self.interval_days <= 0:
+            raise ParameterError("INTERVAL_DAYS", f"must be > 0 days (got {self.interval_days}); 12 suits Sentinel-1")
+        if self.start and self.end:
+            period = (np.datetime64(self.end) - np.datetime64(self.start)) / np.timedelta64(1, "D")
+            if self.interval_days > period:
+                raise ParameterError("INTERVAL_DAYS", f"{self.interval_days} days is longer than the period "
+                                                      f"{self.start} … {self.end} ({period:.0f} days); shorten it")
+        if self.derivative not in (1, 2):
+            raise ParameterError("DERIVATIVE", f"must be 1 or 2 (got {self.derivative})")
+        if self.lam < 0:
+            raise ParameterError("LAMBDA", f"must be ≥ 0 (got {self.lam})")
+        if self.device not in DEVICES:
+            raise ParameterError("DEVICE", f"must be one of {', '.join(DEVICES)} (got {self.device!r})")
+        if self.min_dt is not None and self.max_dt is not None and self.min_dt > self.max_dt:
+            raise ParameterError("MIN_DATE_DT", f"{self.min_dt} days exceeds MAX_DATE_DT {self.max_dt} days")
+        if self.block_size < 1:
+            raise ParameterError("BLOCK_SIZE", f"must be ≥ 1 pixel (got {self.block_size})")
+        self.inversion().validate()
+
+    def inversion(self) -> InversionConfig:
+        """The kernel's configuration: numpy on ``cpu`` (or without torch), torch otherwise."""
+        backend = "numpy"
+        if self.device != "cpu":
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                if self.device == "cuda":
+                    raise ParameterError("DEVICE", "cuda needs torch: pip install -r requirements-gpu.txt") from None
+            else:
+                backend = "torch" if self.device == "cuda" or _cuda_available() else "numpy"
+        return InversionConfig(interval_days=float(self.interval_days), lam=float(self.lam),
+                               derivative=int(self.derivative), weighted=bool(self.weighted), robust=bool(self.robust),
+                               robust_iterations=int(self.robust_iterations),
+                               min_observations=int(self.min_observations), backend=backend,
+                               device=self.device if backend == "torch" else "auto")
+
+    def provenance(self) -> dict:
+        """Every parameter as NetCDF-safe attribute values (strings and numbers)."""
+        out = {}
+        for key, value in asdict(self).items():
+            if key in ("glaciers", "storage_options"):
+                continue
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(map(str, value))
+            elif isinstance(value, bool):
+                value = int(value)
+            elif value is None:
+                value = ""
+            elif isinstance(value, Path):
+                value = value.name
+            out[f"parameter_{key}"] = value
+        return out
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def _as_day(value, name: str) -> str | None:
+    """A date parameter as 'YYYY-MM-DD' (None when empty)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (dt.date, dt.datetime, np.datetime64, pd.Timestamp)):
+        return str(pd.Timestamp(value).date())
+    try:
+        return str(pd.Timestamp(str(value).strip()).date())
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(name, f"'{value}' is not a date; use YYYY-MM-DD") from exc

@@ -1,0 +1,117 @@
+"""CF-1.8 NetCDF of inverted velocity series (time, y, x), readable by QGIS as a temporal mesh (MDAL).
+
+Deterministic by design: no wall-clock attribute, fixed chunking and compression, so a resumed
+run writes the same bytes as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .mask import GlacierGrid
+
+TIME_UNITS = "days since 1970-01-01 00:00:00"
+VELOCITY_VARIABLES = {
+    "vx": ("velocity in x direction", "m/yr"),
+    "vy": ("velocity in y direction", "m/yr"),
+    "v": ("velocity magnitude", "m/yr"),
+    "vx_error": ("formal 1-sigma error of vx", "m/yr"),
+    "vy_error": ("formal 1-sigma error of vy", "m/yr"),
+    "v_error": ("formal 1-sigma error of v (propagated from vx_error, vy_error)", "m/yr"),
+}
+
+
+def speed_and_error(vx, vy, vx_error, vy_error) -> tuple[np.ndarray, np.ndarray]:
+    """v = |(vx, vy)| and its first-order error sqrt((vx σx)² + (vy σy)²) / v (NaN where v = 0)."""
+    v = np.hypot(vx, vy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.sqrt((vx * vx_error) ** 2 + (vy * vy_error) ** 2) / v
+    return v.astype(np.float32), np.where(v > 0, err, np.nan).astype(np.float32)
+
+
+def _grid_mapping_attrs(epsg: int, grid: GlacierGrid) -> dict:
+    from pyproj import CRS
+
+    crs = CRS.from_epsg(epsg)
+    attrs = {k: v for k, v in crs.to_cf().items() if isinstance(v, (str, int, float))}
+    res = float(grid.x[1] - grid.x[0]) if len(grid.x) > 1 else float(grid.y[0] - grid.y[1]) if len(grid.y) > 1 else 0.0
+    x0, y0 = grid.x[0] - res / 2, grid.y[0] + res / 2
+    attrs.update({"spatial_ref": crs.to_wkt(), "spatial_epsg": int(epsg),
+                  "GeoTransform": f"{x0!r} {res!r} 0 {y0!r} 0 {-res!r}"})
+    return attrs
+
+
+def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray, arrays: dict[str, np.ndarray],
+                 attrs: dict) -> None:
+    """Write the series to ``path`` (a temporary name: the caller renames it when complete).
+
+    ``edges``: (M+1,) float days since 1970-01-01; ``arrays``: vx, vy, vx_error, vy_error (M, ny, nx)
+    float32 m/yr and count (M, ny, nx) int32; ``attrs``: global provenance attributes.
+    """
+    import netCDF4
+
+    edges = np.asarray(edges, float)
+    m, ny, nx = arrays["vx"].shape
+    v, v_error = speed_and_error(arrays["vx"], arrays["vy"], arrays["vx_error"], arrays["vy_error"])
+    data = {**arrays, "v": v, "v_error": v_error}
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
+        ds.createDimension("time", m)
+        ds.createDimension("nv", 2)
+        ds.createDimension("y", ny)
+        ds.createDimension("x", nx)
+        t = ds.createVariable("time", "f8", ("time",))
+        t[:] = (edges[:-1] + edges[1:]) / 2
+        t.setncatts({"standard_name": "time", "long_name": "centre of the inversion bin", "units": TIME_UNITS,
+                     "calendar": "standard", "axis": "T", "bounds": "time_bnds"})
+        tb = ds.createVariable("time_bnds", "f8", ("time", "nv"))
+        tb[:] = np.stack([edges[:-1], edges[1:]], axis=1)
+        tb.setncatts({"units": TIME_UNITS, "calendar": "standard"})
+        for name, values, std in (("y", grid.y, "projection_y_coordinate"), ("x", grid.x, "projection_x_coordinate")):
+            var = ds.createVariable(name, "f8", (name,))
+            var[:] = values
+            var.setncatts({"standard_name": std, "long_name": f"{name} of the pixel centre", "units": "m",
+                           "axis": name.upper()})
+        mapping = ds.createVariable("mapping", "i4")
+        mapping.setncatts(_grid_mapping_attrs(grid.epsg, grid))
+        chunks = (1, ny, nx)
+        for name, (long_name, units) in VELOCITY_VARIABLES.items():
+            var = ds.createVariable(name, "f4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True,
+                                    chunksizes=chunks, fill_value=np.float32(np.nan))
+            var.setncatts({"long_name": long_name, "units": units, "grid_mapping": "mapping",
+                           "coordinates": "time y x"})
+            if name == "v":
+                var.setncattr("standard_name", "land_ice_surface_velocity")
+            var[:] = data[name]
+        count = ds.createVariable("count", "i4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True,
+                                  chunksizes=chunks)
+        count.setncatts({"long_name": "number of valid image pairs overlapping the bin", "units": "1",
+                         "grid_mapping": "mapping"})
+        count[:] = arrays["count"]
+        gid = ds.createVariable("glacier_id", "i4", ("y", "x"), zlib=True, fill_value=np.int32(0))
+        gid.setncatts({"long_name": "glacier of the pixel (index into the glacier_* variables, 0 = none)",
+                       "grid_mapping": "mapping"})
+        gid[:] = grid.glacier_id
+        _write_glacier_table(ds, grid)
+        ds.setncatts({k: (v if isinstance(v, (int, float, np.integer, np.floating)) else str(v)) for k, v in attrs.items()})
+
+
+def _write_glacier_table(ds, grid: GlacierGrid) -> None:
+    """The outlines' attributes (RGI ids, names, areas …) along a ``glacier`` dimension."""
+    table = grid.glaciers.drop(columns="geometry")
+    ds.createDimension("glacier", len(table))
+    for column in table.columns:
+        values = table[column].to_numpy()
+        safe = re.sub(r"[^A-Za-z0-9_]", "_", str(column))
+        name = "glacier_id_value" if column == "glacier_id" else f"glacier_{safe}"
+        if np.issubdtype(values.dtype, np.integer):
+            var = ds.createVariable(name, "i8", ("glacier",))
+        elif np.issubdtype(values.dtype, np.floating):
+            var = ds.createVariable(name, "f8", ("glacier",))
+        else:
+            var = ds.createVariable(name, str, ("glacier",))
+            values = np.array(["" if x is None else str(x) for x in values], dtype=object)
+        var[:] = values
+        var.setncattr("long_name", f"glacier attribute '{column}'")

@@ -1,0 +1,408 @@
+"""ITS_LIVE inversion end to end: glaciers → cubes → mask → blocks of pixels → NetCDF (+ GeoTIFF).
+
+Work is cut into blocks of glacier pixels aligned on the cubes' chunks; each block reads only
+its chunks and inverts its pixels. Finished blocks are saved to a checkpoint folder next to the
+output (one file per block, each written atomically), so an interrupted or killed run resumes
+where it stopped; cancellation is checked between blocks. Blocks run in this process or on a
+Dask distributed cluster where each worker opens the cube and reads its own chunks. The product
+is written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, ParameterError
+from ..io import atomic_outputs
+from ..progress import Progress, ensure_progress
+from .config import ItsliveInvertConfig
+from .cube import Cube, open_cube, read_window
+from .filters import filter_layers
+from .inversion import InversionConfig, days_since_epoch, invert_pixels, time_bins
+from .mask import GlacierGrid, rasterise_glaciers
+
+VERSION = "1"
+OUTPUT_KEYS = ("vx", "vy", "vx_error", "vy_error", "count")
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """One block: a window of one cube and the glacier pixels in it (picklable, sent to workers).
+
+    rows/cols: the window in the cube; pix_rows/pix_cols: the glacier pixels within the window;
+    out_rows/out_cols: where they go on the output grid; layers: store indices of the pairs;
+    img1/img2: (n_pairs,) float days; vx_error/vy_error: (n_pairs,) m/yr.
+    """
+
+    index: int
+    url: str
+    storage_options: dict | None
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    pix_rows: np.ndarray
+    pix_cols: np.ndarray
+    out_rows: np.ndarray
+    out_cols: np.ndarray
+    layers: np.ndarray
+    img1: np.ndarray
+    img2: np.ndarray
+    vx_error: np.ndarray
+    vy_error: np.ndarray
+
+
+@dataclass
+class ItsliveInvertResult:
+    """What a run produced: paths, sizes, and what was reused or missing."""
+
+    output: Path
+    geotiff: Path | None
+    n_pixels: int
+    n_bins: int
+    n_blocks: int
+    n_resumed: int
+    n_pairs: dict[str, int]
+    cubes: list[str]
+    missing_chunks: int = 0
+    missing_values: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs
+
+
+def load_glaciers(glaciers):
+    """A GeoDataFrame of polygons from a GeoDataFrame or a vector file path."""
+    import geopandas as gpd
+
+    if isinstance(glaciers, (str, Path)):
+        path = Path(glaciers)
+        if not path.exists():
+            raise InputError(path, "glacier outline file not found")
+        try:
+            glaciers = gpd.read_file(path)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+            raise InputError(path, f"cannot read the glacier outlines ({exc})") from exc
+    if not isinstance(glaciers, gpd.GeoDataFrame) or len(glaciers) == 0:
+        raise InputError("GLACIERS", "no glacier outline given")
+    polygons = glaciers[glaciers.geometry.notna() & glaciers.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if len(polygons) == 0:
+        raise InputError("GLACIERS", "the layer has no polygon: give glacier outlines (e.g. RGI polygons)")
+    return polygons
+
+
+def find_cube_urls(glaciers, catalog: str | None, progress: Progress) -> list[str]:
+    """The catalog's cubes under the glaciers (their zarr URLs)."""
+    from .catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
+
+    table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
+    found = find_cubes(table, glaciers)
+    if len(found) == 0:
+        raise InputError("GLACIERS", f"no ITS_LIVE cube of the catalog {catalog or DEFAULT_CATALOG_URL} covers "
+                                     "the glaciers; check the layer's CRS")
+    return list(found["zarr_url"])
+
+
+def _period(config: ItsliveInvertConfig, tables: list[pd.DataFrame]) -> tuple[np.datetime64, np.datetime64]:
+    """[start, end] from the config, else the span of the selected pairs."""
+    start = np.datetime64(config.start, "D") if config.start else min(t["img1"].min() for t in tables).floor("D")
+    end = np.datetime64(config.end, "D") if config.end else max(t["img2"].max() for t in tables).ceil("D")
+    start, end = np.datetime64(start, "D"), np.datetime64(end, "D")
+    period = (end - start) / np.timedelta64(1, "D")
+    if config.interval_days > period:
+        raise ParameterError("INTERVAL_DAYS", f"{config.interval_days} days is longer than the period "
+                                              f"{start} … {end} ({period:.0f} days); shorten it")
+    return start, end
+
+
+def plan_blocks(grid: GlacierGrid, cubes: list[Cube], tables: list[pd.DataFrame], block_size: int,
+                storage_options: dict | None) -> list[BlockTask]:
+    """Blocks of glacier pixels: per cube, tiles of ≈ ``block_size`` pixels a side rounded up to whole
+    chunks (so no chunk is read twice), only tiles holding glacier pixels, in a fixed order."""
+    tasks: list[BlockTask] = []
+    on = grid.glacier_id > 0
+    for k, cube in enumerate(cubes):
+        sel = on & (grid.cube_index == k)
+        if not sel.any() or len(tables[k]) == 0:
+            continue
+        _, cy, cx = cube.chunks
+        by, bx = cy * max(1, -(-block_size // cy)), cx * max(1, -(-block_size // cx))
+        out_r, out_c = np.nonzero(sel)
+        rows, cols = grid.cube_row[sel], grid.cube_col[sel]
+        tile = pd.DataFrame({"ty": rows // by, "tx": cols // bx, "i": np.arange(len(rows))})
+        t = tables[k]
+        img1 = days_since_epoch(t["img1"].to_numpy())
+        img2 = days_since_epoch(t["img2"].to_numpy())
+        for (ty, tx), part in tile.groupby(["ty", "tx"], sort=True):
+            i = part["i"].to_numpy()
+            r0, c0 = int(ty * by), int(tx * bx)
+            r1, c1 = min(r0 + by, len(cube.y)), min(c0 + bx, len(cube.x))
+            # the window is cut to the glacier pixels' extent within the tile
+            rr, cc = rows[i], cols[i]
+            r0, r1, c0, c1 = int(rr.min()), int(rr.max()) + 1, int(cc.min()), int(cc.max()) + 1
+            tasks.append(BlockTask(
+                index=len(tasks), url=cube.url, storage_options=storage_options, rows=(r0, r1), cols=(c0, c1),
+                pix_rows=rr - r0, pix_cols=cc - c0, out_rows=out_r[i], out_cols=out_c[i],
+                layers=t["layer"].to_numpy(), img1=img1, img2=img2,
+                vx_error=t["vx_error"].to_numpy(), vy_error=t["vy_error"].to_numpy()))
+    return tasks
+
+
+# ------------------------------------------------------------------------------------------------
+# one block (runs here or on a Dask worker)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_cube(url: str, options_json: str) -> Cube:
+    return open_cube(url, storage_options=json.loads(options_json) or None)
+
+
+def invert_block(task: BlockTask, edges: np.ndarray, config: InversionConfig, cube: Cube | None = None,
+                 progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """Read the block's window and invert its glacier pixels.
+
+    Returns vx, vy, vx_error, vy_error (n_pixels, M) float32, count (n_pixels, M) int32 and
+    ``stats`` (missing_chunks, missing_values) as a (2,) int64 array.
+    """
+    if cube is None:
+        cube = _cached_cube(task.url, json.dumps(task.storage_options or {}, sort_keys=True))
+    stats: dict = {}
+    window = read_window(cube, slice(*task.rows), slice(*task.cols), ("vx", "vy"), layers=task.layers, stats=stats)
+    vx = window["vx"][:, task.pix_rows, task.pix_cols].T
+    vy = window["vy"][:, task.pix_rows, task.pix_cols].T
+    res = invert_pixels(vx, vy, task.img1, task.img2, edges, config, vx_error=task.vx_error,
+                        vy_error=task.vy_error, progress=progress)
+    return {"vx": res.vx, "vy": res.vy, "vx_error": res.vx_error, "vy_error": res.vy_error, "count": res.count,
+            "stats": np.array([stats.get("missing_chunks", 0), stats.get("missing_values", 0)], np.int64)}
+
+
+# ------------------------------------------------------------------------------------------------
+# checkpoint
+
+
+class Checkpoint:
+    """Finished blocks of a run, in ``.<output stem>.checkpoint/`` next to the output.
+
+    ``manifest.json`` holds the fingerprint of everything that determines the result; a folder
+    with another fingerprint (other parameters or inputs) is discarded. Each block file is
+    written to a temporary name and renamed, so a killed run never leaves a half-written block.
+    """
+
+    def __init__(self, output: Path, fingerprint: str):
+        self.folder = output.with_name(f".{output.stem}.checkpoint")
+        self.fingerprint = fingerprint
+
+    def open(self, resume: bool) -> set[int]:
+        """Prepare the folder; the indices of blocks already done (empty unless resuming)."""
+        manifest = self.folder / "manifest.json"
+        if self.folder.exists():
+            try:
+                same = json.loads(manifest.read_text())["fingerprint"] == self.fingerprint
+            except (OSError, ValueError, KeyError):
+                same = False
+            if not (resume and same):
+                shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not manifest.exists():
+            self._write_atomic(manifest, json.dumps({"fingerprint": self.fingerprint}).encode())
+        return {int(p.stem.split("-")[1]) for p in self.folder.glob("block-*.npz")}
+
+    def _path(self, index: int) -> Path:
+        return self.folder / f"block-{index:06d}.npz"
+
+    @staticmethod
+    def _write_atomic(path: Path, payload: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def save(self, index: int, arrays: dict[str, np.ndarray]) -> None:
+        import io
+
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        self._write_atomic(self._path(index), buffer.getvalue())
+
+    def load(self, index: int) -> dict[str, np.ndarray]:
+        with np.load(self._path(index)) as data:
+            return {k: data[k] for k in data.files}
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def fingerprint(config: ItsliveInvertConfig, inversion: InversionConfig, cubes: list[Cube], grid: GlacierGrid,
+                edges: np.ndarray, tasks: list[BlockTask]) -> str:
+    """A hash of everything that determines the blocks' results."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"version": VERSION, "inversion": inversion.__dict__, "edges": edges.tolist(),
+                         "cubes": [c.url for c in cubes], "block_size": config.block_size}, sort_keys=True,
+                        default=str).encode())
+    h.update(grid.glacier_id.tobytes())
+    for t in tasks:
+        h.update(t.layers.tobytes())
+        h.update(np.array([*t.rows, *t.cols], np.int64).tobytes())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------------
+# the run
+
+
+def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = None) -> ItsliveInvertResult:
+    """Invert every glacier pixel of the cubes under ``config.glaciers`` and write ``config.output``.
+
+    Stages (progress share): cubes and mask (5 %), blocks (90 %), NetCDF (5 %). Raises
+    :class:`InputError`/:class:`ParameterError` before any work on bad inputs, :class:`CancelledError`
+    when cancelled (no output is written; finished blocks stay in the checkpoint).
+    """
+    progress = ensure_progress(progress)
+    config.validate()
+    inversion = config.inversion()
+    glaciers = load_glaciers(config.glaciers)
+    progress.report(0.0, "Finding and opening cubes")
+    urls = config.cubes or find_cube_urls(glaciers, config.catalog, progress.sub(0.0, 0.02))
+    cubes = []
+    for url in urls:
+        progress.check()
+        cubes.append(open_cube(url, storage_options=config.storage_options))
+    grid = rasterise_glaciers(glaciers, cubes)
+    notes = [f"glacier {name} lies outside every cube: skipped" for name in grid.outside]
+    tables = [filter_layers(c.layers, config.missions, config.start, config.end, config.min_dt, config.max_dt)
+              for c in cubes]
+    used = sorted(set(np.unique(grid.cube_index[grid.glacier_id > 0]).tolist()))
+    if all(len(tables[k]) == 0 for k in used):
+        raise InputError("CUBES", "no image pair left after the mission/date/date_dt filters; widen them")
+    start, end = _period(config, [tables[k] for k in used if len(tables[k])])
+    edges = days_since_epoch(time_bins(start, end, config.interval_days))
+    tasks = plan_blocks(grid, cubes, tables, config.block_size, config.storage_options)
+    for note in {n for c in cubes for n in c.notes}:
+        progress.info(note)
+    progress.info(f"{grid.n_pixels} glacier pixels, {len(edges) - 1} bins of {config.interval_days:g} days "
+                  f"({start} … {end}), {len(tasks)} blocks, pairs per cube: "
+                  + ", ".join(str(len(tables[k])) for k in used))
+    progress.report(0.05, "Inverting blocks")
+
+    m, (ny, nx) = len(edges) - 1, grid.glacier_id.shape
+    out = {k: np.full((m, ny, nx), np.nan, np.float32) for k in OUTPUT_KEYS[:4]}
+    out["count"] = np.zeros((m, ny, nx), np.int32)
+    checkpoint = Checkpoint(config.output, fingerprint(config, inversion, cubes, grid, edges, tasks))
+    done = checkpoint.open(config.resume) & {t.index for t in tasks}
+    missing = np.zeros(2, np.int64)
+    for t in tasks:
+        if t.index in done:
+            missing += _place(out, t, checkpoint.load(t.index))
+    if done:
+        progress.info(f"resuming: {len(done)} of {len(tasks)} blocks taken from the checkpoint")
+    todo = [t for t in tasks if t.index not in done]
+    blocks = progress.sub(0.05, 0.95)
+
+    def finished(task: BlockTask, result: dict[str, np.ndarray], n_done: int) -> None:
+        nonlocal missing
+        checkpoint.save(task.index, result)
+        missing += _place(out, task, result)
+        blocks.report((len(done) + n_done) / max(len(tasks), 1), f"Block {len(done) + n_done}/{len(tasks)}")
+
+    if config.scheduler:
+        _run_dask(todo, edges, inversion, config, finished, blocks)
+    else:
+        by_url = {c.url: c for c in cubes}
+        for n, task in enumerate(todo, 1):
+            blocks.check()
+            result = invert_block(task, edges, inversion, cube=by_url[task.url])
+            finished(task, result, n)
+    progress.check()
+    if missing[0]:
+        notes.append(f"{int(missing[0])} chunks missing from the store(s): {int(missing[1])} values read as NaN")
+    for w in notes:
+        progress.warn(w)
+
+    progress.report(0.95, "Writing NetCDF")
+    geotiff = config.output.with_suffix(".tif") if config.geotiff else None
+    attrs = _attributes(config, inversion, cubes, tables, used, start, end, grid, missing)
+    finals = [config.output] + ([geotiff] if geotiff else [])
+    from .netcdf import write_netcdf
+
+    with atomic_outputs(finals) as tmps:
+        write_netcdf(tmps[0], grid, edges, out, attrs)
+        if geotiff:
+            _write_mean_geotiff(tmps[1], grid, out)
+    checkpoint.remove()
+    progress.report(1.0, "Done")
+    return ItsliveInvertResult(output=config.output, geotiff=geotiff, n_pixels=grid.n_pixels, n_bins=m,
+                               n_blocks=len(tasks), n_resumed=len(done),
+                               n_pairs={cubes[k].url: len(tables[k]) for k in used}, cubes=[cubes[k].url for k in used],
+                               missing_chunks=int(missing[0]), missing_values=int(missing[1]), warnings=notes)
+
+
+def _place(out: dict[str, np.ndarray], task: BlockTask, result: dict[str, np.ndarray]) -> np.ndarray:
+    for key in OUTPUT_KEYS:
+        out[key][:, task.out_rows, task.out_cols] = result[key].T
+    return result["stats"]
+
+
+def _run_dask(todo: list[BlockTask], edges, inversion: InversionConfig, config: ItsliveInvertConfig,
+              finished, progress: Progress) -> None:
+    """Blocks as Dask tasks; results are checkpointed here as they complete; cancel stops them."""
+    from distributed import as_completed
+
+    from ..compute import dask_client
+
+    address = None if config.scheduler.lower() == "local" else config.scheduler
+    with dask_client(address, n_workers=config.n_workers) as client:
+        edges_f = client.scatter(edges, broadcast=True)
+        run_id = uuid.uuid4().hex[:8]
+        futures = {client.submit(invert_block, t, edges_f, inversion, key=f"itslive-block-{run_id}-{t.index}"): t
+                   for t in todo}
+        try:
+            for n, future in enumerate(as_completed(futures), 1):
+                progress.check()
+                finished(futures[future], future.result(), n)
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+
+
+def _attributes(config, inversion, cubes, tables, used, start, end, grid, missing) -> dict:
+    attrs = {
+        "Conventions": "CF-1.8",
+        "title": "Glacier surface velocity time series inverted from ITS_LIVE image-pair velocities",
+        "source": "Surface Motion QGIS plugin, itslive_invert",
+        "references": "ITS_LIVE datacubes (NASA MEaSUREs, https://its-live.jpl.nasa.gov)",
+        "comment": ("Each observation is the mean velocity over its image pair; bins of interval_days; "
+                    "regularised least squares with first/second differences (lambda / h^k)"),
+        "time_coverage_start": str(start), "time_coverage_end": str(end),
+        "inversion_backend": inversion.backend,
+        "cubes": " ".join(cubes[k].url for k in used),
+        "pairs_per_cube": " ".join(str(len(tables[k])) for k in used),
+        "glaciers": ", ".join(map(str, grid.glaciers.get("RGIId", grid.glaciers["glacier_id"]))),
+        "missing_chunks": int(missing[0]),
+    }
+    attrs.update(config.provenance())
+    return attrs
+
+
+def _write_mean_geotiff(path: Path, grid: GlacierGrid, out: dict[str, np.ndarray]) -> None:
+    from ..geotiff import write_geotiff
+    from .netcdf import speed_and_error
+
+    v, _ = speed_and_error(out["vx"], out["vy"], out["vx_error"], out["vy_error"])
+    with warnings.catch_warnings():  # all-NaN pixels (off the glaciers) are expected
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(v, axis=0)
+    res = float(grid.x[1] - grid.x[0]) if len(grid.x) > 1 else float(grid.y[0] - grid.y[1])
+    write_geotiff(path, mean, grid.x[0] - res / 2, grid.y[0] + res / 2, res, grid.epsg)
