@@ -1,0 +1,114 @@
+"""Per-cell east/up least squares from LOS displacements, vectorised over all cells and epochs.
+
+For cell c and epoch t the MPs' values d satisfy d ≈ los_east·E + los_up·U (north assumed 0).
+The 2×2 normal matrix Σ w·a·aᵀ is the same for every epoch of a cell unless some MPs miss that
+epoch, so it is accumulated once per cell (per cell and epoch only where values are missing);
+right-hand sides are accumulated for all epochs at once with ``np.add.reduceat`` over MPs
+sorted by cell. MPs keep their input order inside a cell (the official product sums bursts in
+file-name order; the order decides ties when rounding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class CellGroups:
+    """MPs grouped by cell: ``order`` sorts MPs by cell (stable), ``starts`` indexes the first MP of each cell."""
+
+    order: np.ndarray
+    starts: np.ndarray
+    cells: np.ndarray  # the cell number of each group (sorted, unique)
+
+    @classmethod
+    def from_cells(cls, cell: np.ndarray) -> CellGroups:
+        order = np.argsort(cell, kind="stable")
+        sc = cell[order]
+        starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if sc.size else np.empty(0, np.int64)
+        return cls(order, starts, sc[starts] if sc.size else np.empty(0, cell.dtype))
+
+    def blocks(self, max_rows: int):
+        """Yield (first group, last group + 1, first row, last row + 1) blocks of whole cells, ≤ max_rows rows each
+        (a single larger cell makes its own block)."""
+        n = self.order.size
+        ends = np.r_[self.starts[1:], n]
+        g = 0
+        while g < self.starts.size:
+            limit = self.starts[g] + max_rows
+            g2 = max(g + 1, int(np.searchsorted(ends, limit, side="right")))
+            yield g, g2, int(self.starts[g]), int(ends[g2 - 1])
+            g = g2
+
+
+def geometry_counts(groups: CellGroups, ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number of ascending and descending MPs per cell group."""
+    a = np.add.reduceat(ascending[groups.order].astype(np.int64), groups.starts) if groups.starts.size else np.empty(0, np.int64)
+    total = np.diff(np.r_[groups.starts, groups.order.size])
+    return a, total - a
+
+
+def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, series: np.ndarray,
+                  weights: np.ndarray | None = None, max_rows: int = 131072,
+                  check=None) -> tuple[np.ndarray, np.ndarray]:
+    """East and up displacement (groups, T) float64 by unweighted (or ``weights``) least squares.
+
+    ``series`` is (n, T) LOS displacement of the n MPs (NaN = no value at that epoch); epochs where a
+    cell's normal matrix is singular (e.g. only one geometry has a value) are NaN. ``check`` is called
+    between blocks (cancellation).
+    """
+    n_groups, n_epochs = groups.starts.size, series.shape[1]
+    east = np.empty((n_groups, n_epochs))
+    up = np.empty((n_groups, n_epochs))
+    w = np.ones(los_east.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    for g0, g1, r0, r1 in groups.blocks(max_rows):
+        if check is not None:
+            check()
+        idx = groups.order[r0:r1]
+        e, u, wb = los_east[idx], los_up[idx], w[idx]
+        d = series[idx].astype(np.float64)
+        starts = groups.starts[g0:g1] - r0
+        valid = ~np.isnan(d)
+        if valid.all():
+            nee = np.add.reduceat(wb * e * e, starts)[:, None]
+            neu = np.add.reduceat(wb * e * u, starts)[:, None]
+            nuu = np.add.reduceat(wb * u * u, starts)[:, None]
+        else:
+            d = np.where(valid, d, 0.0)
+            vw = valid * wb[:, None]
+            nee = np.add.reduceat(vw * (e * e)[:, None], starts)
+            neu = np.add.reduceat(vw * (e * u)[:, None], starts)
+            nuu = np.add.reduceat(vw * (u * u)[:, None], starts)
+        be = np.add.reduceat(d * (wb * e)[:, None], starts)
+        bu = np.add.reduceat(d * (wb * u)[:, None], starts)
+        det = nee * nuu - neu * neu
+        scale = np.maximum(nee * nuu, np.finfo(float).tiny)
+        ok = det > 1e-9 * scale
+        det = np.where(ok, det, np.nan)
+        east[g0:g1] = (nuu * be - neu * bu) / det
+        up[g0:g1] = (nee * bu - neu * be) / det
+    return east, up
+
+
+def average_per_geometry(cell: np.ndarray, ascending: np.ndarray, los_east: np.ndarray, los_up: np.ndarray,
+                         series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ATBD option: replace the MPs of each (cell, geometry) by one pseudo-MP with their mean LOS vector and
+    mean series (NaN-aware), so each geometry weighs the same in the inversion.
+
+    Returns (cell, ascending, los_east, los_up, series) of the pseudo-MPs.
+    """
+    key = cell.astype(np.int64) * 2 + ascending.astype(np.int64)
+    groups = CellGroups.from_cells(key)
+    idx, starts = groups.order, groups.starts
+    count = np.diff(np.r_[starts, idx.size]).astype(np.float64)
+    d = series[idx].astype(np.float64)
+    valid = ~np.isnan(d)
+    sums = np.add.reduceat(np.where(valid, d, 0.0), starts)
+    nval = np.add.reduceat(valid.astype(np.float64), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (sums / nval).astype(np.float32)
+    e = np.add.reduceat(los_east[idx], starts) / count
+    u = np.add.reduceat(los_up[idx], starts) / count
+    return groups.cells // 2, (groups.cells % 2).astype(bool), e, u, mean

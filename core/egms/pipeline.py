@@ -1,0 +1,456 @@
+"""EGMS L2a/L2b → L3 Ortho, end to end: read → resample → cells → east/up → statistics → products.
+
+Work is cut in two kinds of tasks that run in this process or on a Dask distributed cluster:
+one per burst (read only the needed columns inside the area, resample onto the time grid) and
+one per 100 km tile (gather that tile's MPs from every burst, solve all its cells, write its
+products). On Dask the MP arrays stay on the workers; the driver only sees tile lists and
+summaries, so memory stays bounded by one burst and one tile per worker.
+
+Products are written under temporary names and renamed only when every tile succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+from ..io import atomic_outputs
+from ..progress import Progress, ensure_progress
+from . import grid as G
+from .config import EgmsL3Config
+from .decompose import CellGroups, average_per_geometry, geometry_counts, solve_east_up
+from .products import SUFFIX, ComponentResult, TileResult, product_stem, write_component
+from .reader import date_columns, parse_name, read_burst, read_header
+from .resample import resample, time_grid
+from .stats import cell_statistics, years_since_start
+
+COMPONENTS = ("E", "U")
+#: EPSG:3035's area of use (lon/lat): an AOI outside it cannot hold EGMS data
+EUROPE_LONLAT = (-35.58, 24.6, 44.83, 84.73)
+
+
+@dataclass
+class EgmsL3Result:
+    """What a run produced: ``products[tile][f"{component}_{fmt}"]`` → final path, plus a summary."""
+
+    products: dict[str, dict[str, Path]]
+    tiles: list[str]
+    cells: dict[str, int]
+    epochs: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for tile in self.products.values() for p in tile.values()]
+
+    def layers(self, component: str, fmt: str = "gpkg") -> list[Path]:
+        """The point-layer files of one component (one per tile)."""
+        return [t[f"{component}_{fmt}"] for t in self.products.values() if f"{component}_{fmt}" in t]
+
+
+@dataclass
+class BurstPart:
+    """The MPs of one burst inside the area, resampled: per-MP arrays (n,) and ``series`` (n, T) float32."""
+
+    name: str
+    ix: np.ndarray
+    iy: np.ndarray
+    height: np.ndarray
+    los_east: np.ndarray
+    los_up: np.ndarray
+    rmse: np.ndarray
+    ascending: np.ndarray
+    series: np.ndarray
+    total: int = 0
+    extent: tuple | None = None
+
+    def take(self, mask: np.ndarray) -> BurstPart:
+        return BurstPart(self.name, self.ix[mask], self.iy[mask], self.height[mask], self.los_east[mask],
+                         self.los_up[mask], self.rmse[mask], self.ascending[mask], self.series[mask], self.total)
+
+    def tiles(self, spacing: float) -> set[tuple[int, int]]:
+        te, tn = G.tile_of_cells(self.ix, self.iy, spacing)
+        return set(zip(te.tolist(), tn.tolist(), strict=False))
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def aoi_in_3035(config: EgmsL3Config):
+    """The AOI as a shapely geometry in EPSG:3035 (None without one); raises ParameterError when it
+    cannot be EGMS data (empty, invalid CRS, far from Europe)."""
+    aoi, crs = config.aoi, config.aoi_crs
+    if aoi is None:
+        return None
+    import shapely
+    from pyproj import CRS, Transformer
+
+    if hasattr(aoi, "geometry") and hasattr(aoi, "crs"):  # GeoDataFrame / GeoSeries
+        crs = aoi.crs or crs
+        aoi = aoi.geometry.union_all() if hasattr(aoi.geometry, "union_all") else aoi.unary_union
+    if isinstance(aoi, str):
+        try:
+            aoi = shapely.from_wkt(aoi)
+        except shapely.errors.GEOSException as exc:
+            raise ParameterError("AOI", f"not a valid WKT geometry ({exc})") from exc
+    if aoi is None or aoi.is_empty:
+        raise ParameterError("AOI", "the area is empty; draw a polygon or leave AOI unset")
+    try:
+        src = CRS.from_user_input(crs or "EPSG:3035")
+    except Exception as exc:  # pyproj raises CRSError
+        raise ParameterError("AOI", f"unknown CRS {crs!r} ({exc})") from exc
+    to_ll = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+    lon0, lat0, lon1, lat1 = to_ll.transform_bounds(*aoi.bounds)
+    w, s, e, n = EUROPE_LONLAT
+    if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or lon1 < w or lon0 > e or lat1 < s or lat0 > n:
+        raise ParameterError("AOI", f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
+                                    "European area EGMS covers; check the layer's CRS (coordinates in metres "
+                                    "declared as degrees?) or draw the area over Europe")
+    if src.to_epsg() != 3035:
+        aoi = shapely.transform(aoi, lambda xy: np.column_stack(
+            Transformer.from_crs(src, "EPSG:3035", always_xy=True).transform(xy[:, 0], xy[:, 1])))
+    return aoi
+
+
+def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict[Path, np.ndarray]]:
+    """The time grid (from START/END_DATE or the period every input covers) and each input's dates,
+    from the CSV headers only. Also rejects L3 files and mixed products early."""
+    dates, levels, releases = {}, {}, {}
+    for p in paths:
+        header = read_header(p)
+        if "los_east" not in header and "gnss_velocity_n" in header:
+            raise InputError(p, "is an L3 (ortho) product; give the L2a/L2b burst files it is made from")
+        info = parse_name(p)
+        if info and info["level"] == "L3":
+            raise InputError(p, "is an L3 (ortho) product; give the L2a/L2b burst files it is made from")
+        dates[p] = date_columns(header, p)[1]
+        levels[p] = info["level"] if info else None
+        releases[p] = info["release"] if info else None
+    named = {lv for lv in levels.values() if lv}
+    if len(named) > 1:
+        raise InputError(", ".join(p.name for p in paths), f"mixes products {' and '.join(sorted(named))}; "
+                                                           "give bursts of one level (all L2a or all L2b)")
+    rels = {r for r in releases.values() if r}
+    if len(rels) > 1:
+        raise InputError(", ".join(p.name for p in paths), f"mixes releases {', '.join(sorted(rels))}; "
+                                                           "give bursts of one release")
+    first = max(d[0] for d in dates.values())
+    last = min(d[-1] for d in dates.values())
+    start = np.datetime64(config.start_date, "D") if config.start_date else first
+    end = np.datetime64(config.end_date, "D") if config.end_date else last
+    if start > end:
+        if config.start_date or config.end_date:
+            raise ParameterError("START_DATE", f"the period {start}…{end} is empty; START_DATE must be before "
+                                               "END_DATE and inside the inputs' dates")
+        raise InputError(", ".join(p.name for p in paths), f"the inputs share no common period "
+                                                           f"(latest start {first}, earliest end {last}); "
+                                                           "set START_DATE/END_DATE or give overlapping bursts")
+    return time_grid(start, end, config.spacing_days), dates
+
+
+# ---------------------------------------------------------------- tasks (run here or on Dask workers)
+
+
+def read_part(path: Path, bounds, aoi_wkb: bytes | None, grid: np.ndarray, config: EgmsL3Config,
+              gnss=None, check=None) -> BurstPart:
+    """Task 1: read one burst inside the area, resample it onto ``grid`` (and optionally remove the GNSS
+    model's north velocity projected on the LOS)."""
+    burst = read_burst(path, bounds, check=check)
+    ix, iy = G.cell_indices(burst.easting, burst.northing, config.spacing)
+    keep = np.ones(len(burst), bool)
+    if aoi_wkb is not None and len(burst):
+        import shapely
+
+        cx, cy = G.cell_centres(ix, iy, config.spacing)
+        keep = shapely.contains_xy(shapely.from_wkb(aoi_wkb), cx, cy)
+    series = resample(burst.series[keep], burst.dates, grid, config.max_gap_days, config.resampling)
+    if config.remove_gnss_north and gnss is not None and keep.any():
+        vn = gnss.sample(burst.easting[keep], burst.northing[keep])[0]
+        t = years_since_start(grid)
+        series = (series - (burst.los_north[keep] * np.nan_to_num(vn))[:, None] * t[None, :]).astype(np.float32)
+    return BurstPart(burst.name, ix[keep], iy[keep], burst.height[keep], burst.los_east[keep],
+                     burst.los_up[keep], burst.rmse[keep], burst.los_east[keep] < 0, series,
+                     burst.total_points, burst.extent)
+
+
+def select_tile(part: BurstPart, te: int, tn: int, spacing: float) -> BurstPart:
+    """The MPs of ``part`` whose cell lies in tile (te, tn)."""
+    a, b = G.tile_of_cells(part.ix, part.iy, spacing)
+    return part.take((a == te) & (b == tn))
+
+
+def solve_tile(te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, config: EgmsL3Config,
+               gnss=None, check=None) -> TileResult:
+    """Task 2a: every cell of one tile → east/up series and statistics. ``parts`` in file-name order."""
+    ix = np.concatenate([p.ix for p in parts])
+    iy = np.concatenate([p.iy for p in parts])
+    asc = np.concatenate([p.ascending for p in parts])
+    height = np.concatenate([p.height for p in parts])
+    key = G.cell_key(ix, iy)
+    cells, local = np.unique(key, return_inverse=True)
+    groups = CellGroups.from_cells(local)
+    n_asc, n_desc = geometry_counts(groups, asc)
+    ok = (n_asc >= 1) & (n_desc >= 1) & (n_asc + n_desc >= config.min_mp_count)
+    # height: sequential sums in input order (np.bincount), as the official file rounds them
+    mean_height = np.bincount(local, height, cells.size) / np.bincount(local, minlength=cells.size)
+    e = np.concatenate([p.los_east for p in parts])
+    u = np.concatenate([p.los_up for p in parts])
+    series = np.concatenate([p.series for p in parts])
+    use = ok[local]
+    weights = None
+    if config.weighting == "rmse":
+        r = np.concatenate([p.rmse for p in parts])
+        weights = 1.0 / np.maximum(np.nan_to_num(r, nan=np.nanmedian(r) if np.isfinite(r).any() else 1.0), 0.1) ** 2
+    cell_id, e_u, u_u, s_u, w_u = local[use], e[use], u[use], series[use], None if weights is None else weights[use]
+    if config.average_per_geometry:
+        cell_id, _, e_u, u_u, s_u = average_per_geometry(cell_id, asc[use], e_u, u_u, s_u)
+        w_u = None
+    solved = CellGroups.from_cells(cell_id)
+    east, up = solve_east_up(solved, e_u, u_u, s_u, w_u, check=check)
+    cix, ciy = G.split_key(cells[solved.cells])
+    gnss_values = gnss.sample(*G.cell_centres(cix, ciy, config.spacing)) if gnss is not None else None
+    result = TileResult(G.tile_name(te, tn), te, tn, cix, ciy, mean_height[solved.cells], gnss_values)
+    for comp, values in (("E", east), ("U", up)):
+        if check is not None:
+            check()
+        stats, referenced = cell_statistics(values, grid)
+        result.components[comp] = ComponentResult(stats, referenced)
+    return result
+
+
+def solve_and_write(te: int, tn: int, grid: np.ndarray, config: EgmsL3Config, tmp: dict[str, Path],
+                    stems: dict[str, str], metadata: dict, ipe: str, parts: list[BurstPart],
+                    gnss=None, check=None) -> tuple[str, int, dict[str, float]]:
+    """Task 2: solve one tile and write its products to the temporary paths ``tmp`` (``E_zip`` …)."""
+    t0 = time.perf_counter()
+    result = solve_tile(te, tn, parts, grid, config, gnss, check)
+    t1 = time.perf_counter()
+    labels = [str(d).replace("-", "") for d in grid]
+    for comp in COMPONENTS:
+        if check is not None:
+            check()
+        comp_tmp = {k.split("_", 1)[1]: v for k, v in tmp.items() if k.startswith(comp + "_")}
+        write_component(result, comp, comp_tmp, stems[comp], config.spacing, labels, metadata, ipe,
+                        config.legacy_columns)
+    return result.tile, len(result), {"solve": t1 - t0, "write": time.perf_counter() - t1}
+
+
+# ---------------------------------------------------------------- driver
+
+
+def run_egms_l3(config: EgmsL3Config, progress: Progress | None = None) -> EgmsL3Result:
+    """Compute the L3 Ortho east/up products of ``config`` and return their paths.
+
+    Raises :class:`ParameterError`/:class:`InputError` (nothing written) for bad parameters or
+    inputs and :class:`CancelledError` when ``progress`` is cancelled (nothing written).
+    """
+    progress = ensure_progress(progress)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    config.validate()
+    aoi = aoi_in_3035(config)
+    paths = sorted(config.inputs, key=lambda p: p.name)  # the official product sums bursts in this order
+    if len({p.name for p in paths}) < len(paths):
+        raise InputError("INPUTS", "the same burst file is given twice; give each burst once")
+    progress.report(0.0, "Reading CSV headers")
+    grid, _ = plan_grid(config, paths)
+    gnss = None
+    if config.gnss_model is not None:
+        from .gnss import load_model
+
+        gnss = load_model(config.gnss_model)
+    bounds = tuple(aoi.bounds) if aoi is not None else None
+    aoi_wkb = aoi.wkb if aoi is not None else None
+    progress.check()
+    timings["plan"] = time.perf_counter() - t0
+    if config.scheduler:
+        from ..compute import dask_client
+
+        address = None if config.scheduler.strip().lower() == "local" else config.scheduler
+        with dask_client(address, n_workers=config.n_workers) as client:
+            result = _run_dask(client, config, paths, bounds, aoi_wkb, grid, gnss, progress, timings)
+    else:
+        result = _run_local(config, paths, bounds, aoi_wkb, grid, gnss, progress, timings)
+    timings["total"] = time.perf_counter() - t0
+    result.timings = timings
+    progress.report(1.0, f"Wrote {len(result.paths)} files for {len(result.tiles)} tile(s)")
+    return result
+
+
+def _check_parts(parts: list[BurstPart], paths: list[Path], aoi_given: bool) -> None:
+    n = sum(len(p.ix) for p in parts)
+    if n == 0:
+        if aoi_given:
+            ext = [p.extent for p in parts if p.extent]
+            where = ""
+            if ext:
+                where = (f" (inputs span x {min(e[0] for e in ext):.0f}…{max(e[2] for e in ext):.0f}, "
+                         f"y {min(e[1] for e in ext):.0f}…{max(e[3] for e in ext):.0f} m in EPSG:3035)")
+            raise ParameterError("AOI", f"contains no measurement point of any input{where}; draw the area over "
+                                        "the bursts or leave AOI empty")
+        raise InputError(", ".join(p.name for p in paths), "no measurement point in the inputs")
+    asc = sum(int(p.ascending.sum()) for p in parts)
+    if asc == 0 or asc == n:
+        have = "descending" if asc == 0 else "ascending"
+        need = "an ascending" if asc == 0 else "a descending"
+        names = ", ".join(p.name for p in parts if len(p.ix))
+        raise InputError(names, f"only {have} MPs in the area; east/up needs both geometries: add {need} "
+                                "burst covering the same area")
+
+
+def _plan_outputs(config: EgmsL3Config, tiles: list[tuple[int, int]], release: str | None):
+    finals: dict[str, dict[str, Path]] = {}
+    stems: dict[str, dict[str, str]] = {}
+    for te, tn in tiles:
+        name = G.tile_name(te, tn)
+        finals[name], stems[name] = {}, {}
+        for comp in COMPONENTS:
+            stem = product_stem(name, comp, release)
+            stems[name][comp] = stem
+            for fmt in config.formats:
+                if fmt == "md5" and "zip" not in config.formats:
+                    continue
+                finals[name][f"{comp}_{fmt}"] = config.output_folder / f"{stem}{SUFFIX[fmt]}"
+    return finals, stems
+
+
+def _product_metadata(paths: list[Path]) -> tuple[dict, str | None, str]:
+    from .reader import open_table
+
+    with open_table(paths[0]) as (stream, meta):
+        first = stream.readline()
+        second = stream.readline().decode("utf-8", "replace")
+    del first
+    ipe = second[:1] if second[:1].isalnum() else "1"
+    info = parse_name(paths[0])
+    meta = {"production_facility": "Surface Motion", "dem/version": meta.get("dem/version", ""),
+            "gnss/version": meta.get("gnss/version", "")}
+    return meta, (info["release"] if info else None), ipe
+
+
+def _run_local(config, paths, bounds, aoi_wkb, grid, gnss, progress, timings) -> EgmsL3Result:
+    t0 = time.perf_counter()
+    read_p = progress.sub(0.02, 0.5)
+    parts = []
+    for i, p in enumerate(paths):
+        read_p.report(i / len(paths), f"Reading and resampling {p.name}")
+        parts.append(read_part(p, bounds, aoi_wkb, grid, config, gnss, check=progress.check))
+        progress.check()
+    _check_parts(parts, paths, aoi_wkb is not None)
+    timings["read_resample"] = time.perf_counter() - t0
+    tiles = sorted(set().union(*(p.tiles(config.spacing) for p in parts)))
+    meta, release, ipe = _product_metadata(paths)
+    finals, stems = _plan_outputs(config, tiles, release)
+    solve_p = progress.sub(0.5, 1.0)
+    cells: dict[str, int] = {}
+    timings["solve"] = timings["write"] = 0.0
+    flat = [(name, key, path) for name, d in finals.items() for key, path in d.items()]
+    with atomic_outputs([f for _, _, f in flat]) as tmps:
+        tmp_of = {(name, key): t for (name, key, _), t in zip(flat, tmps, strict=True)}
+        for k, (te, tn) in enumerate(tiles):
+            name = G.tile_name(te, tn)
+            solve_p.report(k / len(tiles), f"Solving and writing tile {name}")
+            tile_parts = [select_tile(p, te, tn, config.spacing) for p in parts]
+            tmp = {key: tmp_of[(name, key)] for key in finals[name]}
+            _, n, tt = solve_and_write(te, tn, grid, config, tmp, stems[name], meta, ipe, tile_parts, gnss,
+                                       check=progress.check)
+            cells[name] = n
+            timings["solve"] += tt["solve"]
+            timings["write"] += tt["write"]
+            progress.check()
+    return _result(finals, cells, grid, parts, progress)
+
+
+def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
+    empty = [t for t, n in cells.items() if n == 0]
+    msgs = [f"{sum(cells.values())} cells in {len(cells)} tile(s) from {sum(len(p.ix) for p in parts)} MPs, "
+            f"{grid.size} epochs {grid[0]}…{grid[-1]}"]
+    if empty:
+        msgs.append(f"tiles with no solvable cell (need ≥1 ascending and ≥1 descending MP): {', '.join(empty)}")
+    for m in msgs:
+        progress.info(m)
+    return EgmsL3Result(finals, list(finals), cells, grid, messages=msgs)
+
+
+def _run_dask(client, config, paths, bounds, aoi_wkb, grid, gnss, progress, timings) -> EgmsL3Result:
+    from distributed import wait
+
+    t0 = time.perf_counter()
+    part_f = [client.submit(read_part, p, bounds, aoi_wkb, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
+              for i, p in enumerate(paths)]
+    summary_f = [client.submit(_summary, f, config.spacing, pure=False) for f in part_f]
+    summaries = _gather(client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts",
+                        cancel=part_f)
+    _check_summaries(summaries, paths, aoi_wkb is not None)
+    timings["read_resample"] = time.perf_counter() - t0
+    tiles = sorted(set().union(*(s["tiles"] for s in summaries)))
+    meta, release, ipe = _product_metadata(paths)
+    finals, stems = _plan_outputs(config, tiles, release)
+    flat = [(name, key, path) for name, d in finals.items() for key, path in d.items()]
+    cells: dict[str, int] = {}
+    t1 = time.perf_counter()
+    with atomic_outputs([f for _, _, f in flat]) as tmps:
+        tmp_of = {(name, key): t for (name, key, _), t in zip(flat, tmps, strict=True)}
+        tile_f = []
+        for te, tn in tiles:
+            name = G.tile_name(te, tn)
+            sel = [client.submit(select_tile, f, te, tn, config.spacing, pure=False) for f in part_f]
+            tmp = {key: tmp_of[(name, key)] for key in finals[name]}
+            tile_f.append(client.submit(_solve_and_write_parts, te, tn, grid, config, tmp, stems[name], meta, ipe,
+                                        gnss, *sel, pure=False))
+        try:
+            out = _gather(client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", cancel=part_f)
+        except BaseException:
+            client.cancel(tile_f + part_f)
+            wait(tile_f, timeout=30)  # let running writers finish before their temporary files are removed
+            raise
+    for name, n, _ in out:
+        cells[name] = n
+    timings["solve_write"] = time.perf_counter() - t1
+    del part_f
+    return EgmsL3Result(finals, list(finals), cells, grid,
+                        messages=[f"{sum(cells.values())} cells in {len(cells)} tile(s), {grid.size} epochs "
+                                  f"{grid[0]}…{grid[-1]} (Dask)"])
+
+
+def _solve_and_write_parts(te, tn, grid, config, tmp, stems, meta, ipe, gnss, *parts):
+    return solve_and_write(te, tn, grid, config, tmp, stems, meta, ipe, list(parts), gnss)
+
+
+def _summary(part: BurstPart, spacing: float) -> dict:
+    return {"name": part.name, "n": len(part.ix), "asc": int(part.ascending.sum()),
+            "tiles": part.tiles(spacing), "extent": part.extent}
+
+
+def _check_summaries(summaries: list[dict], paths: list[Path], aoi_given: bool) -> None:
+    fake = [BurstPart(s["name"], np.zeros(s["n"]), np.zeros(s["n"]), np.zeros(0), np.zeros(0), np.zeros(0),
+                      np.zeros(0), np.arange(s["n"]) < s["asc"], np.zeros((0, 0)), extent=s["extent"])
+            for s in summaries]
+    _check_parts(fake, paths, aoi_given)
+
+
+def _gather(client, futures, progress: Progress, message: str, cancel=()) -> list:
+    """Wait for ``futures`` while reporting progress and honouring cancellation; results in order."""
+    from distributed import wait
+
+    while True:
+        pending = [f for f in futures if not f.done()]
+        for f in futures:
+            if f.status == "error":
+                client.cancel(pending + list(cancel))
+                f.result()  # re-raises the task's exception (InputError …) here
+        progress.report(1 - len(pending) / len(futures), message)
+        if progress.cancelled():
+            client.cancel(list(futures) + list(cancel))
+            progress.check()
+        if not pending:
+            return [f.result() for f in futures]
+        try:
+            wait(pending, timeout=0.25, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            pass
