@@ -462,7 +462,8 @@ class _Solver:
         self.progress = progress
         m = design.a.shape[1]
         self.layout = block_layout(m, max(design.bandwidth, config.derivative))
-        self.products = pair_products(design, self.layout)
+        self.products_t = pair_products(design, self.layout).T.tocsr()
+        self.a_t = design.a.T.tocsr()
         penalty = config.lam / config.interval_days**config.derivative
         self.penalty = penalty
         self.reg = regularisation_entries(self.layout, penalty, config.derivative)
@@ -477,6 +478,10 @@ class _Solver:
             self.ops = NumpyOps()
             self.device = "cpu"
         self.budget = batch_budget(self.device)
+
+    def assemble(self, weights: np.ndarray) -> np.ndarray:
+        """Normal matrices of (G, P) pattern weights: (G, layout.size) lower entries in block storage."""
+        return (self.products_t @ np.ascontiguousarray(weights.T)).T + self.reg
 
     def solve(self, weights: np.ndarray, gid: np.ndarray, rhs: Sequence[np.ndarray], progress: Progress):
         """Solve N_g x = r for every pixel.
@@ -501,8 +506,7 @@ class _Solver:
         for b, sl in enumerate(batches):
             progress.check()
             groups = order[sl]
-            flat = (self.products.T @ weights[groups].T).T + self.reg
-            diag, sub = _unpack_blocks(np.asarray(flat), lay)
+            diag, sub = _unpack_blocks(self.assemble(weights[groups]), lay)
             width = int(sizes[groups].max())
             p0, p1 = starts[sl.start], starts[sl.stop]
             bp = pix[p0:p1]
@@ -570,8 +574,8 @@ def invert_pixels(
     """
     config.validate()
     progress = ensure_progress(progress)
-    vx = np.asarray(vx, dtype=np.float64)
-    vy = np.asarray(vy, dtype=np.float64)
+    vx = np.asarray(vx)
+    vy = np.asarray(vy)
     if vx.ndim != 2 or vx.shape != vy.shape:
         raise InputError("invert_pixels", f"vx {vx.shape} and vy {vy.shape} must be equal (n_pixels, n_pairs)", "vx")
     n, p = vx.shape
@@ -582,17 +586,18 @@ def invert_pixels(
         raise InputError("invert_pixels", f"edges must be spaced by interval_days={config.interval_days}", "edges")
     design = pair_design(img1, img2, e)
     m = e.size - 1
-    valid = np.isfinite(vx) & np.isfinite(vy) & design.kept[None, :]
-    wx = wy = np.broadcast_to(design.weight, (n, p))
+    valid = np.isfinite(vx) & np.isfinite(vy)
+    valid &= design.kept
+    wx = wy = design.weight
     if config.weighted:
         if vx_error is None or vy_error is None:
             raise ParameterError("weighted", "needs vx_error and vy_error")
-        sx = np.broadcast_to(_pair_errors(vx_error, n, p, "vx_error"), (n, p))
-        sy = np.broadcast_to(_pair_errors(vy_error, n, p, "vy_error"), (n, p))
+        sx = _pair_errors(vx_error, n, p, "vx_error")
+        sy = _pair_errors(vy_error, n, p, "vy_error")
         valid &= np.isfinite(sx) & (sx > 0) & np.isfinite(sy) & (sy > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            wx = design.weight / sx**2
-            wy = design.weight / sy**2
+            wx = np.nan_to_num(design.weight / sx**2, posinf=0.0)
+            wy = np.nan_to_num(design.weight / sy**2, posinf=0.0)
     n_valid = valid.sum(1)
     active = np.flatnonzero(n_valid >= config.min_observations)
     result = InversionResult(
@@ -607,46 +612,48 @@ def invert_pixels(
         return result
     progress.check()
     solver = _Solver(design, config, progress)
-    a = design.a
-    valid_a = valid[active]
-    obs = [np.where(valid_a, vx[active], 0.0), np.where(valid_a, vy[active], 0.0)]
-    base = [np.where(valid_a, wx[active], 0.0), np.where(valid_a, wy[active], 0.0)]
-    per_pair_errors = not config.weighted or (np.ndim(vx_error) == 1 and np.ndim(vy_error) == 1)
-    same_weights = not config.weighted
+    everyone = active.size == n
+    valid_a = valid if everyone else valid[active]
+    values = [vx, vy] if everyone else [vx[active], vy[active]]
+    per_pair = wx.ndim == 1 and wy.ndim == 1
+    base = [w if w.ndim == 1 else w[active] for w in (wx, wy)]
 
     # Distinct validity patterns share their normal matrix (vx/vy share it too when unweighted).
-    if per_pair_errors:
-        groups = group_rows(valid_a)
-    else:
-        groups = (np.arange(active.size), np.arange(active.size))
+    groups = group_rows(valid_a) if per_pair else (np.arange(active.size), np.arange(active.size))
     first, gid = groups
-    counts_g = (valid_a[first].astype(np.float32) @ (a > 0).astype(np.float32).toarray()).astype(np.int32)
+    counts_g = (valid_a[first].astype(np.float32) @ (design.a > 0).astype(np.float32).toarray()).astype(np.int32)
     result.count[active] = counts_g[gid]
     progress.info(f"inversion: {active.size} pixels, {first.size} validity patterns, {m} bins, "
                   f"{int(design.kept.sum())} pairs, half-bandwidth {design.bandwidth}")
 
-    stage = progress.sub(0.0, 1.0 / (1 + config.robust_iterations) if config.robust else 1.0)
-    x, var, ok, rhs = _solve_components(solver, base, obs, groups, same_weights, stage)
-    weights = base
+    n_stages = 1 + config.robust_iterations if config.robust else 1
+    weights = [np.where(valid_a, w, 0.0) if w.ndim == 2 else w for w in base]
+    pattern_w = [w[first] if w.ndim == 2 else np.where(valid_a[first], w, 0.0) for w in weights]
+    x, var, ok, rhs, ywy = _solve_components(
+        solver, pattern_w, gid, values, valid_a, weights, not config.weighted, progress.sub(0.0, 1.0 / n_stages)
+    )
     if config.robust:
-        weights = [w.copy() for w in base]
+        weights = [np.where(valid_a, w, 0.0) for w in base]
         todo = np.arange(active.size)
         for it in range(config.robust_iterations):
             if todo.size == 0:
                 break
-            stage = progress.sub((it + 1) / (1 + config.robust_iterations), (it + 2) / (1 + config.robust_iterations))
+            stage = progress.sub((it + 1) / n_stages, (it + 2) / n_stages)
             for c in range(2):
-                resid = obs[c][todo] - (a @ x[c][todo].T).T
-                weights[c][todo] = base[c][todo] * tukey_weights(resid * np.sqrt(base[c][todo]), valid_a[todo])
-            own = (np.arange(todo.size), np.arange(todo.size))
-            xs, vs, oks, rs = _solve_components(
-                solver, [w[todo] for w in weights], [y[todo] for y in obs], own, False, stage
+                fitted = (design.a @ x[c][todo].T).T
+                resid = np.where(valid_a[todo], values[c][todo] - fitted, 0.0)
+                w0 = base[c] if base[c].ndim == 1 else base[c][todo]
+                weights[c][todo] = np.where(valid_a[todo], w0, 0.0) * tukey_weights(resid * np.sqrt(w0), valid_a[todo])
+            own = np.arange(todo.size)
+            sub_w = [w[todo] for w in weights]
+            xs, vs, oks, rs, ys = _solve_components(
+                solver, sub_w, own, [v[todo] for v in values], valid_a[todo], sub_w, False, stage
             )
             moved = np.zeros(todo.size, dtype=bool)
             for c in range(2):
-                scale = np.maximum(np.nanmax(np.abs(xs[c]), axis=1, initial=0.0), 1.0)
-                moved |= ~(np.nanmax(np.abs(xs[c] - x[c][todo]), axis=1, initial=0.0) <= ROBUST_TOLERANCE * scale)
-                x[c][todo], var[c][todo], rhs[c][todo] = xs[c], vs[c], rs[c]
+                scale = np.maximum(np.max(np.abs(xs[c]), axis=1), 1.0)
+                moved |= ~(np.max(np.abs(xs[c] - x[c][todo]), axis=1) <= ROBUST_TOLERANCE * scale)
+                x[c][todo], var[c][todo], rhs[c][todo], ywy[c][todo] = xs[c], vs[c], rs[c], ys[c]
             ok[todo] = oks
             todo = todo[moved & oks]
 
@@ -654,34 +661,53 @@ def invert_pixels(
         xc = np.where(ok[:, None], x[c], np.nan)
         vc = var[c]
         if not config.weighted:
-            wy2 = np.einsum("ij,ij->i", weights[c], obs[c] ** 2)
             dx = xc @ solver.difference.T
-            rss = wy2 - np.einsum("ij,ij->i", xc, rhs[c]) - solver.penalty**2 * np.einsum("ij,ij->i", dx, dx)
-            dof = np.maximum(weights[c].sum(1) - 1.0, 1.0)
-            vc = vc * (np.maximum(rss, 0.0) / dof)[:, None]
+            rss = ywy[c] - np.einsum("ij,ij->i", xc, rhs[c]) - solver.penalty**2 * np.einsum("ij,ij->i", dx, dx)
+            wsum = (weights[c].sum(1) if weights[c].ndim == 2 else valid_a @ weights[c])
+            vc = vc * (np.maximum(rss, 0.0) / np.maximum(wsum - 1.0, 1.0))[:, None]
         vel[active] = xc
         err[active] = np.where(ok[:, None], np.sqrt(vc), np.nan)
     progress.report(1.0, "inversion done")
     return result
 
 
-def _solve_components(solver: _Solver, weights, obs, groups, same_weights: bool, stage: Progress):
+RHS_CHUNK = 1024
+"""Pixels per chunk when forming right-hand sides (keeps the (pairs × chunk) block in cache)."""
+
+
+def weighted_rhs(a_t: sparse.csr_matrix, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
+    """Aᵀ W y per pixel and yᵀ W y: values (n, P) m/yr (NaN allowed where not valid), valid (n, P),
+    weights (P,) or (n, P). Returns rhs (n, M) and ywy (n,)."""
+    n = values.shape[0]
+    rhs = np.empty((n, a_t.shape[0]))
+    ywy = np.empty(n)
+    for s in range(0, n, RHS_CHUNK):
+        c = slice(s, min(s + RHS_CHUNK, n))
+        y = np.where(valid[c].T, values[c].T, 0.0)  # (P, chunk): the layout csr @ dense streams best
+        wy = y * (weights[:, None] if weights.ndim == 1 else weights[c].T)
+        rhs[c] = (a_t @ wy).T
+        ywy[c] = np.einsum("pn,pn->n", wy, y)
+    return rhs, ywy
+
+
+def _solve_components(solver: _Solver, pattern_w, gid, values, valid, weights, shared: bool, stage: Progress):
     """Solve vx and vy of the given pixels.
 
-    weights, obs: [x, y] (n, P) pair weights (0 = invalid) and observations (0 where invalid);
-    groups: (representative row, pattern id) per pixel — rows of one pattern must share weights.
-    Returns x [2 × (n, M)], var [2 × (n, M)] (diag N⁻¹), ok (n,), rhs [2 × (n, M)].
+    pattern_w: [x, y] (G, P) pair weights of each pattern (0 = invalid); gid (n,) pattern per pixel;
+    values: [vx, vy] (n, P) m/yr; valid (n, P); weights: [x, y] (P,) or (n, P) per-pixel weights;
+    shared: vx and vy have the same weights (one factorisation).
+    Returns x, var (diag N⁻¹), rhs: [2 × (n, M)], ok (n,), ywy [2 × (n,)].
     """
-    first, gid = groups
-    a = solver.design.a
-    rhs = [np.asarray(a.T @ (w * y).T).T for w, y in zip(weights, obs, strict=True)]
-    if same_weights:
-        sol, var, ok = solver.solve(weights[0][first], gid, rhs, stage)
-        return sol, [var[gid], var[gid]], ok[gid], rhs
+    a_t = solver.a_t
+    rhs, ywy = zip(*(weighted_rhs(a_t, v, valid, w) for v, w in zip(values, weights, strict=True)), strict=True)
+    rhs, ywy = list(rhs), list(ywy)
+    if shared:
+        sol, var, ok = solver.solve(pattern_w[0], gid, rhs, stage)
+        return sol, [var[gid], var[gid]], ok[gid], rhs, ywy
     sols, variances, ok = [], [], np.ones(gid.size, dtype=bool)
     for c in range(2):
-        s, v, o = solver.solve(weights[c][first], gid, [rhs[c]], stage.sub(c / 2, (c + 1) / 2))
+        s, v, o = solver.solve(pattern_w[c], gid, [rhs[c]], stage.sub(c / 2, (c + 1) / 2))
         sols.append(s[0])
         variances.append(v[gid])
         ok &= o[gid]
-    return sols, variances, ok, rhs
+    return sols, variances, ok, rhs, ywy
