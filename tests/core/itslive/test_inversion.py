@@ -1,0 +1,247 @@
+"""The ITS_LIVE inversion kernel: exact design, solution and errors against a dense reference,
+NaN rules, input errors, batching, cancellation and the torch backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from surface_motion.core.errors import CancelledError, InputError, ParameterError
+from surface_motion.core.itslive import inversion as inv
+from surface_motion.core.itslive.inversion import (
+    InversionConfig,
+    difference_matrix,
+    invert_pixels,
+    pair_design,
+    time_bins,
+)
+from surface_motion.core.progress import Progress
+
+H = 12.0
+
+
+def random_case(seed=0, n=40, p=150, m=25, gap=0.25, repeat=10):
+    rng = np.random.default_rng(seed)
+    edges = 18000.0 + H * np.arange(m + 1)
+    t1 = rng.uniform(edges[0] - 20, edges[-1] - 5, p)
+    t2 = t1 + rng.choice([5.0, 12.0, 24.0, 60.0, 130.0], p) + rng.uniform(0, 2, p)
+    vx = rng.normal(300, 30, (n, p))
+    vy = rng.normal(-100, 30, (n, p))
+    miss = rng.random((n, p)) < gap
+    miss[:repeat] = miss[0]  # a group of pixels sharing one validity pattern
+    vx[miss] = np.nan
+    vy[miss] = np.nan
+    return vx, vy, t1, t2, edges
+
+
+def dense_reference(v, t1, t2, edges, config, weights=None):
+    """Solution and formal error of one pixel/component by lstsq of the stacked dense system."""
+    d = pair_design(t1, t2, edges)
+    a = d.a.toarray()
+    w = d.weight * (1.0 if weights is None else weights)
+    ok = np.isfinite(v) & d.kept & (w > 0)
+    sw = np.sqrt(w[ok])
+    reg = config.lam / config.interval_days**config.derivative * difference_matrix(a.shape[1], config.derivative)
+    g = np.vstack([a[ok] * sw[:, None], reg])
+    b = np.concatenate([v[ok] * sw, np.zeros(reg.shape[0])])
+    x = np.linalg.lstsq(g, b, rcond=None)[0]
+    cov = np.linalg.inv(g.T @ g)
+    if not config.weighted:
+        r = (a[ok] @ x - v[ok]) * sw
+        cov = cov * (r @ r) / max(w[ok].sum() - 1, 1)
+    return x, np.sqrt(np.diag(cov))
+
+
+def test_time_bins_cover_the_period_with_uniform_days():
+    e = time_bins(np.datetime64("2020-01-01"), np.datetime64("2020-03-01"), 12)
+    assert e.dtype == np.dtype("datetime64[D]")
+    assert e[0] == np.datetime64("2020-01-01") and e[-1] >= np.datetime64("2020-03-01")
+    assert np.all(np.diff(e).astype(int) == 12)
+    half = time_bins(np.datetime64("2020-01-01"), np.datetime64("2020-01-03"), 0.5)
+    assert half.size == 5 and (half[1] - half[0]) == np.timedelta64(43200, "s")
+    with pytest.raises(ParameterError, match="interval_days"):
+        time_bins(np.datetime64("2020-01-01"), np.datetime64("2020-03-01"), 0)
+    with pytest.raises(ParameterError, match="end"):
+        time_bins(np.datetime64("2020-03-01"), np.datetime64("2020-01-01"), 12)
+
+
+def test_design_uses_exact_overlaps_and_renormalises_partly_outside_pairs():
+    edges = np.array([0.0, 12, 24, 36])
+    d = pair_design(np.array([5.0, -6.0, -30.0, 1.0]), np.array([29.0, 18.0, 6.0, 2.0]), edges)
+    a = d.a.toarray()
+    np.testing.assert_allclose(a[0], [7 / 24, 12 / 24, 5 / 24])  # exact, not snapped to bins
+    np.testing.assert_allclose(a[1], [12 / 18, 6 / 18, 0])  # the inside part, rows sum to 1
+    assert d.weight[1] == pytest.approx(18 / 24)  # down-weighted by the inside fraction
+    assert not d.kept[2] and a[2].sum() == 0  # only 6 of 36 days inside: dropped
+    np.testing.assert_allclose(a[3], [1, 0, 0])
+    assert d.bandwidth == 2
+
+
+def test_difference_matrices_have_no_zero_rows():
+    for k in (1, 2):
+        dk = difference_matrix(7, k)
+        assert dk.shape == (7 - k, 7)
+        assert np.all(np.abs(dk).sum(1) > 0)
+        np.testing.assert_allclose(dk @ np.arange(7.0) ** (k - 1), 0)
+
+
+@pytest.mark.parametrize("derivative,lam", [(1, 10.0), (2, 3.0), (1, 0.5)])
+def test_solution_and_errors_match_dense_lstsq(derivative, lam):
+    vx, vy, t1, t2, edges = random_case()
+    cfg = InversionConfig(interval_days=H, lam=lam, derivative=derivative)
+    res = invert_pixels(vx, vy, t1, t2, edges, cfg)
+    assert res.vx.dtype == np.float32 and res.count.dtype == np.int32
+    for i in (0, 3, 15, 39):
+        for v, out, err in ((vx, res.vx, res.vx_error), (vy, res.vy, res.vy_error)):
+            x, sigma = dense_reference(v[i], t1, t2, edges, cfg)
+            np.testing.assert_allclose(out[i], x, rtol=2e-6, atol=1e-3)
+            np.testing.assert_allclose(err[i], sigma, rtol=1e-4)
+    np.testing.assert_allclose(res.bin_centers, edges[:-1] + H / 2)
+
+
+def test_weighted_with_per_pair_and_per_pixel_errors():
+    vx, vy, t1, t2, edges = random_case(seed=1)
+    rng = np.random.default_rng(5)
+    ex = rng.uniform(5, 40, t1.size)
+    ey = rng.uniform(5, 40, vx.shape)
+    cfg = InversionConfig(interval_days=H, weighted=True)
+    res = invert_pixels(vx, vy, t1, t2, edges, cfg, vx_error=ex, vy_error=ey)
+    for i in (0, 20):
+        x, sx = dense_reference(vx[i], t1, t2, edges, cfg, 1 / ex**2)
+        y, sy = dense_reference(vy[i], t1, t2, edges, cfg, 1 / ey[i] ** 2)
+        np.testing.assert_allclose(res.vx[i], x, rtol=2e-6, atol=1e-3)
+        np.testing.assert_allclose(res.vy[i], y, rtol=2e-6, atol=1e-3)
+        np.testing.assert_allclose(res.vx_error[i], sx, rtol=1e-5)
+        np.testing.assert_allclose(res.vy_error[i], sy, rtol=1e-5)
+    with pytest.raises(ParameterError, match="vx_error"):
+        invert_pixels(vx, vy, t1, t2, edges, cfg)
+
+
+def test_too_few_observations_give_nan_and_counts_are_per_bin():
+    vx, vy, t1, t2, edges = random_case(seed=2)
+    vx[5, 4:] = np.nan  # 4 pairs at most left
+    res = invert_pixels(vx, vy, t1, t2, edges, InversionConfig(min_observations=5))
+    assert np.all(np.isnan(res.vx[5])) and np.all(np.isnan(res.vy_error[5]))
+    assert not np.isnan(res.vx[6]).any()
+    d = pair_design(t1, t2, edges)
+    valid = np.isfinite(vx) & np.isfinite(vy) & d.kept
+    np.testing.assert_array_equal(res.count[6], (valid[6][:, None] & (d.a.toarray() > 0)).sum(0))
+
+
+def test_vy_gap_invalidates_the_pair_for_both_components():
+    vx, vy, t1, t2, edges = random_case(seed=3, gap=0.0)
+    vy[0, 0] = np.nan
+    res = invert_pixels(vx, vy, t1, t2, edges, InversionConfig())
+    ref = vx[0].copy()
+    ref[0] = np.nan
+    x, _ = dense_reference(ref, t1, t2, edges, InversionConfig())
+    np.testing.assert_allclose(res.vx[0], x, rtol=2e-6, atol=1e-3)
+
+
+def test_singular_pixel_is_nan_not_an_error():
+    edges = np.arange(4) * H
+    t1, t2 = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0]), np.array([6.0, 7, 8, 9, 10, 11])
+    vx = np.full((2, 6), 100.0)
+    vx[1, :] = [100, 101, 102, 99, 98, 100]
+    res = invert_pixels(vx, vx, t1, t2, edges, InversionConfig(lam=0.0))  # bins 1, 2 unobserved
+    assert np.all(np.isnan(res.vx))
+
+
+def test_bad_inputs_raise_specific_errors():
+    vx, vy, t1, t2, edges = random_case(seed=4)
+    with pytest.raises(InputError, match="vy"):
+        invert_pixels(vx, vy[:, :-1], t1, t2, edges, InversionConfig())
+    with pytest.raises(InputError, match="img2"):
+        invert_pixels(vx, vy, t2, t1, edges, InversionConfig())
+    with pytest.raises(InputError, match="interval_days"):
+        invert_pixels(vx, vy, t1, t2, edges, InversionConfig(interval_days=6.0))
+    with pytest.raises(ParameterError, match="derivative"):
+        invert_pixels(vx, vy, t1, t2, edges, InversionConfig(derivative=3))
+    with pytest.raises(ParameterError, match="backend"):
+        invert_pixels(vx, vy, t1, t2, edges, InversionConfig(backend="jax"))
+
+
+def test_tiny_batches_give_the_same_result(monkeypatch):
+    vx, vy, t1, t2, edges = random_case(seed=6)
+    ref = invert_pixels(vx, vy, t1, t2, edges, InversionConfig())
+    monkeypatch.setattr(inv, "batch_budget", lambda device, fraction=0.25: 1.0)  # one pattern per batch
+    reports = []
+    small = invert_pixels(vx, vy, t1, t2, edges, InversionConfig(), progress=Progress(lambda f, m: reports.append(f)))
+    np.testing.assert_array_equal(ref.vx, small.vx)
+    np.testing.assert_array_equal(ref.vy_error, small.vy_error)
+    assert len(reports) > 20 and reports[-1] == 1.0
+
+
+def test_batches_follow_the_memory_budget():
+    assert inv.batch_slices([3, 3, 3, 3], 6) == [slice(0, 2), slice(2, 4)]
+    assert inv.batch_slices([10, 1], 5) == [slice(0, 1), slice(1, 2)]  # an oversized item still runs
+    lay = inv.block_layout(200, 46)
+    assert lay.nb >= 46 and lay.padded >= 200
+    per = inv.bytes_per_pattern(lay, np.array([2, 2000]))
+    assert per[1] > per[0] > 8 * lay.size
+    assert inv.free_memory_bytes("cpu") > 0
+    assert inv.batch_budget("cpu") <= inv.BATCH_BYTES
+
+
+def test_gpu_batching_uses_the_free_device_memory(monkeypatch):
+    """The CUDA path sizes its batches from the device's free memory (checked here on the CPU)."""
+    monkeypatch.setattr(inv, "free_memory_bytes", lambda device: 8 * 2**30)
+    assert inv.batch_budget("cuda:0") == pytest.approx(2 * 2**30)  # no CPU cap on the GPU
+    assert inv.batch_budget("cpu") == inv.BATCH_BYTES
+
+
+def test_cancellation_between_batches(monkeypatch):
+    vx, vy, t1, t2, edges = random_case(seed=7)
+    monkeypatch.setattr(inv, "batch_budget", lambda device, fraction=0.25: 1.0)
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(CancelledError):
+        invert_pixels(vx, vy, t1, t2, edges, InversionConfig(), progress=Progress(is_cancelled=cancelled))
+
+
+def test_block_kernel_matches_dense_inverse():
+    rng = np.random.default_rng(8)
+    lay = inv.BlockLayout(m=9, nb=3, nblk=3)
+    dense = np.zeros((2, 9, 9))
+    for g in range(2):
+        b = rng.normal(size=(9, 9)) * (np.abs(np.subtract.outer(np.arange(9), np.arange(9))) <= 3)
+        dense[g] = b @ b.T + 9 * np.eye(9)
+        dense[g] *= np.abs(np.subtract.outer(np.arange(9), np.arange(9))) <= 3
+        dense[g] += 20 * np.eye(9)
+    diag = np.stack([dense[:, i * 3:(i + 1) * 3, i * 3:(i + 1) * 3] for i in range(3)], 1)
+    sub = np.stack([dense[:, (i + 1) * 3:(i + 2) * 3, i * 3:(i + 1) * 3] for i in range(2)], 1)
+    rhs = rng.normal(size=(2, 9, 2))
+    x, var, ok = inv.block_factor_solve(inv.NumpyOps(), diag, sub, rhs.reshape(2, 3, 3, 2))
+    assert ok.all()
+    np.testing.assert_allclose(x.reshape(2, 9, 2), np.linalg.solve(dense, rhs), rtol=1e-10)
+    np.testing.assert_allclose(var.reshape(2, 9), np.diagonal(np.linalg.inv(dense), axis1=1, axis2=2), rtol=1e-10)
+    assert lay.size == 5 * 9
+
+
+def _torch_or_skip():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("robust", [False, True])
+def test_torch_cpu_backend_agrees_with_numpy(robust):
+    _torch_or_skip()
+    vx, vy, t1, t2, edges = random_case(seed=9)
+    kw = dict(interval_days=H, derivative=2, lam=5.0, robust=robust, robust_iterations=3)
+    a = invert_pixels(vx, vy, t1, t2, edges, InversionConfig(**kw))
+    b = invert_pixels(vx, vy, t1, t2, edges, InversionConfig(backend="torch", device="cpu", **kw))
+    for f in ("vx", "vy", "vx_error", "vy_error"):
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=1e-6, atol=1e-6 * np.nanmax(np.abs(getattr(a, f))))
+    np.testing.assert_array_equal(a.count, b.count)
+
+
+@pytest.mark.cuda
+def test_cuda_backend_agrees_with_numpy():
+    _torch_or_skip()
+    vx, vy, t1, t2, edges = random_case(seed=10)
+    a = invert_pixels(vx, vy, t1, t2, edges, InversionConfig())
+    b = invert_pixels(vx, vy, t1, t2, edges, InversionConfig(backend="torch", device="cuda"))
+    np.testing.assert_allclose(b.vx, a.vx, rtol=1e-6, atol=1e-6 * np.nanmax(np.abs(a.vx)))
+    np.testing.assert_allclose(b.vy_error, a.vy_error, rtol=1e-6, atol=1e-6 * np.nanmax(a.vy_error))
