@@ -50,6 +50,8 @@ TUKEY_C = 4.685
 MAD_TO_SIGMA = 1.4826
 ROBUST_TOLERANCE = 1e-4
 """IRLS stops for a pixel when no bin changes by more than this × max(|v|, 1 m/yr)."""
+SINGULAR_RTOL = 1e-11
+"""A squared Cholesky pivot below this × the largest diagonal entry marks the pattern singular."""
 BATCH_BYTES = 256 * 2**20
 """Default working-memory budget of one batch of factorisations on the CPU."""
 
@@ -372,9 +374,14 @@ def block_factor_solve(ops, diag, sub, rhs):
     t = ops.t
     inv, low = [], []
     ok = None
+    scale = ops.tonumpy(diag.diagonal(0, -2, -1).amax((1, 2)) if ops.name == "torch"
+                        else diag.diagonal(0, -2, -1).max((1, 2)))
     for i in range(nblk):
         s = diag[:, i] if i == 0 else diag[:, i] - low[i - 1] @ t(low[i - 1])
         factor, ok_i = ops.cholesky(s)
+        pivot = ops.tonumpy(factor.diagonal(0, -2, -1).amin(-1) if ops.name == "torch"
+                            else factor.diagonal(0, -2, -1).min(-1))
+        ok_i = ok_i & (pivot**2 > SINGULAR_RTOL * scale)  # numerically singular: a pivot ~ rounding
         ok = ok_i if ok is None else ok & ok_i
         inv.append(ops.tri_inv(factor))
         if i < nblk - 1:
