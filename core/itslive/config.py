@@ -32,7 +32,7 @@ class ItsliveInvertConfig:
     - ``device``: ``auto``/``cpu``/``cuda`` (torch backend when not ``cpu`` and torch is present;
       ``cpu`` uses numpy). ``scheduler``: None runs in this process; ``"local"`` starts a Dask
       LocalCluster of ``n_workers``; an address (``tcp://host:8786``) uses that scheduler.
-    - ``output``: the NetCDF path; ``geotiff``: also write the mean velocity as a GeoTIFF next to it.
+    - ``output``: the NetCDF path; ``geotiff``: optional path of a mean-velocity GeoTIFF (m/yr).
     - ``block_size``: pixels per block side (rounded up to whole chunks); ``resume``: reuse the
       checkpoint of an interrupted run with the same parameters.
     - ``storage_options``: extra fsspec/s3fs options (e.g. a custom endpoint).
@@ -58,12 +58,13 @@ class ItsliveInvertConfig:
     scheduler: str | None = None
     n_workers: int | None = None
     block_size: int = 50
-    geotiff: bool = False
+    geotiff: Path | None = None
     resume: bool = True
     storage_options: dict | None = None
 
     def __post_init__(self) -> None:
         self.output = Path(self.output)
+        self.geotiff = Path(self.geotiff) if self.geotiff not in (None, "") else None
         self.cubes = [str(c).strip() for c in (self.cubes or []) if str(c).strip()]
         self.missions = parse_missions(self.missions)
         self.start = _as_day(self.start, "START_DATE")
@@ -75,6 +76,8 @@ class ItsliveInvertConfig:
         """Raise :class:`ParameterError` naming the parameter and the fix."""
         if self.output.suffix.lower() != ".nc":
             raise ParameterError("OUTPUT", f"'{self.output.name}' must end in .nc (a CF NetCDF file)")
+        if self.geotiff is not None and self.geotiff.suffix.lower() not in (".tif", ".tiff"):
+            raise ParameterError("MEAN_VELOCITY", f"'{self.geotiff.name}' must end in .tif")
         if self.start and self.end and self.start >= self.end:
             raise ParameterError("START_DATE", f"start {self.start} is not before end {self.end}; swap them")
         if not self.interval_days or self.interval_days <= 0:

@@ -332,7 +332,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
         progress.warn(w)
 
     progress.report(0.95, "Writing NetCDF")
-    geotiff = config.output.with_suffix(".tif") if config.geotiff else None
+    geotiff = config.geotiff
     attrs = _attributes(config, inversion, cubes, tables, used, start, end, grid, missing)
     finals = [config.output] + ([geotiff] if geotiff else [])
     from .netcdf import write_netcdf

@@ -1,0 +1,235 @@
+"""Processing algorithm ``surfacemotion:itslive_invert``: ITS_LIVE glacier velocity time series."""
+
+from __future__ import annotations
+
+import re
+
+from qgis.core import (
+    QgsMeshLayer,
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+)
+
+from .base import SurfaceMotionAlgorithm, scheduler_or_none
+from .compat import set_advanced
+from .itslive_find_cubes import DEFAULT_CATALOG_URL
+
+MISSIONS = ("Sentinel-1", "Sentinel-2", "Landsat 4", "Landsat 5", "Landsat 7", "Landsat 8", "Landsat 9")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class MeshStyler(QgsProcessingLayerPostProcessorInterface):
+    """Shows the velocity magnitude ``v`` of the NetCDF mesh (runs in the main thread).
+
+    QGIS takes the C++ object but not its Python side, and the algorithm instance is deleted before
+    the layer gets loaded: :meth:`create` keeps the latest instances referenced here.
+    """
+
+    _alive: list = []
+
+    @classmethod
+    def create(cls) -> MeshStyler:
+        styler = cls()
+        cls._alive = [*cls._alive[-31:], styler]
+        return styler
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        style_velocity_mesh(layer)
+
+
+def style_velocity_mesh(layer: QgsMeshLayer, ramp: str = "Viridis") -> bool:
+    """Show the velocity magnitude ``v``: active scalar group, colour ramp from 0 to its maximum (m/yr).
+
+    Returns False when the layer has no ``v`` group. Built in code rather than a QML because the
+    dataset group index and the value range depend on the file.
+    """
+    from qgis.core import QgsColorRampShader, QgsMeshDatasetIndex, QgsStyle
+
+    from ..core.itslive.netcdf import VELOCITY_VARIABLES
+
+    names = {"v", VELOCITY_VARIABLES["v"][0]}  # MDAL names a group by its long_name
+    for i in range(layer.dataProvider().datasetGroupCount()):
+        meta = layer.datasetGroupMetadata(QgsMeshDatasetIndex(i))
+        if meta.name() not in names:
+            continue
+        vmax = meta.maximum() if meta.maximum() == meta.maximum() and meta.maximum() > 0 else 1.0
+        shader = QgsColorRampShader(0.0, vmax, QgsStyle.defaultStyle().colorRamp(ramp),
+                                    QgsColorRampShader.Interpolated)
+        shader.classifyColorRamp(6)
+        settings = layer.rendererSettings()
+        scalar = settings.scalarSettings(i)
+        scalar.setClassificationMinimumMaximum(0.0, vmax)
+        scalar.setColorRampShader(shader)
+        scalar.setOpacity(0.9)
+        settings.setScalarSettings(i, scalar)
+        settings.setActiveScalarDatasetGroup(i)
+        layer.setRendererSettings(settings)
+        layer.triggerRepaint()
+        return True
+    return False
+
+
+class ItsliveInvertAlgorithm(SurfaceMotionAlgorithm):
+    ALG_NAME = "itslive_invert"
+    DISPLAY_NAME = "Invert glacier velocity time series (ITS_LIVE)"
+    GROUP = "ITS_LIVE"
+    ICON = "itslive_invert.svg"
+    REQUIRED_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "scipy", "zarr", "s3fs", "netCDF4")
+    HELP = """
+<p>Builds a regular velocity time series for every pixel of the selected glaciers from all the
+image-pair velocities of the ITS_LIVE datacubes under them.</p>
+<p>Each pair's velocity is the mean over its two acquisition dates; the unknowns are mean
+velocities over bins of <b>Interval</b> days; a first- or second-difference penalty
+λ/h<sup>k</sup> keeps the series smooth. The robust mode down-weights outliers (Tukey biweight
+on MAD-scaled residuals). Pixels with fewer than 5 valid pairs are left empty.</p>
+<ul>
+<li><b>Glaciers</b>: outlines (any CRS, e.g. RGI polygons); their attributes are kept.</li>
+<li><b>Cubes</b>: cube URLs or folders, one per line (s3://, the catalog's http://…s3.amazonaws.com/…,
+https or local). Empty: the cubes under the glaciers are found in the <b>Catalog</b>.</li>
+<li><b>Start/End date</b> (YYYY-MM-DD): only pairs entirely inside the period are used; empty: the data's span.</li>
+<li><b>Missions</b>: Sentinel-1, Sentinel-2, Landsat 4–9 (none selected: all).</li>
+<li><b>Device</b>: auto uses CUDA when torch sees a GPU; <b>Scheduler</b>: empty runs here,
+<code>local</code> starts a Dask cluster, an address uses that Dask scheduler.</li>
+</ul>
+<p>Output: a CF-1.8 NetCDF (time, y, x) with vx, vy, v, their formal errors, the observation
+count per bin and the glacier of each pixel; it opens as a time-aware mesh layer styled by
+velocity magnitude. An interrupted run resumes from its checkpoint when rerun with the same
+parameters. Optional: the mean velocity as a GeoTIFF.</p>
+"""
+
+    GLACIERS = "GLACIERS"
+    CUBES = "CUBES"
+    CATALOG = "CATALOG"
+    START_DATE = "START_DATE"
+    END_DATE = "END_DATE"
+    INTERVAL_DAYS = "INTERVAL_DAYS"
+    LAMBDA = "LAMBDA"
+    DERIVATIVE = "DERIVATIVE"
+    MISSIONS = "MISSIONS"
+    ROBUST = "ROBUST"
+    DEVICE = "DEVICE"
+    SCHEDULER = "SCHEDULER"
+    OUTPUT = "OUTPUT"
+    MIN_DATE_DT = "MIN_DATE_DT"
+    MAX_DATE_DT = "MAX_DATE_DT"
+    WEIGHTED = "WEIGHTED"
+    MIN_OBSERVATIONS = "MIN_OBSERVATIONS"
+    BLOCK_SIZE = "BLOCK_SIZE"
+    MEAN_VELOCITY = "MEAN_VELOCITY"
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.GLACIERS, "Glacier outlines", [QgsProcessing.TypeVectorPolygon]))
+        self.addParameter(QgsProcessingParameterString(
+            self.CUBES, "Cubes (URLs or folders, one per line; empty: from the catalog)", multiLine=True,
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True))
+        self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
+        self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.INTERVAL_DAYS, "Interval (days)", QgsProcessingParameterNumber.Double, defaultValue=12.0,
+            minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.LAMBDA, "Regularisation λ", QgsProcessingParameterNumber.Double, defaultValue=10.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.DERIVATIVE, "Regularisation derivative (1: first difference, 2: second)",
+            QgsProcessingParameterNumber.Integer, defaultValue=1, minValue=1, maxValue=2))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.MISSIONS, "Missions (none: all)", options=list(MISSIONS), allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(self.ROBUST, "Robust (down-weight outliers)",
+                                                        defaultValue=False))
+        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0))
+        self.addParameter(QgsProcessingParameterString(
+            self.SCHEDULER, "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
+            optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT, "Velocity time series (NetCDF)", fileFilter="NetCDF files (*.nc)"))
+        for param in (
+            QgsProcessingParameterNumber(self.MIN_DATE_DT, "Minimum pair separation (days)",
+                                         QgsProcessingParameterNumber.Double, optional=True, minValue=0.0),
+            QgsProcessingParameterNumber(self.MAX_DATE_DT, "Maximum pair separation (days)",
+                                         QgsProcessingParameterNumber.Double, optional=True, minValue=0.0),
+            QgsProcessingParameterBoolean(self.WEIGHTED, "Weight pairs by 1/σ² (vx_error, vy_error)",
+                                          defaultValue=False),
+            QgsProcessingParameterNumber(self.MIN_OBSERVATIONS, "Minimum valid pairs per pixel",
+                                         QgsProcessingParameterNumber.Integer, defaultValue=5, minValue=1),
+            QgsProcessingParameterNumber(self.BLOCK_SIZE, "Block size (pixels per side)",
+                                         QgsProcessingParameterNumber.Integer, defaultValue=50, minValue=1),
+            QgsProcessingParameterRasterDestination(self.MEAN_VELOCITY, "Mean velocity (GeoTIFF)", optional=True,
+                                                    createByDefault=False),
+        ):
+            self.addParameter(set_advanced(param))
+        for key, label in (("N_PIXELS", "Glacier pixels"), ("N_BINS", "Time bins"), ("N_BLOCKS", "Blocks"),
+                           ("N_RESUMED", "Blocks resumed from the checkpoint"),
+                           ("MISSING_CHUNKS", "Chunks missing from the stores")):
+            self.addOutput(QgsProcessingOutputNumber(key, label))
+
+    def _cubes(self, parameters, context) -> list[str]:
+        raw = parameters.get(self.CUBES)
+        if isinstance(raw, (list, tuple)):
+            return [str(v).strip() for v in raw if str(v).strip()]
+        text = self.parameterAsString(parameters, self.CUBES, context) or ""
+        return [v.strip() for v in re.split(r"[\n;]", text) if v.strip()]
+
+    def run(self, parameters, context, feedback):
+        from ..core.itslive.config import ItsliveInvertConfig
+        from ..core.itslive.pipeline import run_itslive_invert
+        from .layers import source_to_geodataframe
+
+        source = self.parameterAsSource(parameters, self.GLACIERS, context)
+        fields = tuple(f.name() for f in source.fields()) if source is not None else ()
+        glaciers = source_to_geodataframe(source, self.GLACIERS, feedback, fields=fields)
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        mean = self.parameterAsOutputLayer(parameters, self.MEAN_VELOCITY, context) if parameters.get(
+            self.MEAN_VELOCITY) else None
+        missions = [MISSIONS[i] for i in self.parameterAsEnums(parameters, self.MISSIONS, context)]
+
+        def number(key):
+            return self.parameterAsDouble(parameters, key, context) if parameters.get(key) not in (None, "") else None
+
+        config = ItsliveInvertConfig(
+            glaciers=glaciers, output=output, cubes=self._cubes(parameters, context),
+            catalog=self.parameterAsString(parameters, self.CATALOG, context) or None,
+            start=self.parameterAsString(parameters, self.START_DATE, context) or None,
+            end=self.parameterAsString(parameters, self.END_DATE, context) or None,
+            interval_days=self.parameterAsDouble(parameters, self.INTERVAL_DAYS, context),
+            lam=self.parameterAsDouble(parameters, self.LAMBDA, context),
+            derivative=self.parameterAsInt(parameters, self.DERIVATIVE, context),
+            missions=tuple(missions), min_dt=number(self.MIN_DATE_DT), max_dt=number(self.MAX_DATE_DT),
+            weighted=self.parameterAsBool(parameters, self.WEIGHTED, context),
+            robust=self.parameterAsBool(parameters, self.ROBUST, context),
+            min_observations=self.parameterAsInt(parameters, self.MIN_OBSERVATIONS, context),
+            device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            scheduler=scheduler_or_none(self.parameterAsString(parameters, self.SCHEDULER, context)),
+            block_size=self.parameterAsInt(parameters, self.BLOCK_SIZE, context),
+            geotiff=mean or None,
+        )
+        result = run_itslive_invert(config, self.progress(feedback))
+        self._load_mesh(str(result.output), context)
+        return {
+            self.OUTPUT: str(result.output),
+            self.MEAN_VELOCITY: str(result.geotiff) if result.geotiff else None,
+            "N_PIXELS": result.n_pixels, "N_BINS": result.n_bins, "N_BLOCKS": result.n_blocks,
+            "N_RESUMED": result.n_resumed, "MISSING_CHUNKS": result.missing_chunks,
+        }
+
+    def _load_mesh(self, path: str, context) -> None:
+        """Load the NetCDF as a temporal mesh layer when the run completes (styled in the main thread)."""
+        layer = QgsMeshLayer(path, "ITS_LIVE velocity", "mdal")
+        if not layer.isValid():
+            raise QgsProcessingException(f"{path}: written but MDAL cannot open it as a mesh")
+        context.temporaryLayerStore().addMapLayer(layer)
+        details = QgsProcessingContext.LayerDetails("ITS_LIVE velocity", context.project(), self.OUTPUT)
+        details.setPostProcessor(MeshStyler.create())
+        context.addLayerToLoadOnCompletion(layer.id(), details)

@@ -1,0 +1,78 @@
+"""itslive_invert through processing.run: generated cube + glacier layer (reprojected to lon/lat),
+NetCDF opened as a styled temporal mesh, GeoTIFF, and bad inputs failing without output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qgis.core import QgsMeshLayer, QgsProcessingContext, QgsProcessingException, QgsProject, QgsRasterLayer
+
+
+@pytest.fixture(scope="module")
+def cube(tmp_path_factory):
+    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+
+    folder = tmp_path_factory.mktemp("itslive_invert")
+    truth = write_synthetic_cube(folder / "cube.zarr", nx=24, ny=24, n_pairs=200, seed=11)
+    glaciers = folder / "glaciers.gpkg"
+    truth.glaciers.to_crs(4326).to_file(glaciers)  # another CRS than the cube's
+    return folder, truth, glaciers
+
+
+def test_invert_loads_a_styled_temporal_mesh(run_algorithm, cube, tmp_path):
+    folder, truth, glaciers = cube
+    out, tif = tmp_path / "velocity.nc", tmp_path / "mean.tif"
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    result = run_algorithm("itslive_invert", {
+        "GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"), "START_DATE": "2018-01-01",
+        "END_DATE": "2021-01-01", "INTERVAL_DAYS": 30, "ROBUST": True, "DEVICE": 1, "MISSIONS": [0, 1, 5, 6],
+        "OUTPUT": str(out), "MEAN_VELOCITY": str(tif)}, context=context)
+    assert result["OUTPUT"] == str(out) and out.exists()
+    assert abs(result["N_PIXELS"] - truth.glaciers.geometry.area.sum() / 120**2) < 0.1 * result["N_PIXELS"]
+    assert result["N_BINS"] == 37  # ceil(1096 / 30)
+    # the mesh layer waits in the context, and its post-processor styles v
+    details = context.layersToLoadOnCompletion()
+    assert len(details) == 1
+    layer_id, detail = next(iter(details.items()))
+    layer = context.temporaryLayerStore().mapLayer(layer_id)
+    assert isinstance(layer, QgsMeshLayer) and layer.isValid() and layer.providerType() == "mdal"
+    assert layer.temporalProperties().isActive()
+    assert layer.temporalProperties().timeExtent().begin().date().year() == 2018
+    detail.postProcessor().postProcessLayer(layer, context, None)
+    active = layer.rendererSettings().activeScalarDatasetGroup()
+    from qgis.core import QgsMeshDatasetIndex
+
+    assert layer.datasetGroupMetadata(QgsMeshDatasetIndex(active)).name() == "velocity magnitude"
+    raster = QgsRasterLayer(str(tif), "mean")
+    assert raster.isValid() and raster.crs().authid() == "EPSG:3413"
+    stats = raster.dataProvider().bandStatistics(1)
+    assert 100 < stats.maximumValue < 3000
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"START_DATE": "2020-01-01", "END_DATE": "2019-01-01"}, "START_DATE.*not before"),
+    ({"START_DATE": "2019-01-01", "END_DATE": "2019-02-01", "INTERVAL_DAYS": 60}, "INTERVAL_DAYS.*longer than the period"),
+    ({"CUBES": "/nonexistent/cube.zarr"}, "not a zarr store"),
+])
+def test_bad_inputs_fail_without_output(run_algorithm, cube, tmp_path, params, message):
+    folder, _, glaciers = cube
+    out = tmp_path / "velocity.nc"
+    with pytest.raises(QgsProcessingException, match=message):
+        run_algorithm("itslive_invert", {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"),
+                                         "OUTPUT": str(out), **params})
+    assert not out.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_device_and_missions_are_passed(run_algorithm, cube, tmp_path):
+    folder, _, glaciers = cube
+    out = tmp_path / "s1.nc"
+    run_algorithm("itslive_invert", {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"), "DEVICE": 1,
+                                     "MISSIONS": [0], "INTERVAL_DAYS": 24, "OUTPUT": str(out)})
+    import netCDF4
+
+    with netCDF4.Dataset(out) as ds:
+        assert ds.parameter_missions == "Sentinel-1" and ds.parameter_device == "cpu"
+        assert ds.inversion_backend == "numpy"
+        assert np.isfinite(ds["v"][:].filled(np.nan)).any()
