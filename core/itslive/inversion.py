@@ -540,6 +540,22 @@ def _pair_errors(err, n: int, p: int, name: str) -> np.ndarray:
     return e
 
 
+def _normalised_weights(fraction: np.ndarray, sigma: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weights fraction/σ² divided by their mean c over the valid entries, and c.
+
+    Dividing by c keeps λ on the same scale as in the unweighted mode (weights ≈ 1); the formal
+    variance is then diag(N⁻¹) / c. sigma: (P,) or (n, P) m/yr; valid: (n, P).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_var = np.where(np.isfinite(sigma) & (sigma > 0), 1.0 / sigma**2, 0.0)
+    if inv_var.ndim == 1:
+        used = valid.any(0)
+        c = float(inv_var[used].mean()) if used.any() else 1.0
+    else:
+        c = float(inv_var[valid].mean()) if valid.any() else 1.0
+    return fraction * inv_var / c, c
+
+
 def _row_median(z: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Median of the finite entries of each row (NaN elsewhere); count (n,) finite per row ≥ 1."""
     s = np.sort(z, axis=1)
@@ -596,15 +612,15 @@ def invert_pixels(
     valid = np.isfinite(vx) & np.isfinite(vy)
     valid &= design.kept
     wx = wy = design.weight
+    scale_x = scale_y = 1.0
     if config.weighted:
         if vx_error is None or vy_error is None:
             raise ParameterError("weighted", "needs vx_error and vy_error")
         sx = _pair_errors(vx_error, n, p, "vx_error")
         sy = _pair_errors(vy_error, n, p, "vy_error")
         valid &= np.isfinite(sx) & (sx > 0) & np.isfinite(sy) & (sy > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            wx = np.nan_to_num(design.weight / sx**2, posinf=0.0)
-            wy = np.nan_to_num(design.weight / sy**2, posinf=0.0)
+        wx, scale_x = _normalised_weights(design.weight, sx, valid)
+        wy, scale_y = _normalised_weights(design.weight, sy, valid)
     n_valid = valid.sum(1)
     active = np.flatnonzero(n_valid >= config.min_observations)
     result = InversionResult(
@@ -666,7 +682,7 @@ def invert_pixels(
 
     for c, (vel, err) in enumerate(((result.vx, result.vx_error), (result.vy, result.vy_error))):
         xc = np.where(ok[:, None], x[c], np.nan)
-        vc = var[c]
+        vc = var[c] / (scale_x, scale_y)[c]
         if not config.weighted:
             dx = xc @ solver.difference.T
             rss = ywy[c] - np.einsum("ij,ij->i", xc, rhs[c]) - solver.penalty**2 * np.einsum("ij,ij->i", dx, dx)

@@ -33,18 +33,19 @@ def random_case(seed=0, n=40, p=150, m=25, gap=0.25, repeat=10):
     return vx, vy, t1, t2, edges
 
 
-def dense_reference(v, t1, t2, edges, config, weights=None):
-    """Solution and formal error of one pixel/component by lstsq of the stacked dense system."""
+def dense_reference(v, t1, t2, edges, config, weights=None, c=1.0):
+    """Solution and formal error of one pixel/component by lstsq of the stacked dense system;
+    weights 1/σ² are divided by c, their mean (so λ keeps its unweighted scale)."""
     d = pair_design(t1, t2, edges)
     a = d.a.toarray()
-    w = d.weight * (1.0 if weights is None else weights)
+    w = d.weight * (1.0 if weights is None else weights / c)
     ok = np.isfinite(v) & d.kept & (w > 0)
     sw = np.sqrt(w[ok])
     reg = config.lam / config.interval_days**config.derivative * difference_matrix(a.shape[1], config.derivative)
     g = np.vstack([a[ok] * sw[:, None], reg])
     b = np.concatenate([v[ok] * sw, np.zeros(reg.shape[0])])
     x = np.linalg.lstsq(g, b, rcond=None)[0]
-    cov = np.linalg.inv(g.T @ g)
+    cov = np.linalg.inv(g.T @ g) / c
     if not config.weighted:
         r = (a[ok] @ x - v[ok]) * sw
         cov = cov * (r @ r) / max(w[ok].sum() - 1, 1)
@@ -105,9 +106,12 @@ def test_weighted_with_per_pair_and_per_pixel_errors():
     ey = rng.uniform(5, 40, vx.shape)
     cfg = InversionConfig(interval_days=H, weighted=True)
     res = invert_pixels(vx, vy, t1, t2, edges, cfg, vx_error=ex, vy_error=ey)
+    valid = np.isfinite(vx) & pair_design(t1, t2, edges).kept
+    cx = (1 / ex[valid.any(0)] ** 2).mean()
+    cy = (1 / ey[valid] ** 2).mean()
     for i in (0, 20):
-        x, sx = dense_reference(vx[i], t1, t2, edges, cfg, 1 / ex**2)
-        y, sy = dense_reference(vy[i], t1, t2, edges, cfg, 1 / ey[i] ** 2)
+        x, sx = dense_reference(vx[i], t1, t2, edges, cfg, 1 / ex**2, cx)
+        y, sy = dense_reference(vy[i], t1, t2, edges, cfg, 1 / ey[i] ** 2, cy)
         np.testing.assert_allclose(res.vx[i], x, rtol=2e-6, atol=1e-3)
         np.testing.assert_allclose(res.vy[i], y, rtol=2e-6, atol=1e-3)
         np.testing.assert_allclose(res.vx_error[i], sx, rtol=1e-5)

@@ -32,8 +32,8 @@ def problems(draw):
     return edges, t1, t2, values, sigma, config
 
 
-def dense_system(edges, t1, t2, v, sigma, config):
-    """Naive dense A (P × M), W, D of one pixel, straight from the definitions."""
+def dense_system(edges, t1, t2, v, sigma, config, c=1.0):
+    """Naive dense A (P × M), W (1/σ² · inside fraction / c), D of one pixel, from the definitions."""
     m = edges.size - 1
     a = np.zeros((t1.size, m))
     w = np.zeros(t1.size)
@@ -46,7 +46,7 @@ def dense_system(edges, t1, t2, v, sigma, config):
         w[i] = (hi - lo) / (t2[i] - t1[i]) / sigma[i] ** 2 * np.isfinite(v[i])
     k = config.derivative
     d = np.diff(np.eye(m), n=k, axis=0) * config.lam / config.interval_days**k
-    return a, w, d
+    return a, w / c, d
 
 
 def block_to_dense(flat, layout):
@@ -84,9 +84,11 @@ def test_solution_equals_lstsq_of_the_stacked_dense_system(problem):
     edges, t1, t2, values, sigma, config = problem
     vy = -0.5 * values
     res = inv.invert_pixels(values, vy, t1, t2, edges, config, vx_error=sigma, vy_error=2 * sigma)
+    used = inv.pair_design(t1, t2, edges).kept & np.isfinite(values).any(0)
     for i, v in enumerate(values):
         for obs, err, out, out_err in ((v, sigma, res.vx, res.vx_error), (vy[i], 2 * sigma, res.vy, res.vy_error)):
-            a, w, d = dense_system(edges, t1, t2, obs, err, config)
+            c = (1 / err[used] ** 2).mean() if used.any() else 1.0  # weights are normalised to mean 1
+            a, w, d = dense_system(edges, t1, t2, obs, err, config, c)
             if not (w > 0).any():
                 assert np.isnan(out[i]).all()
                 continue
@@ -100,4 +102,4 @@ def test_solution_equals_lstsq_of_the_stacked_dense_system(problem):
                 continue
             x = np.linalg.lstsq(g, b, rcond=None)[0]
             np.testing.assert_allclose(out[i], x, rtol=1e-5, atol=1e-5 * np.abs(x).max())
-            np.testing.assert_allclose(out_err[i], np.sqrt(np.diag(np.linalg.inv(g.T @ g))), rtol=1e-5)
+            np.testing.assert_allclose(out_err[i], np.sqrt(np.diag(np.linalg.inv(g.T @ g)) / c), rtol=1e-5)
