@@ -31,6 +31,7 @@ from .stats import cell_statistics, years_since_start
 COMPONENTS = ("E", "U")
 #: EPSG:3035's area of use (lon/lat): an AOI outside it cannot hold EGMS data
 EUROPE_LONLAT = (-35.58, 24.6, 44.83, 84.73)
+EUROPE_3035 = (-146_473.0, 198_374.0, 7_824_929.0, 6_971_478.0)  # the same area in EPSG:3035 m
 
 
 @dataclass
@@ -100,6 +101,13 @@ def aoi_in_3035(config: EgmsL3Config):
             raise ParameterError("AOI", f"not a valid WKT geometry ({exc})") from exc
     if aoi is None or aoi.is_empty:
         raise ParameterError("AOI", "the area is empty; draw a polygon or leave AOI unset")
+    if str(crs).upper() in ("EPSG:3035", "3035"):  # no pyproj needed (it crashes qgis_process at exit)
+        x0, y0, x1, y1 = aoi.bounds
+        ex0, ey0, ex1, ey1 = EUROPE_3035
+        if x1 < ex0 or x0 > ex1 or y1 < ey0 or y0 > ey1:
+            raise ParameterError("AOI", f"lies at x {x0:.0f}…{x1:.0f}, y {y0:.0f}…{y1:.0f} m (EPSG:3035), outside the "
+                                        "European area EGMS covers; check the layer's CRS or draw the area over Europe")
+        return aoi
     try:
         src = CRS.from_user_input(crs or "EPSG:3035")
     except Exception as exc:  # pyproj raises CRSError
@@ -225,15 +233,17 @@ def solve_tile(te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, confi
 
 def solve_and_write(te: int, tn: int, grid: np.ndarray, config: EgmsL3Config, tmp: dict[str, Path],
                     stems: dict[str, str], metadata: dict, ipe: str, parts: list[BurstPart],
-                    gnss=None, check=None) -> tuple[str, int, dict[str, float]]:
+                    gnss=None, progress: Progress | None = None) -> tuple[str, int, dict[str, float]]:
     """Task 2: solve one tile and write its products to the temporary paths ``tmp`` (``E_zip`` …)."""
+    check = progress.check if progress is not None else None
     t0 = time.perf_counter()
     result = solve_tile(te, tn, parts, grid, config, gnss, check)
     t1 = time.perf_counter()
     labels = [str(d).replace("-", "") for d in grid]
-    for comp in COMPONENTS:
-        if check is not None:
-            check()
+    for k, comp in enumerate(COMPONENTS):
+        if progress is not None:
+            progress.report(0.5 + 0.5 * k / len(COMPONENTS), f"Writing {stems[comp]}")
+            progress.check()
         comp_tmp = {k.split("_", 1)[1]: v for k, v in tmp.items() if k.startswith(comp + "_")}
         write_component(result, comp, comp_tmp, stems[comp], config.spacing, labels, metadata, ipe,
                         config.legacy_columns)
@@ -358,7 +368,7 @@ def _run_local(config, paths, bounds, aoi_wkb, grid, gnss, progress, timings) ->
             tile_parts = [select_tile(p, te, tn, config.spacing) for p in parts]
             tmp = {key: tmp_of[(name, key)] for key in finals[name]}
             _, n, tt = solve_and_write(te, tn, grid, config, tmp, stems[name], meta, ipe, tile_parts, gnss,
-                                       check=progress.check)
+                                       solve_p.sub(k / len(tiles), (k + 1) / len(tiles)))
             cells[name] = n
             timings["solve"] += tt["solve"]
             timings["write"] += tt["write"]

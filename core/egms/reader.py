@@ -149,7 +149,7 @@ def read_header(path: str | Path) -> list[str]:
         line = f.readline().decode("utf-8-sig", errors="replace").strip()
     if not line:
         raise InputError(path, f"the CSV is empty; {FIX_DOWNLOAD}")
-    return [c.strip() for c in line.split(",")]
+    return [c.strip().strip('"') for c in line.split(",")]
 
 
 def resolve_columns(header: list[str], source: str | Path) -> dict[str, str]:

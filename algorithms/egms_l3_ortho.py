@@ -1,0 +1,169 @@
+"""Processing algorithm ``surfacemotion:egms_l3_ortho``: EGMS L2a/L2b bursts → L3 Ortho east/up."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsVectorLayer,
+)
+
+from .base import SurfaceMotionAlgorithm, scheduler_or_none, style_path
+from .compat import set_advanced
+
+RESAMPLINGS = ("nearest", "linear")
+WEIGHTINGS = ("none", "rmse")
+
+
+class EgmsL3OrthoAlgorithm(SurfaceMotionAlgorithm):
+    ALG_NAME = "egms_l3_ortho"
+    DISPLAY_NAME = "EGMS L2a/L2b → L3 Ortho (east/up)"
+    GROUP = "EGMS"
+    ICON = "egms_l3_ortho.svg"
+    REQUIRED_MODULES = ("numpy", "pandas", "pyarrow", "shapely", "pyproj", "tifffile", "geopandas")
+    HELP = """
+<p>Builds the EGMS <b>L3 Ortho</b> products (east-west <b>E</b> and vertical <b>U</b> on a 100 m grid in
+EPSG:3035, per 100 km tile) from EGMS <b>L2a/L2b</b> burst files (ZIP, CSV or CSV.gz, as downloaded from the
+EGMS Explorer). With the default parameters the result is identical to the official product (checked cell by
+cell on tile E45N17, release 2020–2024).</p>
+<p><b>Algorithm</b>: each measurement point's series is resampled on a regular grid (nearest observation in time,
+ties averaged, at most MAX_GAP_DAYS away, ends held); points are binned into cells; in each cell with at least
+one ascending and one descending point, east and up displacement come from least squares on the LOS vectors
+(north assumed zero); PD Table 14 statistics (velocity, acceleration, seasonality, their std, rmse) follow.</p>
+<p><b>Parameters</b>: INPUTS burst files (at least one ascending and one descending); AOI optional polygon
+layer in any CRS (cells whose centre is inside; default: every tile the inputs touch); START_DATE / END_DATE
+(YYYY-MM-DD, default: the period every input covers); SPACING cell size in m (100); SPACING_DAYS (6);
+MAX_GAP_DAYS (90); RESAMPLING nearest (official) or linear; GNSS_MODEL optional A-EPND model CSV to fill the
+gnss_velocity_* fields; SCHEDULER empty = this process, <code>local</code> = a Dask LocalCluster, or a Dask
+scheduler address; OUTPUT_FOLDER. Advanced: ATBD options (minimum MP count, GNSS north removal, per-geometry
+averaging, rmse weighting) and the legacy (≤ 2019–2023) column names.</p>
+<p><b>Outputs</b>: per tile and component the official set (<code>EGMS_L3_E45N17_100km_U_2020_2024_1</code>
+.zip with CSV + XML, .tiff mean velocity, .md5) plus a GeoPackage and a GeoParquet point layer; the east and
+up point layers are loaded with a diverging velocity style.</p>
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "INPUTS", "EGMS L2a/L2b burst files (ZIP, CSV, CSV.gz)", QgsProcessing.TypeFile))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "AOI", "Area of interest (polygons; empty = every tile the inputs touch)",
+            [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterString("START_DATE", "Start date (YYYY-MM-DD)", optional=True))
+        self.addParameter(QgsProcessingParameterString("END_DATE", "End date (YYYY-MM-DD)", optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SPACING", "Cell size (m, EPSG:3035)", QgsProcessingParameterNumber.Double, 100.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SPACING_DAYS", "Time step (days)", QgsProcessingParameterNumber.Integer, 6))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MAX_GAP_DAYS", "Largest gap bridged by resampling (days)", QgsProcessingParameterNumber.Double, 90.0))
+        self.addParameter(QgsProcessingParameterEnum("RESAMPLING", "Time resampling", list(RESAMPLINGS),
+                                                     defaultValue=0))
+        self.addParameter(QgsProcessingParameterFile(
+            "GNSS_MODEL", "A-EPND GNSS velocity model CSV (optional)", extension="csv", optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "SCHEDULER", "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
+            optional=True))
+        for param in (
+            QgsProcessingParameterNumber("MIN_MP_COUNT", "Minimum MPs per cell (≥ 1 ascending and ≥ 1 descending)",
+                                         QgsProcessingParameterNumber.Integer, 2, minValue=2),
+            QgsProcessingParameterBoolean("REMOVE_GNSS_NORTH", "Remove the GNSS model's north velocity from the LOS "
+                                                               "(ATBD; needs GNSS_MODEL)", False),
+            QgsProcessingParameterBoolean("AVERAGE_PER_GEOMETRY", "Average MPs per cell and geometry first (ATBD)",
+                                          False),
+            QgsProcessingParameterEnum("WEIGHTING", "Weighting of MPs (ATBD)", list(WEIGHTINGS), defaultValue=0),
+            QgsProcessingParameterBoolean("LEGACY_COLUMNS", "Legacy column names (height, rmse; no gnss fields)",
+                                          False),
+        ):
+            self.addParameter(set_advanced(param))
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", "Output folder"))
+        self.addOutput(QgsProcessingOutputVectorLayer("OUTPUT_EAST", "L3 east-west (E) points",
+                                                      QgsProcessing.TypeVectorPoint))
+        self.addOutput(QgsProcessingOutputVectorLayer("OUTPUT_UP", "L3 vertical (U) points",
+                                                      QgsProcessing.TypeVectorPoint))
+        self.addOutput(QgsProcessingOutputString("PRODUCTS", "Product files (semicolon separated)"))
+        self.addOutput(QgsProcessingOutputNumber("CELLS", "Number of cells"))
+
+    def run(self, parameters, context, feedback, *args):
+        if args:  # QgsProcessingAlgorithm.run(parameters, context, feedback, configuration, catch) from processing.run
+            return SurfaceMotionAlgorithm.__mro__[1].run(self, parameters, context, feedback, *args)
+        from ..core.egms.config import EgmsL3Config
+        from ..core.egms.pipeline import run_egms_l3
+        from ..core.errors import ParameterError
+
+        inputs = [str(p) for p in self.parameterAsFileList(parameters, "INPUTS", context)]
+        aoi, aoi_crs = self._aoi(parameters, context, feedback, ParameterError)
+        config = EgmsL3Config(
+            inputs=inputs,
+            output_folder=self.parameterAsString(parameters, "OUTPUT_FOLDER", context),
+            aoi=aoi, aoi_crs=aoi_crs,
+            start_date=self.parameterAsString(parameters, "START_DATE", context) or None,
+            end_date=self.parameterAsString(parameters, "END_DATE", context) or None,
+            spacing=self.parameterAsDouble(parameters, "SPACING", context),
+            spacing_days=self.parameterAsInt(parameters, "SPACING_DAYS", context),
+            max_gap_days=self.parameterAsDouble(parameters, "MAX_GAP_DAYS", context),
+            resampling=RESAMPLINGS[self.parameterAsEnum(parameters, "RESAMPLING", context)],
+            gnss_model=self.parameterAsFile(parameters, "GNSS_MODEL", context) or None,
+            scheduler=scheduler_or_none(self.parameterAsString(parameters, "SCHEDULER", context)),
+            min_mp_count=self.parameterAsInt(parameters, "MIN_MP_COUNT", context),
+            remove_gnss_north=self.parameterAsBool(parameters, "REMOVE_GNSS_NORTH", context),
+            average_per_geometry=self.parameterAsBool(parameters, "AVERAGE_PER_GEOMETRY", context),
+            weighting=WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHTING", context)],
+            legacy_columns=self.parameterAsBool(parameters, "LEGACY_COLUMNS", context),
+        )
+        result = run_egms_l3(config, self.progress(feedback))
+        for line in result.messages:
+            feedback.pushInfo(line)
+        outputs = {"OUTPUT_FOLDER": str(config.output_folder),
+                   "PRODUCTS": ";".join(str(p) for p in result.paths),
+                   "CELLS": sum(result.cells.values())}
+        for key, comp in (("OUTPUT_EAST", "E"), ("OUTPUT_UP", "U")):
+            layers = result.layers(comp, "gpkg")
+            outputs[key] = str(layers[0]) if layers else None
+            for path in layers:
+                self._load(path, f"EGMS L3 {comp} {path.stem.split('_')[2]}", key, context)
+        return outputs
+
+    def _aoi(self, parameters, context, feedback, parameter_error):
+        source = self.parameterAsSource(parameters, "AOI", context)
+        if source is None:
+            return None, "EPSG:3035"
+        from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsGeometry
+
+        # reproject with QGIS: pyproj loaded inside qgis_process crashes it at exit
+        transform = QgsCoordinateTransform(source.sourceCrs(), QgsCoordinateReferenceSystem("EPSG:3035"),
+                                           context.transformContext())
+        geoms = []
+        for feature in source.getFeatures():
+            geom = QgsGeometry(feature.geometry())
+            if not geom.isEmpty():
+                try:
+                    geom.transform(transform)
+                except Exception as exc:  # QgsCsException: coordinates outside the CRS
+                    raise parameter_error("AOI", f"cannot be projected to EPSG:3035 ({exc}); check the layer's CRS "
+                                                 "or draw the area over Europe") from exc
+                geoms.append(geom)
+        if not geoms:
+            raise parameter_error("AOI", "the layer has no feature with a geometry; give a polygon layer")
+        return QgsGeometry.unaryUnion(geoms).asWkt(), "EPSG:3035"
+
+    def _load(self, path, name: str, output: str, context) -> None:
+        from .layers import LayerStyler
+
+        layer = QgsVectorLayer(f"{path}|layername={path.stem}", name, "ogr")
+        if not layer.isValid():
+            return
+        context.temporaryLayerStore().addMapLayer(layer)
+        context.addLayerToLoadOnCompletion(
+            layer.id(), QgsProcessingContext.LayerDetails(name, context.project(), output))
+        LayerStyler.attach(context, layer.id(), style_path("egms_velocity.qml"))

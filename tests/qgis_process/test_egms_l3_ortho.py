@@ -1,0 +1,30 @@
+"""Tier 3: ``qgis_process run surfacemotion:egms_l3_ortho`` end to end on synthetic bursts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def test_qgis_process_writes_the_official_product_set(qgis_process, tmp_path):
+    from surface_motion.core.egms.synthetic import generate
+
+    paths, _ = generate(tmp_path / "in", n_per_burst=600, n_epochs=30,
+                        bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000))
+    out = tmp_path / "out"
+    res = qgis_process("egms_l3_ortho", INPUTS=[str(p) for p in paths], OUTPUT_FOLDER=str(out), timeout=300)
+    results = res["results"]
+    assert results["CELLS"] > 200
+    names = sorted(p.name for p in out.iterdir())
+    for comp in ("E", "U"):
+        for ext in ("zip", "tiff", "md5", "gpkg", "parquet"):
+            assert f"EGMS_L3_E45N17_100km_{comp}_2020_2024_1.{ext}" in names
+    assert Path(results["OUTPUT_UP"]).exists()
+
+
+def test_qgis_process_rejects_an_l3_file_as_input(qgis_process, tmp_path):
+    bad = tmp_path / "EGMS_L3_E45N17_100km_U_2020_2024_1.csv"
+    bad.write_text("pid,easting,northing,height_ortho,rmse_ts,mean_velocity,gnss_velocity_n,20200103\n"
+                   "10LDTjEkDv,4597550,1739750,1.0,1.0,1.0,1.0,1.0\n")
+    res = qgis_process("egms_l3_ortho", expect_failure=True, INPUTS=[str(bad)], OUTPUT_FOLDER=str(tmp_path / "o"))
+    assert "L3" in res["stdout"] + res["stderr"] and "L2a/L2b" in res["stdout"] + res["stderr"]
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
