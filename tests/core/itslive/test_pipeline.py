@@ -1,0 +1,242 @@
+"""The inversion pipeline end to end: accuracy, bad inputs, cancellation, resume after SIGKILL,
+Dask, S3 faults and missing chunks — never a partial product."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import pytest
+from surface_motion.core.errors import CancelledError, InputError, ParameterError
+from surface_motion.core.itslive.config import ItsliveInvertConfig
+from surface_motion.core.itslive.cube import open_cube
+from surface_motion.core.itslive.pipeline import run_itslive_invert
+from surface_motion.core.progress import Progress
+
+from tests.s3server import FaultProxy, every
+
+PLUGINS = Path(__file__).resolve().parents[3] / ".build" / "plugins"
+DATA_VARS = ("vx", "vy", "v", "vx_error", "vy_error", "v_error", "count", "glacier_id", "time", "x", "y")
+
+
+@pytest.fixture(scope="module")
+def inputs(local_cube, tmp_path_factory):
+    path, truth = local_cube
+    folder = tmp_path_factory.mktemp("pipeline")
+    glaciers = folder / "glaciers.gpkg"
+    truth.glaciers.to_crs(4326).to_file(glaciers)
+    return path, truth, glaciers
+
+
+def config(inputs, output, **kw) -> ItsliveInvertConfig:
+    path, _, glaciers = inputs
+    base = dict(glaciers=glaciers, output=output, cubes=[str(path)], start="2018-01-01", end="2021-01-01",
+                interval_days=12, robust=True, block_size=10, device="cpu")
+    return ItsliveInvertConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def reference(inputs, tmp_path_factory):
+    """An uninterrupted in-process run (the file every other run must reproduce)."""
+    out = tmp_path_factory.mktemp("reference") / "velocity.nc"
+    result = run_itslive_invert(config(inputs, out))
+    return out, result
+
+
+def variables(path: Path) -> dict[str, np.ndarray]:
+    with netCDF4.Dataset(path) as ds:
+        ds.set_auto_mask(False)
+        return {k: ds[k][:] for k in DATA_VARS}
+
+
+def assert_same_data(a: Path, b: Path) -> None:
+    va, vb = variables(a), variables(b)
+    for k in DATA_VARS:
+        np.testing.assert_array_equal(va[k], vb[k], err_msg=k)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if "partial" in p.name or p.suffix in (".nc", ".tif"))
+
+
+def test_product_is_cf_and_beats_raw_pairs(inputs, reference):
+    path, truth, _ = inputs
+    out, result = reference
+    assert result.n_blocks == 8 and result.n_resumed == 0 and result.missing_chunks == 0
+    with netCDF4.Dataset(out) as ds:
+        assert ds.Conventions == "CF-1.8"
+        assert ds["vx"].dimensions == ("time", "y", "x") and ds["vx"].grid_mapping == "mapping"
+        assert ds["mapping"].spatial_epsg == 3413 and ds["mapping"].grid_mapping_name == "polar_stereographic"
+        assert ds["time"].units.startswith("days since 1970-01-01")
+        assert ds.parameter_lam == 10.0 and ds.parameter_robust == 1 and ds.parameter_interval_days == 12.0
+        assert list(ds["glacier_RGIId"][:]) == ["RGI60-01.90001", "RGI60-01.90002"]
+        edges = np.r_[ds["time_bnds"][:, 0], ds["time_bnds"][-1, 1]]
+        x, y = ds["x"][:], ds["y"][:]
+        vx = ds["vx"][:].filled(np.nan)
+        count = ds["count"][:]
+        gid = ds["glacier_id"][:].filled(0)
+    # the output grid is the cube's own lattice, and glacier pixels carry data
+    ix, iy = np.searchsorted(truth.x, x), np.searchsorted(-truth.y, -y)
+    np.testing.assert_allclose(truth.x[ix], x)
+    assert np.isfinite(vx[:, gid > 0]).mean() > 0.9 and np.isnan(vx[:, gid == 0]).all()
+    true_vx = np.moveaxis(truth.bin_mean(edges)[0], -1, 0)[:, iy][:, :, ix]
+    ok = np.isfinite(vx) & (count > 0)
+    rmse_inverted = np.sqrt(np.mean((vx[ok] - true_vx[ok]) ** 2))
+    # raw pairs against their own true mean, on the same glacier pixels
+    cube = open_cube(str(path))
+    from surface_motion.core.itslive.cube import read_window
+    from surface_motion.core.itslive.synthetic import days
+
+    raw = read_window(cube, slice(iy.min(), iy.max() + 1), slice(ix.min(), ix.max() + 1), ("vx",))["vx"]
+    t1, t2 = days(cube.layers["img1"].to_numpy()), days(cube.layers["img2"].to_numpy())
+    pair_vx = np.moveaxis(truth.mean_velocity(t1, t2)[0], -1, 0)[:, iy.min():iy.max() + 1, ix.min():ix.max() + 1]
+    on = (gid > 0)[None] & np.isfinite(raw)
+    rmse_raw = np.sqrt(np.mean((raw[on] - pair_vx[on]) ** 2))
+    assert rmse_inverted < 0.5 * rmse_raw, (rmse_inverted, rmse_raw)
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (dict(cubes=["{tmp}/notzarr"]), InputError, "not a zarr store"),
+    (dict(cubes=["{tmp}/novx.zarr"]), InputError, "column 'vx'"),
+    (dict(start="2020-01-01", end="2019-01-01"), ParameterError, "START_DATE"),
+    (dict(start="2019-01-01", end="2019-01-20", interval_days=30), ParameterError, "INTERVAL_DAYS.*longer"),
+    (dict(glaciers="{tmp}/far.gpkg"), InputError, "no glacier lies on any cube"),
+])
+def test_bad_inputs_fail_with_no_output(inputs, tmp_path, change, error, message):
+    import geopandas as gpd
+    import zarr
+    from shapely.geometry import box
+
+    (tmp_path / "notzarr").mkdir()
+    (tmp_path / "notzarr" / "readme.txt").write_text("not a cube")
+    zarr.open_group(str(tmp_path / "novx.zarr"), mode="w", zarr_format=2).create_array("vy", shape=(1, 1, 1), dtype="i2")
+    gpd.GeoDataFrame({"RGIId": ["far"]}, geometry=[box(0, 0, 1000, 1000)], crs=3413).to_file(tmp_path / "far.gpkg")
+    change = {k: ([v.format(tmp=tmp_path) for v in val] if isinstance(val, list) else
+                  val.format(tmp=tmp_path) if isinstance(val, str) else val) for k, val in change.items()}
+    out = tmp_path / "out" / "velocity.nc"
+    with pytest.raises(error, match=message):
+        run_itslive_invert(config(inputs, out, **change))
+    assert not out.parent.exists() or leftovers(out.parent) == []
+
+
+def test_cancel_between_blocks_then_resume(inputs, reference, tmp_path):
+    out = tmp_path / "velocity.nc"
+    state = {"cancel_at": None}
+
+    def on_progress(fraction, message):
+        if message.startswith("Block 2/") and state["cancel_at"] is None:
+            state["cancel_at"] = time.perf_counter()
+
+    progress = Progress(on_progress=on_progress, is_cancelled=lambda: state["cancel_at"] is not None)
+    with pytest.raises(CancelledError):
+        run_itslive_invert(config(inputs, out), progress)
+    assert time.perf_counter() - state["cancel_at"] < 2.0
+    assert leftovers(tmp_path) == []
+    checkpoint = tmp_path / ".velocity.checkpoint"
+    assert sorted(p.name for p in checkpoint.iterdir()) == ["block-000000.npz", "block-000001.npz", "manifest.json"]
+    result = run_itslive_invert(config(inputs, out))
+    assert result.n_resumed == 2
+    assert out.read_bytes() == reference[0].read_bytes()
+    assert not checkpoint.exists()
+
+
+def test_changed_parameters_do_not_reuse_the_checkpoint(inputs, tmp_path):
+    out = tmp_path / "velocity.nc"
+    state = {"stop": False}
+    progress = Progress(on_progress=lambda f, m: state.update(stop=state["stop"] or m.startswith("Block 1/")),
+                        is_cancelled=lambda: state["stop"])
+    with pytest.raises(CancelledError):
+        run_itslive_invert(config(inputs, out), progress)
+    assert run_itslive_invert(config(inputs, out, lam=3.0)).n_resumed == 0
+
+
+KILLED_RUN = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, sys.argv[1])
+    from surface_motion.core.itslive.config import ItsliveInvertConfig
+    from surface_motion.core.itslive.pipeline import run_itslive_invert
+    from surface_motion.core.progress import Progress
+    cube, glaciers, output, marker = sys.argv[2:6]
+
+    def on_progress(fraction, message):
+        if message.startswith("Block 3/"):
+            open(marker, "w").close()
+            time.sleep(120)  # killed here
+
+    run_itslive_invert(ItsliveInvertConfig(glaciers=glaciers, output=output, cubes=[cube], start="2018-01-01",
+                       end="2021-01-01", interval_days=12, robust=True, block_size=10, device="cpu"),
+                       Progress(on_progress=on_progress))
+""")
+
+
+def test_sigkill_then_rerun_resumes_to_an_identical_file(inputs, reference, tmp_path):
+    path, _, glaciers = inputs
+    out, marker = tmp_path / "velocity.nc", tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(PLUGINS), str(path), str(glaciers), str(out),
+                             str(marker)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.time() < deadline, "the child never reached block 3"
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert leftovers(tmp_path) == []
+    result = run_itslive_invert(config(inputs, out))
+    assert result.n_resumed == 3
+    assert out.read_bytes() == reference[0].read_bytes()
+
+
+def test_dask_local_cluster_gives_the_same_file(inputs, reference, tmp_path):
+    out = tmp_path / "velocity.nc"
+    result = run_itslive_invert(config(inputs, out, scheduler="local", n_workers=2))
+    assert result.n_blocks == reference[1].n_blocks
+    assert_same_data(out, reference[0])
+
+
+def test_s3_faults_are_retried_with_the_same_result(inputs, reference, s3_cube, tmp_path):
+    url, _, server = s3_cube
+    out = tmp_path / "velocity.nc"
+    with FaultProxy(server.endpoint, every(3, 503), max_faults=10) as proxy:
+        run_itslive_invert(config(inputs, out, cubes=[url], storage_options=server.read_options(proxy.endpoint)))
+    assert proxy.faults >= 5  # about every third chunk read failed once
+    assert_same_data(out, reference[0])
+
+
+def test_s3_request_that_keeps_failing_leaves_no_product(inputs, s3_cube, tmp_path, monkeypatch):
+    url, _, server = s3_cube
+    monkeypatch.setenv("SURFACE_MOTION_S3_ATTEMPTS", "2")
+    out = tmp_path / "velocity.nc"
+    with FaultProxy(server.endpoint, every(1, 500, pattern=r"vx/0\.1\.1$"), max_faults=None) as proxy:
+        with pytest.raises(InputError, match=r"vx/0\.1\.1' failed after 2 attempts"):
+            run_itslive_invert(config(inputs, out, cubes=[url], storage_options=server.read_options(proxy.endpoint)))
+    assert leftovers(tmp_path) == []
+
+
+def test_missing_chunks_are_nan_with_a_warning(inputs, reference, tmp_path):
+    path, _, _ = inputs
+    holed = tmp_path / "holed.zarr"
+    shutil.copytree(path, holed)
+    (holed / "vx" / "0.1.1").unlink()  # cube rows 10-19, cols 10-19
+    warnings = []
+    out = tmp_path / "velocity.nc"
+    result = run_itslive_invert(config(inputs, out, cubes=[str(holed)]), Progress(on_warning=warnings.append))
+    assert result.missing_chunks == 1 and result.missing_values > 0
+    assert any("1 chunks missing" in w for w in warnings)
+    got, ref = variables(out), variables(reference[0])
+    hole = np.isnan(got["vx"]) & np.isfinite(ref["vx"])
+    assert hole.any()
+    # outside the hole, identical
+    np.testing.assert_array_equal(got["vx"][~hole], ref["vx"][~hole])
