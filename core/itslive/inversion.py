@@ -418,11 +418,17 @@ def group_rows(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.ravel()
 
 
-def batch_slices(costs: np.ndarray, budget: float) -> list[slice]:
-    """Consecutive slices of items whose summed cost stays within ``budget`` (≥ 1 item each)."""
+def batch_slices(costs: np.ndarray, budget: float, sizes: np.ndarray | None = None) -> list[slice]:
+    """Consecutive slices of items whose summed cost stays within ``budget`` (≥ 1 item each).
+
+    With ``sizes`` (ascending, e.g. pixels per pattern) a slice also ends before an item more than
+    twice the size of its first one, so padding every pattern to the largest wastes < 2×.
+    """
+    costs = np.asarray(costs, dtype=float)
     out, start, acc = [], 0, 0.0
-    for i, c in enumerate(np.asarray(costs, dtype=float)):
-        if i > start and acc + c > budget:
+    for i, c in enumerate(costs):
+        too_wide = sizes is not None and sizes[i] > 2 * max(sizes[start], 1)
+        if i > start and (acc + c > budget or too_wide):
             out.append(slice(start, i))
             start, acc = i, 0.0
         acc += c
@@ -470,7 +476,7 @@ class _Solver:
         m = design.a.shape[1]
         self.layout = block_layout(m, max(design.bandwidth, config.derivative))
         self.products_t = pair_products(design, self.layout).T.tocsr()
-        self.a_t = design.a.T.tocsr()
+        self.staircase = StaircaseDesign(design)
         penalty = config.lam / config.interval_days**config.derivative
         self.penalty = penalty
         self.reg = regularisation_entries(self.layout, penalty, config.derivative)
@@ -509,7 +515,7 @@ class _Solver:
         out = [np.full((n, m), np.nan) for _ in range(nrhs)]
         var = np.full((g, m), np.nan)
         ok = np.zeros(g, dtype=bool)
-        batches = batch_slices(bytes_per_pattern(lay, nrhs * sizes[order]), self.budget)
+        batches = batch_slices(bytes_per_pattern(lay, nrhs * sizes[order]), self.budget, sizes[order])
         for b, sl in enumerate(batches):
             progress.check()
             groups = order[sl]
@@ -686,7 +692,7 @@ def invert_pixels(
         if not config.weighted:
             dx = xc @ solver.difference.T
             rss = ywy[c] - np.einsum("ij,ij->i", xc, rhs[c]) - solver.penalty**2 * np.einsum("ij,ij->i", dx, dx)
-            wsum = (weights[c].sum(1) if weights[c].ndim == 2 else valid_a @ weights[c])
+            wsum = weights[c].sum(1) if weights[c].ndim == 2 else pattern_w[c].sum(1)[gid]
             vc = vc * (np.maximum(rss, 0.0) / np.maximum(wsum - 1.0, 1.0))[:, None]
         vel[active] = xc
         err[active] = np.where(ok[:, None], np.sqrt(vc), np.nan)
@@ -695,22 +701,50 @@ def invert_pixels(
 
 
 RHS_CHUNK = 1024
-"""Pixels per chunk when forming right-hand sides (keeps the (pairs × chunk) block in cache)."""
+"""Pixels per chunk when forming right-hand sides (bounds the float64 temporaries)."""
 
 
-def weighted_rhs(a_t: sparse.csr_matrix, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
-    """Aᵀ W y per pixel and yᵀ W y: values (n, P) m/yr (NaN allowed where not valid), valid (n, P),
-    weights (P,) or (n, P). Returns rhs (n, M) and ywy (n,)."""
-    n = values.shape[0]
-    rhs = np.empty((n, a_t.shape[0]))
-    ywy = np.empty(n)
-    for s in range(0, n, RHS_CHUNK):
-        c = slice(s, min(s + RHS_CHUNK, n))
-        y = np.where(valid[c].T, values[c].T, 0.0)  # (P, chunk): the layout csr @ dense streams best
-        wy = y * (weights[:, None] if weights.ndim == 1 else weights[c].T)
-        rhs[c] = (a_t @ wy).T
-        ywy[c] = np.einsum("pn,pn->n", wy, y)
-    return rhs, ywy
+
+class StaircaseDesign:
+    """The design A as dense slabs of pairs sorted by (long span, first bin).
+
+    Each slab of ``SLAB_PAIRS`` pairs only touches the bins between its first start and last end,
+    so ``Y @ A`` becomes small dense GEMMs (BLAS, both cores) doing a fraction of the dense work
+    with no transposed copies of Y (a sparse product needs both).
+    """
+
+    SLAB_PAIRS = 128
+    SHORT_SPAN = 8
+
+    def __init__(self, design: PairDesign):
+        kept = np.flatnonzero(design.kept)
+        span = design.last[kept] - design.first[kept]
+        kept = kept[np.lexsort((design.first[kept], span > self.SHORT_SPAN))]
+        a = design.a
+        self.m = a.shape[1]
+        self.slabs = []
+        for s in range(0, kept.size, self.SLAB_PAIRS):
+            idx = kept[s : s + self.SLAB_PAIRS]
+            c0, c1 = int(design.first[idx].min()), int(design.last[idx].max()) + 1
+            self.slabs.append((idx, c0, c1, a[idx][:, c0:c1].toarray()))
+
+    def weighted_rhs(self, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
+        """Aᵀ W y per pixel and yᵀ W y: values (n, P) m/yr (NaN allowed where not valid),
+        valid (n, P), weights (P,) or (n, P). Returns rhs (n, M) and ywy (n,)."""
+        n = values.shape[0]
+        rhs = np.zeros((n, self.m))
+        ywy = np.empty(n)
+        per_pair = weights.ndim == 1
+        slabs = [(idx, c0, c1, blk * weights[idx, None] if per_pair else blk) for idx, c0, c1, blk in self.slabs]
+        for s in range(0, n, RHS_CHUNK):
+            c = slice(s, min(s + RHS_CHUNK, n))
+            y = np.where(valid[c], values[c], 0.0)
+            wy = y if per_pair else y * weights[c]
+            ywy[c] = (y * y) @ weights if per_pair else np.einsum("ij,ij->i", wy, y)
+            out = rhs[c]
+            for idx, c0, c1, blk in slabs:
+                out[:, c0:c1] += wy[:, idx] @ blk
+        return rhs, ywy
 
 
 def _solve_components(solver: _Solver, pattern_w, gid, values, valid, weights, shared: bool, stage: Progress):
@@ -721,8 +755,7 @@ def _solve_components(solver: _Solver, pattern_w, gid, values, valid, weights, s
     shared: vx and vy have the same weights (one factorisation).
     Returns x, var (diag N⁻¹), rhs: [2 × (n, M)], ok (n,), ywy [2 × (n,)].
     """
-    a_t = solver.a_t
-    rhs, ywy = zip(*(weighted_rhs(a_t, v, valid, w) for v, w in zip(values, weights, strict=True)), strict=True)
+    rhs, ywy = zip(*(solver.staircase.weighted_rhs(v, valid, w) for v, w in zip(values, weights, strict=True)), strict=True)
     rhs, ywy = list(rhs), list(ywy)
     if shared:
         sol, var, ok = solver.solve(pattern_w[0], gid, rhs, stage)

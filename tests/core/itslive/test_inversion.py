@@ -178,6 +178,7 @@ def test_tiny_batches_give_the_same_result(monkeypatch):
 def test_batches_follow_the_memory_budget():
     assert inv.batch_slices([3, 3, 3, 3], 6) == [slice(0, 2), slice(2, 4)]
     assert inv.batch_slices([10, 1], 5) == [slice(0, 1), slice(1, 2)]  # an oversized item still runs
+    assert inv.batch_slices([1] * 4, 100, np.array([1, 2, 3, 5])) == [slice(0, 2), slice(2, 4)]  # padding < 2×
     lay = inv.block_layout(200, 46)
     assert lay.nb >= 46 and lay.padded >= 200
     per = inv.bytes_per_pattern(lay, np.array([2, 2000]))
