@@ -56,7 +56,7 @@ def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, 
     """East and up displacement (groups, T) float64 by unweighted (or ``weights``) least squares.
 
     ``series`` is (n, T) LOS displacement of the n MPs (NaN = no value at that epoch); epochs where a
-    cell's normal matrix is singular (e.g. only one geometry has a value) are NaN. ``check`` is called
+    cell's normal matrix is singular or only one geometry has a value are NaN. ``check`` is called
     between blocks (cancellation).
     """
     n_groups, n_epochs = groups.starts.size, series.shape[1]
@@ -71,11 +71,14 @@ def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, 
         d = series[idx].astype(np.float64)
         starts = groups.starts[g0:g1] - r0
         valid = ~np.isnan(d)
+        both = True
         if valid.all():
             nee = np.add.reduceat(wb * e * e, starts)[:, None]
             neu = np.add.reduceat(wb * e * u, starts)[:, None]
             nuu = np.add.reduceat(wb * u * u, starts)[:, None]
-        else:
+        else:  # an epoch is solved only where both geometries (los_east < 0: ascending) keep a value
+            asc = (e < 0)[:, None]
+            both = (np.add.reduceat(valid & asc, starts) > 0) & (np.add.reduceat(valid & ~asc, starts) > 0)
             d = np.where(valid, d, 0.0)
             vw = valid * wb[:, None]
             nee = np.add.reduceat(vw * (e * e)[:, None], starts)
@@ -85,7 +88,7 @@ def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, 
         bu = np.add.reduceat(d * (wb * u)[:, None], starts)
         det = nee * nuu - neu * neu
         scale = np.maximum(nee * nuu, np.finfo(float).tiny)
-        ok = det > 1e-9 * scale
+        ok = (det > 1e-9 * scale) & both
         det = np.where(ok, det, np.nan)
         east[g0:g1] = (nuu * be - neu * bu) / det
         up[g0:g1] = (nee * bu - neu * be) / det

@@ -106,11 +106,11 @@ def _resample_block(series: np.ndarray, obs: np.ndarray, g: np.ndarray, max_gap:
                 w = np.where(use, np.exp(-(d * d - dmin * dmin) / (2 * kernel_var)), 0.0)
             else:
                 w = np.where(use & (d == dmin), 1.0, 0.0)
-            num = num + values(i) * w
+            num = num + np.where(w > 0, values(i) * w, 0.0)  # w = 0 may sit on a NaN
             den = den + w
         out = num / np.where(den > 0, den, 1.0)
     else:
-        v_lo, v_hi = values(lo), values(hi)
+        v_lo, v_hi = np.where(has_lo, values(lo), 0.0), np.where(has_hi, values(hi), 0.0)
         both = has_lo & has_hi & (lo != hi)
         frac = dist[1] / np.where(both, dist[1] + dist[2], 1.0)
         out = np.where(both, v_lo + frac * (v_hi - v_lo), np.where(has_lo, v_lo, v_hi))
