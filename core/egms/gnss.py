@@ -2,7 +2,8 @@
 
 The model CSV has ``latitude, longitude, n, e, u, sigma_n, sigma_e, sigma_u, easting, northing``
 (mm/yr; nodes on multiples of 50 km, land only). Values are bilinear in easting/northing between
-the four surrounding nodes; where a node is missing the point gets NaN (left empty in products).
+the four surrounding nodes; missing (sea) nodes are left out and the others' weights renormalised;
+a point with no surrounding node gets NaN (left empty in products).
 The L2b ``gnss_velocity`` column is never inverted: north is unobservable from two LOS directions.
 """
 
@@ -29,7 +30,7 @@ class GnssModel:
     path: Path
 
     def sample(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """(3, k) n/e/u mm/yr at EPSG:3035 points (k,); bilinear, NaN outside the model."""
+        """(3, k) n/e/u mm/yr at EPSG:3035 points (k,); bilinear over the available nodes, NaN outside the model."""
         fx = (np.asarray(x, float) - self.x0) / self.step
         fy = (np.asarray(y, float) - self.y0) / self.step
         ix, iy = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
@@ -37,10 +38,15 @@ class GnssModel:
         ny, nx = self.values.shape[1:]
         inside = (ix >= 0) & (iy >= 0) & (ix + 1 < nx) & (iy + 1 < ny)
         ix, iy = np.where(inside, ix, 0), np.where(inside, iy, 0)
-        v = self.values
-        out = ((1 - wx) * (1 - wy) * v[:, iy, ix] + wx * (1 - wy) * v[:, iy, ix + 1]
-               + (1 - wx) * wy * v[:, iy + 1, ix] + wx * wy * v[:, iy + 1, ix + 1])
-        return np.where(inside, out, np.nan)
+        num = np.zeros((3, ix.size))
+        den = np.zeros((3, ix.size))
+        for dx, dy, w in ((0, 0, (1 - wx) * (1 - wy)), (1, 0, wx * (1 - wy)), (0, 1, (1 - wx) * wy), (1, 1, wx * wy)):
+            v = self.values[:, iy + dy, ix + dx]
+            ok = ~np.isnan(v)
+            num += np.where(ok, v * w, 0.0)
+            den += np.where(ok, w, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(inside & (den > 0), num / den, np.nan)
 
 
 def load_model(path: str | Path) -> GnssModel:

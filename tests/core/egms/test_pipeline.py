@@ -1,0 +1,134 @@
+"""Pipeline: parameter/input errors (nothing written), cancellation in every stage, atomic outputs,
+ATBD options, several tiles, and Dask giving the same products as the in-process run."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+from surface_motion.core.egms.config import EgmsL3Config
+from surface_motion.core.egms.pipeline import run_egms_l3
+from surface_motion.core.egms.reader import read_table
+from surface_motion.core.errors import CancelledError, InputError, ParameterError
+from surface_motion.core.progress import Progress
+
+from tests.conftest import shared_fixture
+
+
+def files(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def run(paths, out, **kw):
+    return run_egms_l3(EgmsL3Config(inputs=paths, output_folder=out, **kw))
+
+
+@pytest.mark.parametrize("kw, error, words", [
+    ({"spacing": 0}, ParameterError, "SPACING"),
+    ({"spacing": -100}, ParameterError, "SPACING"),
+    ({"spacing_days": 0}, ParameterError, "SPACING_DAYS"),
+    ({"start_date": "2021-01-01", "end_date": "2020-06-01"}, ParameterError, "START_DATE"),
+    ({"start_date": "01/02/2020"}, ParameterError, "YYYY-MM-DD"),
+    ({"aoi": box(4_700_000, 1_700_000, 4_710_000, 1_710_000)}, ParameterError, "AOI: contains no measurement"),
+    ({"aoi": box(-100, 30, -99, 31), "aoi_crs": "EPSG:4326"}, ParameterError, "outside the European area"),
+    ({"aoi": box(4_500_000, 1_700_000, 4_510_000, 1_710_000), "aoi_crs": "EPSG:4326"}, ParameterError, "AOI"),
+    ({"remove_gnss_north": True}, ParameterError, "GNSS_MODEL"),
+])
+def test_bad_parameters_write_nothing(small_bursts, tmp_path, kw, error, words):
+    paths, _ = small_bursts
+    out = tmp_path / "out"
+    with pytest.raises(error, match=words):
+        run(paths, out, **kw)
+    assert files(out) == []
+
+
+def test_only_one_geometry_and_duplicates_are_rejected(small_bursts, tmp_path):
+    paths, _ = small_bursts
+    with pytest.raises(InputError, match="only ascending MPs.*add a descending burst"):
+        run(paths[:1], tmp_path / "a")
+    with pytest.raises(InputError, match="given twice"):
+        run([paths[0], paths[0], paths[1]], tmp_path / "b")
+    assert files(tmp_path / "a") == files(tmp_path / "b") == []
+
+
+@pytest.mark.parametrize("stage", ["Reading", "Solving", "Writing", "tile"])
+def test_cancel_in_each_stage_leaves_no_file(small_bursts, tmp_path, stage):
+    paths, _ = small_bursts
+    seen = {"hit": False}
+
+    def on_progress(fraction, message):
+        if stage in message:
+            seen["hit"] = True
+
+    progress = Progress(on_progress=on_progress, is_cancelled=lambda: seen["hit"])
+    out = tmp_path / "out"
+    with pytest.raises(CancelledError):
+        run_egms_l3(EgmsL3Config(inputs=paths, output_folder=out), progress)
+    assert seen["hit"] and files(out) == []  # no product and no hidden partial file
+
+
+def test_failed_rerun_keeps_the_previous_products(small_bursts, tmp_path):
+    paths, _ = small_bursts
+    res = run(paths, tmp_path, formats=("zip", "md5"))
+    before = {p: p.read_bytes() for p in res.paths}
+    stop = Progress(on_progress=lambda f, m: None, is_cancelled=lambda: False)
+    stop.is_cancelled = lambda: True
+    with pytest.raises(CancelledError):
+        run_egms_l3(EgmsL3Config(inputs=paths, output_folder=tmp_path, formats=("zip", "md5")), stop)
+    assert {p: p.read_bytes() for p in res.paths} == before
+    assert files(tmp_path) == sorted(p.name for p in res.paths)
+
+
+def test_truth_recovered_and_options_run(small_bursts, tmp_path):
+    paths, truth = small_bursts
+    base = run(paths, tmp_path / "base", formats=("zip",))
+    up = read_table(base.products["E45N17"]["U_zip"])
+    err = up["mean_velocity"] - truth.up(up["easting"].to_numpy(), up["northing"].to_numpy())
+    assert np.sqrt(np.mean(err ** 2)) < 1.0
+    legacy = run(paths, tmp_path / "legacy", formats=("zip",), legacy_columns=True, average_per_geometry=True,
+                 weighting="rmse", min_mp_count=3, resampling="linear")
+    tab = read_table(legacy.products["E45N17"]["U_zip"])
+    assert list(tab.columns[:5]) == ["pid", "easting", "northing", "height", "rmse"]
+    assert "gnss_velocity_n" not in tab.columns and 0 < len(tab) < len(up)
+
+
+def test_gnss_model_fills_gnss_fields(tmp_path):
+    from surface_motion.core.egms.synthetic import generate
+
+    model = shared_fixture("egms_aepnd", "EGMS_AEPND_V2022.0.csv")
+    paths, _ = generate(tmp_path / "in", n_per_burst=300, n_epochs=30,
+                        bounds=(4_596_800, 1_739_700, 4_598_000, 1_741_000))  # where the official E45N17 cells are
+    res = run(paths, tmp_path / "out", formats=("zip",), gnss_model=model, remove_gnss_north=True)
+    tab = read_table(res.products["E45N17"]["U_zip"])
+    # V2022.0 sampled bilinearly reproduces the official gnss_velocity_e (-0.7) there (fixture README)
+    assert (tab["gnss_velocity_e"] == -0.7).all() and tab["gnss_velocity_u"].between(-1.5, -1.0).all()
+
+
+def test_two_tiles(tmp_path):
+    from surface_motion.core.egms.synthetic import generate
+
+    paths, _ = generate(tmp_path / "in", n_per_burst=800, n_epochs=30, n_bursts_per_geometry=2,
+                        bounds=(4_599_000, 1_700_000, 4_601_000, 1_701_000))
+    res = run(paths, tmp_path / "out", formats=("zip", "tiff"))
+    assert res.tiles == ["E45N17", "E46N17"] and all(n > 0 for n in res.cells.values())
+    for tile in res.tiles:
+        tab = read_table(res.products[tile]["E_zip"])
+        x0 = int(tile[1:3]) * 100_000
+        assert tab["easting"].between(x0, x0 + 100_000).all()
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_products(small_bursts, tmp_path):
+    paths, _ = small_bursts
+    local = run(paths, tmp_path / "local", formats=("zip", "tiff"))
+    dask = run(paths, tmp_path / "dask", formats=("zip", "tiff"), scheduler="local", n_workers=2)
+    for key, path in local.products["E45N17"].items():
+        other = dask.products["E45N17"][key]
+        if key.endswith("zip"):
+            with zipfile.ZipFile(path) as a, zipfile.ZipFile(other) as b:
+                name = next(n for n in a.namelist() if n.endswith(".csv"))
+                assert a.read(name) == b.read(name)
+        else:
+            assert path.read_bytes() == other.read_bytes()
