@@ -1,0 +1,78 @@
+"""surfacemotion:itslive_find_cubes — the ITS_LIVE datacubes an area of interest touches."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterString,
+    QgsWkbTypes,
+)
+
+from .base import SurfaceMotionAlgorithm, style_path
+
+# the same as core.itslive.catalog.DEFAULT_CATALOG_URL (core is imported only inside run())
+DEFAULT_CATALOG_URL = "https://its-live-data.s3.amazonaws.com/datacubes/catalog_v02.json"
+
+
+class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
+    ALG_NAME = "itslive_find_cubes"
+    DISPLAY_NAME = "Find ITS_LIVE datacubes"
+    GROUP = "ITS_LIVE"
+    ICON = "itslive_find_cubes.svg"
+    REQUIRED_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj")
+    HELP = (
+        "<p>Finds the ITS_LIVE velocity datacubes (100 km tiles) whose footprint intersects the "
+        "<b>area of interest</b> (any geometry type, any CRS). The footprint of each cube "
+        "(<code>geometry_epsg</code> of the catalog) is tested in the cube's own projected CRS, not with "
+        "the approximate lon/lat box.</p>"
+        "<p><b>Catalog</b>: URL or local file of the ITS_LIVE GeoJSON catalog. The default official "
+        "catalog is downloaded once and cached on disk (<code>~/.cache/surface_motion/itslive</code>); "
+        "offline, the cached copy is used with a warning.</p>"
+        "<p><b>Output</b>: one polygon per cube (its footprint) with <code>zarr_url</code>, "
+        "<code>epsg</code>, <code>region</code> (RGI region name), <code>rgi_code</code> and the footprint "
+        "bounds in the cube CRS. <b>CUBES</b> (string output) lists the zarr URLs comma-separated, for "
+        "chaining into the inversion or the point series in a model.</p>"
+    )
+
+    AOI = "AOI"
+    CATALOG = "CATALOG"
+    OUTPUT = "OUTPUT"
+    CUBES = "CUBES"
+    COUNT = "COUNT"
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.AOI, "Area of interest", [QgsProcessing.TypeVectorAnyGeometry]))
+        self.addParameter(QgsProcessingParameterString(
+            self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            self.OUTPUT, "ITS_LIVE cubes", QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputString(self.CUBES, "Cube URLs (comma-separated)"))
+        self.addOutput(QgsProcessingOutputNumber(self.COUNT, "Number of cubes"))
+
+    def run(self, parameters, context, feedback):
+        from ..core.errors import InputError
+        from ..core.itslive.catalog import find_cubes, load_catalog
+        from .layers import LayerStyler, crs_from_pyproj, fields_for, source_to_geodataframe, write_frame
+
+        progress = self.progress(feedback)
+        aoi = source_to_geodataframe(self.parameterAsSource(parameters, self.AOI, context), self.AOI, feedback)
+        progress.report(0.1, "Loading the ITS_LIVE catalog")
+        catalog = load_catalog(self.parameterAsString(parameters, self.CATALOG, context), progress=progress)
+        progress.check()
+        progress.report(0.6, "Testing cube footprints")
+        cubes = find_cubes(catalog, aoi)
+        if cubes.empty:
+            raise InputError("AOI", "the area of interest intersects no ITS_LIVE datacube of the catalog")
+        table = cubes.drop(columns="geometry")
+        fields = fields_for(table)
+        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
+                                          QgsWkbTypes.Polygon, crs_from_pyproj(cubes.crs))
+        write_frame(sink, table, fields, geometries=cubes.geometry.values, feedback=feedback)
+        progress.info(f"{len(cubes)} cube(s): " + ", ".join(cubes.zarr_url))
+        LayerStyler.attach(context, dest, qml=style_path("itslive_cubes.qml"))
+        return {self.OUTPUT: dest, self.CUBES: ",".join(cubes.zarr_url), self.COUNT: len(cubes)}

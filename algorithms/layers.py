@@ -1,0 +1,164 @@
+"""Conversions between QGIS feature sources/sinks and (Geo)DataFrames, shared by the algorithms.
+
+Imported lazily inside ``run()`` (it imports pandas), so the provider loads without it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureRequest,
+    QgsField,
+    QgsFields,
+    QgsGeometry,
+    QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsVectorLayerTemporalProperties,
+)
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QVariant
+
+
+def source_to_geodataframe(source, name: str, feedback=None, fields: tuple[str, ...] = ()):
+    """The features of a ``QgsProcessingFeatureSource`` as a GeoDataFrame in the source's CRS.
+
+    ``fields``: attribute names to copy (others are dropped); ``fid`` is always added.
+    Raises ``QgsProcessingException`` naming the parameter when the source is missing or empty.
+    """
+    import geopandas as gpd
+    import shapely
+
+    if source is None:
+        raise QgsProcessingException(f"{name}: no layer given")
+    crs = source.sourceCrs()
+    if not crs.isValid():
+        raise QgsProcessingException(f"{name}: the layer has no valid CRS")
+    rows, wkbs = [], []
+    request = QgsFeatureRequest().setSubsetOfAttributes(list(fields), source.fields())
+    for feature in source.getFeatures(request):
+        if feedback is not None and feedback.isCanceled():
+            break
+        geom = feature.geometry()
+        if geom is None or geom.isEmpty():
+            continue
+        wkbs.append(bytes(geom.asWkb()))
+        rows.append({"fid": feature.id(), **{f: _python(feature[f]) for f in fields}})
+    if not wkbs:
+        raise QgsProcessingException(f"{name}: the layer has no features with a geometry")
+    crs_def = crs.authid() if crs.authid().upper().startswith("EPSG:") else crs.toWkt()
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=shapely.from_wkb(wkbs), crs=crs_def)
+
+
+def _python(value):
+    """A QVariant-ish attribute value as a plain Python value (NULL → None)."""
+    if isinstance(value, QVariant) and value.isNull():
+        return None
+    if isinstance(value, (QDateTime, QDate)):
+        return value.toPyDateTime() if isinstance(value, QDateTime) else value.toPyDate()
+    return value
+
+
+def crs_from_pyproj(crs) -> QgsCoordinateReferenceSystem:
+    """A QGIS CRS from a pyproj CRS (EPSG code when it has one, WKT otherwise)."""
+    epsg = crs.to_epsg() if crs is not None else None
+    return QgsCoordinateReferenceSystem(f"EPSG:{epsg}") if epsg else QgsCoordinateReferenceSystem(crs.to_wkt())
+
+
+def fields_for(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> QgsFields:
+    """QgsFields matching the DataFrame's columns (``date_columns``: datetime columns stored as dates)."""
+    fields = QgsFields()
+    for column, dtype in frame.dtypes.items():
+        if column == "geometry":
+            continue
+        if column in date_columns:
+            kind = QVariant.Date
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            kind = QVariant.DateTime
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+            kind = QVariant.LongLong
+        elif pd.api.types.is_float_dtype(dtype):
+            kind = QVariant.Double
+        else:
+            kind = QVariant.String
+        fields.append(QgsField(str(column), kind))
+    return fields
+
+
+def _converters(frame: pd.DataFrame, fields: QgsFields):
+    def as_datetime(v):
+        return None if pd.isna(v) else QDateTime.fromMSecsSinceEpoch(int(pd.Timestamp(v).value // 10**6), Qt.UTC)
+
+    def as_date(v):
+        return None if pd.isna(v) else QDate(v.year, v.month, v.day)
+
+    def as_float(v):
+        return None if not np.isfinite(v) else float(v)
+
+    def as_int(v):
+        return None if pd.isna(v) else int(v)
+
+    def as_str(v):
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    by_type = {QVariant.DateTime: as_datetime, QVariant.Date: as_date, QVariant.Double: as_float,
+               QVariant.LongLong: as_int, QVariant.String: as_str}
+    return [by_type[fields.field(i).type()] for i in range(fields.count())]
+
+
+def write_frame(sink, frame: pd.DataFrame, fields: QgsFields, geometries=None, feedback=None) -> None:
+    """Add one feature per row (attributes in ``fields`` order; ``geometries``: shapely per row or None)."""
+    convert = _converters(frame, fields)
+    names = [fields.field(i).name() for i in range(fields.count())]
+    columns = [frame[n].to_numpy(dtype=object) for n in names]
+    wkbs = None
+    if geometries is not None:
+        import shapely
+
+        # output_dimension=2: inside QGIS, shapely may run on QGIS's older GEOS, which refuses 4-D WKB writers
+        wkbs = shapely.to_wkb(np.asarray(geometries, dtype=object), output_dimension=2)
+    for i in range(len(frame)):
+        if feedback is not None and i % 2000 == 0 and feedback.isCanceled():
+            raise QgsProcessingException("cancelled by the user")
+        feature = QgsFeature(fields)
+        feature.setAttributes([conv(col[i]) for conv, col in zip(convert, columns, strict=True)])
+        if wkbs is not None:
+            geom = QgsGeometry()
+            geom.fromWkb(wkbs[i])
+            feature.setGeometry(geom)
+        sink.addFeature(feature)
+
+
+class LayerStyler(QgsProcessingLayerPostProcessorInterface):
+    """Styles a layer loaded on completion (main thread): a QML from resources/styles and, optionally,
+    feature time from a date field (``QgsVectorLayerTemporalProperties``)."""
+
+    _alive: list = []  # Processing keeps only a C++ pointer: hold the Python objects
+
+    def __init__(self, qml: str | None = None, time_field: str | None = None):
+        super().__init__()
+        self.qml = qml
+        self.time_field = time_field
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if self.qml:
+            layer.loadNamedStyle(self.qml)
+        if self.time_field:
+            set_time_field(layer, self.time_field)
+        layer.triggerRepaint()
+
+    @classmethod
+    def attach(cls, context, dest: str, qml: str | None = None, time_field: str | None = None) -> None:
+        if context.willLoadLayerOnCompletion(dest):
+            styler = cls(qml, time_field)
+            cls._alive.append(styler)
+            context.layerToLoadOnCompletionDetails(dest).setPostProcessor(styler)
+
+
+def set_time_field(layer, field: str) -> None:
+    """Make a vector layer temporal: one instant per feature, read from ``field``."""
+    props = layer.temporalProperties()
+    props.setIsActive(True)
+    props.setMode(QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField)
+    props.setStartField(field)

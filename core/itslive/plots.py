@@ -1,0 +1,111 @@
+"""Figures people look at: GP regressions of point series and distance–time heat maps (PNG or SVG).
+
+matplotlib's object API with the Agg canvas (no pyplot): no GUI backend, safe in QGIS worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from ..errors import ParameterError
+from ..io import atomic_output
+
+FORMATS = ("png", "svg")
+_MISSION_COLOURS = {"S": "#1f77b4", "L": "#ff7f0e"}
+_MISSION_NAMES = {"S": "Sentinel pairs", "L": "Landsat pairs"}
+
+
+def _check_format(path: Path) -> str:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ParameterError("PLOT", f"{path.name}: use a .png or .svg file name")
+    return fmt
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    fmt = _check_format(path)
+    FigureCanvasAgg(fig)
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
+    return path
+
+
+def _mission_of(series: pd.DataFrame) -> np.ndarray:
+    for column in ("mission", "mission_img1"):
+        if column in series.columns:
+            return series[column].astype(str).str.strip().str.upper().str[:1].to_numpy()
+    return np.full(len(series), "?")
+
+
+def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str, title: str) -> None:
+    x1 = mdates.date2num(pd.to_datetime(series["img1"]).to_numpy())
+    x2 = mdates.date2num(pd.to_datetime(series["img2"]).to_numpy())
+    y = series[component].to_numpy(float)
+    mission = _mission_of(series)
+    for code in np.unique(mission):
+        sel = mission == code
+        segments = np.stack([np.column_stack([x1[sel], y[sel]]), np.column_stack([x2[sel], y[sel]])], axis=1)
+        ax.add_collection(LineCollection(segments, colors=_MISSION_COLOURS.get(code, "0.5"), linewidths=1.2,
+                                         alpha=0.45, label=_MISSION_NAMES.get(code, "pairs")))
+    dates = mdates.date2num(pd.to_datetime(prediction["date"]).to_numpy())
+    ax.fill_between(dates, prediction[f"{component}_lower"], prediction[f"{component}_upper"],
+                    color="k", alpha=0.18, linewidth=0, label="GP ±2σ")
+    ax.plot(dates, prediction[component], color="k", linewidth=1.2, label="GP mean")
+    finite = np.concatenate([y[np.isfinite(y)], prediction[component].to_numpy(float)])
+    lo, hi = np.nanpercentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0)
+    pad = 0.1 * (hi - lo or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlim(min(x1.min(), dates.min()), max(x2.max(), dates.max()))
+    ax.xaxis_date()
+    ax.set_ylabel(f"{component} [m/yr]")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=7, ncol=4)
+
+
+def plot_gp(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], path: str | Path,
+            component: str = "v") -> Path:
+    """One panel per (title, observations, prediction): each pair as a horizontal bar over
+    [img1, img2] at its velocity (coloured by mission), the GP mean and its ±2σ band.
+
+    observations: ``img1, img2, <component>`` (+ ``mission``); prediction: ``date, <component>,
+    <component>_lower, <component>_upper``. Written atomically as PNG or SVG (from the suffix).
+    """
+    if not panels:
+        raise ParameterError("PLOT", "nothing to plot")
+    _check_format(Path(path))
+    fig = Figure(figsize=(11, 3.2 * len(panels)))
+    for i, (title, series, prediction) in enumerate(panels):
+        _gp_axes(fig.add_subplot(len(panels), 1, i + 1), series, prediction, component, title)
+    return _save(fig, path)
+
+
+def plot_heatmap(panels: Sequence[tuple[str, np.ndarray, pd.DatetimeIndex | np.ndarray, np.ndarray]],
+                 path: str | Path, label: str = "v [m/yr]") -> Path:
+    """Distance–time heat maps, one panel per (title, distance (n,) m, dates (t,), values (t, n))."""
+    if not panels:
+        raise ParameterError("HEATMAP", "nothing to plot")
+    _check_format(Path(path))
+    fig = Figure(figsize=(10, 3.6 * len(panels)))
+    finite = np.concatenate([np.asarray(v, float).ravel() for _, _, _, v in panels])
+    finite = finite[np.isfinite(finite)]
+    vmin, vmax = np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0)
+    for i, (title, distance, dates, values) in enumerate(panels):
+        ax = fig.add_subplot(len(panels), 1, i + 1)
+        t = mdates.date2num(pd.to_datetime(np.asarray(dates)).to_numpy())
+        mesh = ax.pcolormesh(np.asarray(distance) / 1000.0, t, np.ma.masked_invalid(values), shading="nearest",
+                             cmap="viridis", vmin=vmin, vmax=vmax)
+        ax.yaxis_date()
+        ax.set_xlabel("distance along line [km]")
+        ax.set_title(title, fontsize=10)
+        fig.colorbar(mesh, ax=ax, label=label)
+    return _save(fig, path)

@@ -1,0 +1,178 @@
+"""GP regression: exact averaging operator, likelihood and gradient against dense references, the
+interval model (b) against the seed's midpoint model (a) on generated truth, robustness, fixtures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import multivariate_normal
+from surface_motion.core.errors import InputError, ParameterError
+from surface_motion.core.itslive import gp
+
+from tests.conftest import shared_fixture
+
+FIXTURES = ("columbia_LAT61.1804--LON-146.9751.csv", "jakobshavn_LAT69.1117--LON-49.4604.csv")
+
+
+def truth(t_years: np.ndarray) -> np.ndarray:
+    """Latent velocity (m/yr): level + seasonal cycle + a slow multi-year change."""
+    return 1000.0 + 300.0 * np.sin(2 * np.pi * t_years) + 150.0 * np.sin(2 * np.pi * t_years / 3.3)
+
+
+def truth_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact mean of :func:`truth` over [a, b] (years)."""
+    def primitive(t):
+        return (1000.0 * t - 300.0 / (2 * np.pi) * np.cos(2 * np.pi * t)
+                - 150.0 * 3.3 / (2 * np.pi) * np.cos(2 * np.pi * t / 3.3))
+    return (primitive(b) - primitive(a)) / (b - a)
+
+
+def synthetic_series(n=400, min_dt=60, max_dt=400, noise=20.0, seed=0, outliers=0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dt = rng.uniform(min_dt, max_dt, n) / gp.YEAR_DAYS
+    a = rng.uniform(0.0, 5.0 - dt)
+    b = a + dt
+    v = truth_mean(a, b) + rng.normal(0.0, noise, n)
+    bad = rng.random(n) < outliers
+    v[bad] = rng.uniform(0.0, 50.0, bad.sum())  # e.g. pairs matched on stable ground
+    origin = pd.Timestamp("2018-01-01")
+    return gp.normalise_series(pd.DataFrame({
+        "img1": origin + pd.to_timedelta(a * gp.YEAR_DAYS, unit="D"),
+        "img2": origin + pd.to_timedelta(b * gp.YEAR_DAYS, unit="D"),
+        "v": v, "v_error": noise, "mission": "S"}))
+
+
+def rmse_to_truth(fit: gp.GPFit, margin_years=0.25) -> float:
+    t = (fit.table["date"] - pd.Timestamp("2018-01-01")).dt.total_seconds().to_numpy() / 86400 / gp.YEAR_DAYS
+    inside = (t > margin_years) & (t < 5.0 - margin_years)
+    return float(np.sqrt(np.mean((fit.table["v"].to_numpy()[inside] - truth(t[inside])) ** 2)))
+
+
+def test_averaging_operator_is_exact_for_linear_latent():
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0, 4, 300)
+    b = a + rng.uniform(0, 1, 300)
+    b[:20] = a[:20]  # zero-length pairs: interpolation
+    t0, h, m = gp._nodes(0.0, 5.0, 80, 0.1)
+    A = gp.averaging_operator(a, b, t0, h, m)
+    nodes = t0 + h * np.arange(m)
+    np.testing.assert_allclose(A @ (2.0 + 3.0 * nodes), 2.0 + 1.5 * (a + b), atol=1e-9)
+    np.testing.assert_allclose(np.asarray(A.sum(axis=1)).ravel(), 1.0, atol=1e-12)
+
+
+def test_likelihood_and_gradient_match_dense_references():
+    rng = np.random.default_rng(1)
+    n = 150
+    a = rng.uniform(0, 5, n)
+    b = a + rng.uniform(0, 1, n)
+    y, err2, weights = rng.normal(size=n), rng.uniform(0.01, 0.1, n), rng.uniform(0.3, 1.0, n)
+    t0, h, m = gp._nodes(0.0, 6.0, 60, 0.1)
+    nodes = t0 + h * np.arange(m)
+    A = gp.averaging_operator(a, b, t0, h, m)
+    theta = np.log([0.8, 0.3, 0.4, 1.1, 0.2])
+    fast = gp._whitened(theta, A, y, err2, weights, nodes, mode="grad")
+    K = gp._prior(nodes, theta)
+    K[np.diag_indices(m)] += 1e-8 * K[0, 0]
+    C = A.toarray() @ K @ A.toarray().T + np.diag((err2 + np.exp(2 * theta[4])) / weights)
+    assert fast.nll == pytest.approx(-multivariate_normal(np.zeros(n), C).logpdf(y), rel=1e-9)
+    numeric = []
+    for k in range(5):
+        step = np.zeros(5)
+        step[k] = 1e-5
+        numeric.append((gp._whitened(theta + step, A, y, err2, weights, nodes).nll
+                        - gp._whitened(theta - step, A, y, err2, weights, nodes).nll) / 2e-5)
+    np.testing.assert_allclose(fast.grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_midpoint_model_matches_a_dense_gp_at_fixed_hyperparameters():
+    sklearn_gp = pytest.importorskip("sklearn.gaussian_process")
+    kernels = pytest.importorskip("sklearn.gaussian_process.kernels")
+    rng = np.random.default_rng(5)
+    t = np.sort(rng.uniform(0, 3, 120))
+    y = np.sin(2 * np.pi * t) + 0.3 * rng.normal(size=120)
+    theta = np.log([0.8, 0.3, 0.5, 1.0, 0.3])
+    sm, lm, spp, lp, sw = np.exp(theta)
+    kernel = (kernels.ConstantKernel(sm**2) * kernels.Matern(lm, nu=1.5)
+              + kernels.ConstantKernel(spp**2) * kernels.ExpSineSquared(lp, 1.0))
+    dense = sklearn_gp.GaussianProcessRegressor(kernel, alpha=sw**2, optimizer=None).fit(t[:, None], y)
+    t0, h, m = gp._nodes(0.0, 3.0, 1500, 1.0 / gp.YEAR_DAYS)
+    nodes = t0 + h * np.arange(m)
+    A = gp.averaging_operator(t, t, t0, h, m)
+    w = gp._whitened(theta, A, y, np.zeros_like(y), np.ones_like(y), nodes, mode="mean")
+    Q = gp.sla.solve_triangular(w.chol_p, w.chol_k.T, lower=True).T
+    grid = np.linspace(0.1, 2.9, 50)
+    mean, std = gp._interpolate_nodes(grid, nodes, gp._node_mean(w), Q)
+    ref_mean, ref_std = dense.predict(grid[:, None], return_std=True)
+    np.testing.assert_allclose(mean, ref_mean, atol=0.01)
+    np.testing.assert_allclose(std, ref_std, atol=0.01)
+
+
+def test_interval_model_beats_midpoint_model_with_long_baselines():
+    series = synthetic_series()
+    cfg = dict(step_days=5.0)
+    interval = gp.regress_component(series, "v", gp.GPConfig(model="interval", **cfg))
+    midpoint = gp.regress_component(series, "v", gp.GPConfig(model="midpoint", **cfg))
+    rmse_b, rmse_a = rmse_to_truth(interval), rmse_to_truth(midpoint)
+    assert rmse_b < 0.6 * rmse_a, (rmse_b, rmse_a)
+    assert rmse_b < 60.0  # the seasonal amplitude is 300 m/yr
+    # the ±2σ band covers the truth most of the time
+    t = (interval.table["date"] - pd.Timestamp("2018-01-01")).dt.days.to_numpy() / gp.YEAR_DAYS
+    inside = (t > 0.25) & (t < 4.75)
+    covered = ((interval.table["v_lower"] <= truth(t)) & (truth(t) <= interval.table["v_upper"]))[inside]
+    assert covered.mean() > 0.8
+
+
+def test_robust_option_rejects_bad_pairs():
+    series = synthetic_series(min_dt=10, max_dt=300, outliers=0.12, seed=2)
+    plain = gp.regress_component(series, "v", gp.GPConfig(step_days=5.0))
+    robust = gp.regress_component(series, "v", gp.GPConfig(step_days=5.0, robust=True))
+    assert rmse_to_truth(robust) < 0.5 * rmse_to_truth(plain)
+    assert robust.n_downweighted >= 0.8 * 0.12 * len(series)
+
+
+def test_regress_series_components_and_bad_inputs():
+    series = synthetic_series(n=120)
+    series["vx"] = series["v"] * 0.6
+    series["vy"] = series["v"] * 0.8
+    table, fits = gp.regress_series(series, gp.GPConfig(components=("v", "vx"), step_days=10.0))
+    assert {"date", "v", "v_lower", "v_upper", "vx", "vx_lower", "vx_upper"} <= set(table.columns)
+    assert (table["v_lower"] < table["v"]).all() and (table["v"] < table["v_upper"]).all()
+    assert (table["date"].diff().dropna() == pd.Timedelta(days=10)).all()
+    with pytest.raises(ParameterError, match="MODEL"):
+        gp.regress_series(series, gp.GPConfig(model="kriging"))
+    with pytest.raises(ParameterError, match="STEP_DAYS"):
+        gp.regress_series(series, gp.GPConfig(step_days=0))
+    with pytest.raises(ParameterError, match="START_DATE"):
+        gp.regress_series(series, gp.GPConfig(start="2030-01-01", end="2020-01-01"))
+    with pytest.raises(InputError, match="at least 5"):
+        gp.regress_component(series.head(3), "v", gp.GPConfig())
+
+
+def test_read_series_csv_errors(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("mid_date,date_dt [days]\n2020-01-01,12\n")
+    with pytest.raises(InputError, match="column 'v'"):
+        gp.read_series_csv(path)
+    path.write_text("mid_date,v [m/yr],date_dt [days]\n2020-01-01,fast,12\n")
+    with pytest.raises(InputError, match="s.csv: column 'v': 1 non-numeric"):
+        gp.read_series_csv(path)
+    path.write_text("v [m/yr]\n12\n")
+    with pytest.raises(InputError, match="column 'mid_date'"):
+        gp.read_series_csv(path)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_both_models_on_real_series(name):
+    series = gp.read_series_csv(shared_fixture("itslive", name))
+    assert {"img1", "img2", "v", "v_error", "vx", "vy", "mission", "satellite"} <= set(series.columns)
+    raw = pd.read_csv(shared_fixture("itslive", name))
+    np.testing.assert_allclose(np.sort(series["date_dt"]), np.sort(raw["date_dt [days]"]), atol=1e-6)
+    assert (series["img2"] - series["img1"]).dt.days.max() <= 546
+    for model in gp.MODELS:
+        fit = gp.regress_component(series, "v", gp.GPConfig(model=model, robust=True))
+        table = fit.table
+        assert len(table) > 10_000 and np.isfinite(table[["v", "v_lower", "v_upper"]].to_numpy()).all()
+        assert (table["v_upper"] >= table["v_lower"]).all()
+        # the bulk of the regression sits where the bulk of the pairs is
+        assert abs(table["v"].median() - series["v"].median()) < 0.5 * series["v"].median()
