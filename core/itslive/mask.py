@@ -55,6 +55,29 @@ def common_epsg(cubes: list[Cube]) -> int:
     return codes[0]
 
 
+def inside_polygon(geom, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """Points (xx, yy) inside a (multi)polygon, holes excluded.
+
+    matplotlib's point-in-path rather than shapely's prepared ``contains_xy``: inside QGIS the
+    process already holds QGIS's own GEOS, and shapely's prepared predicates crash there.
+    Only points within each part's bounding box are tested.
+    """
+    from matplotlib.path import Path as PolygonPath
+
+    out = np.zeros(xx.shape, bool)
+    for part in getattr(geom, "geoms", [geom]):
+        minx, miny, maxx, maxy = part.bounds
+        sel = (xx >= minx) & (xx <= maxx) & (yy >= miny) & (yy <= maxy)
+        if not sel.any():
+            continue
+        points = np.column_stack([xx[sel], yy[sel]])
+        hit = PolygonPath(np.asarray(part.exterior.coords)[:, :2]).contains_points(points)
+        for ring in part.interiors:
+            hit &= ~PolygonPath(np.asarray(ring.coords)[:, :2]).contains_points(points)
+        out[sel] |= hit
+    return out
+
+
 def _label(glaciers, i: int) -> str:
     for key in ("RGIId", "rgi_id", "Name", "name"):
         if key in glaciers.columns and glaciers[key].iloc[i] is not None:
@@ -68,8 +91,6 @@ def rasterise_glaciers(glaciers, cubes: list[Cube]) -> GlacierGrid:
     Raises :class:`InputError` when the outlines have no CRS, the cubes use several projections, or
     no glacier lies on any cube. Glaciers outside every cube are listed in ``outside``.
     """
-    import shapely
-
     if glaciers is None or len(glaciers) == 0:
         raise InputError("GLACIERS", "no glacier outline given")
     if glaciers.crs is None:
@@ -107,8 +128,7 @@ def rasterise_glaciers(glaciers, cubes: list[Cube]) -> GlacierGrid:
     for i, geom in enumerate(g.geometry):
         if geom is None or geom.is_empty:
             continue
-        shapely.prepare(geom)
-        hit = shapely.contains_xy(geom, xx, yy) & (glacier_id == 0) & (cube_index >= 0)
+        hit = inside_polygon(geom, xx, yy) & (glacier_id == 0) & (cube_index >= 0)
         if not hit.any():  # smaller than a pixel: keep the pixel under its representative point
             p = geom.representative_point()
             c, r = int(np.rint((p.x - x[0]) / res)), int(np.rint((y[0] - p.y) / res))

@@ -39,7 +39,7 @@ def _grid_mapping_attrs(epsg: int, grid: GlacierGrid) -> dict:
     attrs = {k: v for k, v in crs.to_cf().items() if isinstance(v, (str, int, float))}
     res = float(grid.x[1] - grid.x[0]) if len(grid.x) > 1 else float(grid.y[0] - grid.y[1]) if len(grid.y) > 1 else 0.0
     x0, y0 = grid.x[0] - res / 2, grid.y[0] + res / 2
-    attrs.update({"spatial_ref": crs.to_wkt(), "spatial_epsg": int(epsg),
+    attrs.update({"spatial_ref": crs.to_wkt(version="WKT1_GDAL"), "spatial_epsg": int(epsg),
                   "GeoTransform": f"{x0!r} {res!r} 0 {y0!r} 0 {-res!r}"})
     return attrs
 

@@ -46,7 +46,7 @@ def test_pixels_whose_centre_is_inside_any_crs_attributes_kept():
 
 def test_glacier_spanning_two_cubes_is_stitched_on_one_grid():
     west, east = fake_cube(0.0, 2400.0, name="west"), fake_cube(2400.0, 2400.0, name="east")
-    g = glaciers([box(1500, 500, 3300, 1900)])
+    g = glaciers([box(1510, 500, 3290, 1900)])
     grid = rasterise_glaciers(g, [west, east])
     on = grid.glacier_id > 0
     assert set(np.unique(grid.cube_index[on])) == {0, 1}
