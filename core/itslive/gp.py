@@ -416,3 +416,30 @@ def regress_series(series: pd.DataFrame, cfg: GPConfig, progress: Progress | Non
         part = fits[component].table
         table = part if table is None else table.merge(part, on="date")
     return table, fits
+
+
+def regress_points(series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None,
+                   id_column: str = "point_id") -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame, pd.DataFrame]]]:
+    """:func:`regress_series` for every point of a (multi-point) series table.
+
+    Returns the long prediction table (``point_id`` first when the input has one) and the plot panels
+    ``(title, observations, prediction)`` for :func:`.plots.plot_gp`.
+    """
+    progress = ensure_progress(progress)
+    cfg.validate()
+    if id_column in series.columns:
+        groups = list(series.groupby(id_column, sort=True))
+    else:
+        groups = [(None, series)]
+    tables, panels = [], []
+    for k, (pid, points) in enumerate(groups):
+        progress.check()
+        sub = progress.sub(k / len(groups), (k + 1) / len(groups))
+        table, fits = regress_series(points, cfg, sub)
+        title = f"{'' if pid is None else f'point {pid}: '}{len(points)} pairs, {cfg.model} model" + (
+            ", robust" if cfg.robust else "")
+        if pid is not None:
+            table.insert(0, id_column, pid)
+        tables.append(table)
+        panels.append((title, points, table))
+    return pd.concat(tables, ignore_index=True), panels
