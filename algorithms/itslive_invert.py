@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from qgis.core import (
     QgsMeshLayer,
@@ -184,12 +185,13 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
 
     def run(self, parameters, context, feedback):
         from ..core.itslive.config import ItsliveInvertConfig
-        from ..core.itslive.pipeline import run_itslive_invert
-        from .layers import source_to_geodataframe
 
-        source = self.parameterAsSource(parameters, self.GLACIERS, context)
-        fields = tuple(f.name() for f in source.fields()) if source is not None else ()
-        glaciers = source_to_geodataframe(source, self.GLACIERS, feedback, fields=fields)
+        glaciers, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
+            parameters, self.GLACIERS, context, ["gpkg", "geojson", "shp"], "gpkg", feedback)
+        if not glaciers:
+            raise QgsProcessingException(f"{self.GLACIERS}: no glacier layer given")
+        if layer_name:
+            glaciers = f"{glaciers}|layername={layer_name}"
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         mean = self.parameterAsOutputLayer(parameters, self.MEAN_VELOCITY, context) if parameters.get(
             self.MEAN_VELOCITY) else None
@@ -215,13 +217,14 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             block_size=self.parameterAsInt(parameters, self.BLOCK_SIZE, context),
             geotiff=mean or None,
         )
-        result = run_itslive_invert(config, self.progress(feedback))
-        self._load_mesh(str(result.output), context)
+        config.validate()  # parameter errors before starting anything
+        result = run_worker(config, feedback)
+        self._load_mesh(result["output"], context)
         return {
-            self.OUTPUT: str(result.output),
-            self.MEAN_VELOCITY: str(result.geotiff) if result.geotiff else None,
-            "N_PIXELS": result.n_pixels, "N_BINS": result.n_bins, "N_BLOCKS": result.n_blocks,
-            "N_RESUMED": result.n_resumed, "MISSING_CHUNKS": result.missing_chunks,
+            self.OUTPUT: result["output"],
+            self.MEAN_VELOCITY: result["geotiff"],
+            "N_PIXELS": result["n_pixels"], "N_BINS": result["n_bins"], "N_BLOCKS": result["n_blocks"],
+            "N_RESUMED": result["n_resumed"], "MISSING_CHUNKS": result["missing_chunks"],
         }
 
     def _load_mesh(self, path: str, context) -> None:
@@ -233,3 +236,74 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         details = QgsProcessingContext.LayerDetails("ITS_LIVE velocity", context.project(), self.OUTPUT)
         details.setPostProcessor(MeshStyler.create())
         context.addLayerToLoadOnCompletion(layer.id(), details)
+
+
+def run_worker(config, feedback, poll_s: float = 0.1) -> dict:
+    """Run the core pipeline in a separate Python process and relay its JSON-line reports.
+
+    QGIS's process already holds its own GEOS, HDF5/netCDF and PROJ libraries, which clash with
+    the copies bundled in the shapely, netCDF4 and pyproj wheels; a worker process keeps QGIS
+    safe. Cancelling sends SIGTERM: the worker stops between blocks, keeps its checkpoint and
+    writes nothing.
+    """
+    import json
+    import os
+    import queue
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+
+    from ..core.compute import python_executable
+    from ..core.errors import CancelledError, SurfaceMotionError
+
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([package_root, *[p for p in sys.path if p],
+                                                       env.get("PYTHONPATH", "")]))
+    with tempfile.TemporaryDirectory(prefix="itslive_invert_") as tmp:
+        config_path = Path(tmp) / "config.json"
+        config_path.write_text(config.to_json())
+        module = f"{Path(__file__).resolve().parent.parent.name}.core.itslive.cli"
+        proc = subprocess.Popen([python_executable(), "-m", module, "--worker", str(config_path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+        stderr: list[str] = []
+        threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+        final: dict = {}
+        terminated = False
+        while True:
+            if feedback.isCanceled() and not terminated:
+                proc.terminate()
+                terminated = True
+            try:
+                line = lines.get(timeout=poll_s)
+            except queue.Empty:
+                if proc.poll() is not None and lines.empty():
+                    break
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                feedback.pushInfo(line.rstrip())
+                continue
+            if "progress" in event:
+                feedback.setProgress(100.0 * event["progress"])
+                if event.get("message"):
+                    feedback.setProgressText(event["message"])
+            elif "info" in event:
+                feedback.pushInfo(event["info"])
+            elif "warning" in event:
+                (getattr(feedback, "pushWarning", None) or feedback.reportError)(event["warning"])
+            else:
+                final = event
+        proc.wait()
+    if "result" in final:
+        return final["result"]
+    if "cancelled" in final or terminated:
+        raise CancelledError()
+    if "error" in final:
+        raise SurfaceMotionError(final["error"])
+    raise QgsProcessingException(f"the inversion worker stopped (exit code {proc.returncode}):\n"
+                                 + "".join(stderr)[-3000:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -97,7 +98,13 @@ class ItsliveInvertConfig:
             raise ParameterError("MIN_DATE_DT", f"{self.min_dt} days exceeds MAX_DATE_DT {self.max_dt} days")
         if self.block_size < 1:
             raise ParameterError("BLOCK_SIZE", f"must be ≥ 1 pixel (got {self.block_size})")
-        self.inversion().validate()
+        self._kernel("numpy", "auto").validate()  # no torch import here (cheap, safe inside QGIS)
+
+    def _kernel(self, backend: str, device: str) -> InversionConfig:
+        return InversionConfig(interval_days=float(self.interval_days), lam=float(self.lam),
+                               derivative=int(self.derivative), weighted=bool(self.weighted), robust=bool(self.robust),
+                               robust_iterations=int(self.robust_iterations),
+                               min_observations=int(self.min_observations), backend=backend, device=device)
 
     def inversion(self) -> InversionConfig:
         """The kernel's configuration: numpy on ``cpu`` (or without torch), torch otherwise."""
@@ -110,11 +117,14 @@ class ItsliveInvertConfig:
                     raise ParameterError("DEVICE", "cuda needs torch: pip install -r requirements-gpu.txt") from None
             else:
                 backend = "torch" if self.device == "cuda" or _cuda_available() else "numpy"
-        return InversionConfig(interval_days=float(self.interval_days), lam=float(self.lam),
-                               derivative=int(self.derivative), weighted=bool(self.weighted), robust=bool(self.robust),
-                               robust_iterations=int(self.robust_iterations),
-                               min_observations=int(self.min_observations), backend=backend,
-                               device=self.device if backend == "torch" else "auto")
+        return self._kernel(backend, self.device if backend == "torch" else "auto")
+
+    def to_json(self) -> str:
+        """The config as JSON for the worker process (``glaciers`` must then be a file path)."""
+        values = asdict(self)
+        values.update(glaciers=str(self.glaciers), output=str(self.output), missions=list(self.missions),
+                      geotiff=str(self.geotiff) if self.geotiff else None)
+        return json.dumps(values)
 
     def provenance(self) -> dict:
         """Every parameter as NetCDF-safe attribute values (strings and numbers)."""

@@ -83,15 +83,16 @@ class ItsliveInvertResult:
 
 
 def load_glaciers(glaciers):
-    """A GeoDataFrame of polygons from a GeoDataFrame or a vector file path."""
+    """A GeoDataFrame of polygons from a GeoDataFrame or a vector file path (``path|layername=x`` as QGIS writes)."""
     import geopandas as gpd
 
     if isinstance(glaciers, (str, Path)):
-        path = Path(glaciers)
+        text, _, layer = str(glaciers).partition("|layername=")
+        path = Path(text)
         if not path.exists():
             raise InputError(path, "glacier outline file not found")
         try:
-            glaciers = gpd.read_file(path)
+            glaciers = gpd.read_file(path, layer=layer or None)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
             raise InputError(path, f"cannot read the glacier outlines ({exc})") from exc
     if not isinstance(glaciers, gpd.GeoDataFrame) or len(glaciers) == 0:

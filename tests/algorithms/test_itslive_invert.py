@@ -76,3 +76,29 @@ def test_device_and_missions_are_passed(run_algorithm, cube, tmp_path):
         assert ds.parameter_missions == "Sentinel-1" and ds.parameter_device == "cpu"
         assert ds.inversion_backend == "numpy"
         assert np.isfinite(ds["v"][:].filled(np.nan)).any()
+
+
+def test_cancel_through_feedback_stops_the_worker_without_output(run_algorithm, cube, tmp_path):
+    import time
+
+    from qgis.core import QgsProcessingFeedback
+
+    folder, _, glaciers = cube
+
+    class CancelAtFirstBlock(QgsProcessingFeedback):
+        cancelled_at = None
+
+        def setProgressText(self, text):  # noqa: N802
+            super().setProgressText(text)
+            if text.startswith("Block") and self.cancelled_at is None:
+                self.cancelled_at = time.perf_counter()
+                self.cancel()
+
+    feedback = CancelAtFirstBlock()
+    out = tmp_path / "velocity.nc"
+    with pytest.raises(QgsProcessingException, match="cancelled"):
+        run_algorithm("itslive_invert", {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"),
+                                         "BLOCK_SIZE": 1, "DEVICE": 1, "OUTPUT": str(out)}, feedback=feedback)
+    assert time.perf_counter() - feedback.cancelled_at < 2.0
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [".velocity.checkpoint"]

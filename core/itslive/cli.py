@@ -1,0 +1,106 @@
+"""``surface-motion itslive-invert`` and the worker mode the Processing algorithm runs.
+
+The worker (``python -m surface_motion.core.itslive.cli --worker CONFIG.json``) runs the same
+pipeline in a separate interpreter and reports JSON lines on stdout (``progress``, ``info``,
+``warning``, then ``result`` or ``error``/``cancelled``); SIGTERM cancels between blocks. QGIS
+runs it that way because its own GEOS/HDF5/PROJ libraries, already loaded in its process, clash
+with the wheels' copies that shapely, netCDF4 and pyproj use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from ..errors import CancelledError, SurfaceMotionError
+from ..progress import Progress
+from .config import ItsliveInvertConfig
+from .pipeline import run_itslive_invert
+
+#: ``python -m surface_motion.core.itslive.cli --worker CONFIG.json`` (see the module docstring)
+WORKER_FLAG = "--worker"
+
+
+def add_subcommands(subparsers) -> None:
+    p = subparsers.add_parser("itslive-invert", help="ITS_LIVE glacier velocity time series (regularised inversion)",
+                              description="Invert every glacier pixel of the ITS_LIVE cubes under the glaciers "
+                                          "onto a regular time grid and write a CF NetCDF.")
+    p.add_argument("--glaciers", required=True, help="glacier outlines (any vector file, any CRS)")
+    p.add_argument("--output", required=True, help="output NetCDF (.nc)")
+    p.add_argument("--cube", dest="cubes", action="append", default=[],
+                   help="cube URL or folder (repeat); default: found in --catalog")
+    p.add_argument("--catalog", help="catalog URL or GeoJSON file (default: the official catalog)")
+    p.add_argument("--start", help="start date YYYY-MM-DD")
+    p.add_argument("--end", help="end date YYYY-MM-DD")
+    p.add_argument("--interval-days", type=float, default=12.0)
+    p.add_argument("--lam", type=float, default=10.0, help="regularisation weight λ")
+    p.add_argument("--derivative", type=int, choices=(1, 2), default=1)
+    p.add_argument("--missions", default="", help="e.g. 'Sentinel-1,Landsat 8' (default: all)")
+    p.add_argument("--min-dt", type=float, help="minimum pair separation (days)")
+    p.add_argument("--max-dt", type=float, help="maximum pair separation (days)")
+    p.add_argument("--weighted", action="store_true", help="weight pairs by 1/σ²")
+    p.add_argument("--robust", action="store_true", help="Tukey IRLS against outliers")
+    p.add_argument("--min-observations", type=int, default=5)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--scheduler", help="'local' (LocalCluster) or a Dask scheduler address")
+    p.add_argument("--n-workers", type=int)
+    p.add_argument("--block-size", type=int, default=50)
+    p.add_argument("--mean-velocity", dest="geotiff", help="also write the mean velocity GeoTIFF here")
+    p.add_argument("--no-resume", dest="resume", action="store_false", help="ignore an existing checkpoint")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_handle)
+
+
+def config_from_args(args: argparse.Namespace) -> ItsliveInvertConfig:
+    names = {f.name for f in fields(ItsliveInvertConfig)}
+    values = {k: v for k, v in vars(args).items() if k in names}
+    return ItsliveInvertConfig(**values)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from ..cli import console_progress
+
+    result = run_itslive_invert(config_from_args(args), console_progress(args.quiet))
+    print(f"\n{result.output}: {result.n_pixels} pixels × {result.n_bins} bins ({result.n_blocks} blocks, "
+          f"{result.n_resumed} resumed)", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# worker mode
+
+
+def _emit(**event) -> None:
+    sys.stdout.write(json.dumps(event, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def worker_main(config_path: str) -> int:
+    state = {"cancelled": False}
+    signal.signal(signal.SIGTERM, lambda *_: state.update(cancelled=True))
+    progress = Progress(on_progress=lambda f, m: _emit(progress=f, message=m),
+                        is_cancelled=lambda: state["cancelled"],
+                        on_info=lambda m: _emit(info=m), on_warning=lambda m: _emit(warning=m))
+    try:
+        config = ItsliveInvertConfig(**json.loads(Path(config_path).read_text()))
+        result = run_itslive_invert(config, progress)
+    except CancelledError as exc:
+        _emit(cancelled=str(exc))
+        return 3
+    except SurfaceMotionError as exc:
+        _emit(error=str(exc), kind=type(exc).__name__)
+        return 2
+    _emit(result={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()})
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == WORKER_FLAG:
+        sys.exit(worker_main(sys.argv[2]))
+    from ..cli import main
+
+    sys.exit(main(["itslive-invert", *sys.argv[1:]]))
