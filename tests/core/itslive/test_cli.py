@@ -1,0 +1,66 @@
+"""``surface-motion itslive-invert`` and the worker mode: same config, same product as the API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import netCDF4
+import pytest
+from surface_motion.core.errors import ParameterError
+from surface_motion.core.itslive.cli import add_subcommands, config_from_args
+from surface_motion.core.itslive.config import ItsliveInvertConfig
+
+PLUGINS = Path(__file__).resolve().parents[3] / ".build" / "plugins"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="surface-motion")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_cli_builds_the_config_and_writes_the_product(local_cube, tmp_path):
+    path, truth = local_cube
+    glaciers = tmp_path / "glaciers.geojson"
+    truth.glaciers.to_file(glaciers, driver="GeoJSON")
+    out = tmp_path / "v.nc"
+    argv = ["itslive-invert", "--glaciers", str(glaciers), "--cube", str(path), "--output", str(out),
+            "--interval-days", "30", "--derivative", "2", "--missions", "Sentinel-1, L8", "--robust",
+            "--device", "cpu", "--quiet"]
+    args = parse(argv)
+    assert args.func(args) == 0
+    with netCDF4.Dataset(out) as ds:
+        assert ds.parameter_derivative == 2 and ds.parameter_missions == "Sentinel-1, Landsat 8"
+        assert ds.parameter_robust == 1 and len(ds["time"]) > 30
+    config = config_from_args(args)
+    assert isinstance(config, ItsliveInvertConfig) and config.cubes == [str(path)] and config.lam == 10.0
+
+
+def test_cli_refuses_bad_parameters(local_cube, tmp_path):
+    path, truth = local_cube
+    glaciers = tmp_path / "glaciers.geojson"
+    truth.glaciers.to_file(glaciers, driver="GeoJSON")
+    args = parse(["itslive-invert", "--glaciers", str(glaciers), "--cube", str(path), "--output",
+                  str(tmp_path / "v.nc"), "--start", "2020-01-01", "--end", "2019-01-01", "--quiet"])
+    with pytest.raises(ParameterError, match="START_DATE"):
+        args.func(args)
+    assert not (tmp_path / "v.nc").exists()
+
+
+def test_worker_mode_reports_json_lines(local_cube, tmp_path):
+    path, truth = local_cube
+    glaciers = tmp_path / "glaciers.geojson"
+    truth.glaciers.to_file(glaciers, driver="GeoJSON")
+    config = ItsliveInvertConfig(glaciers=glaciers, output=tmp_path / "v.nc", cubes=[str(path)], interval_days=60,
+                                 device="cpu")
+    (tmp_path / "config.json").write_text(config.to_json())
+    proc = subprocess.run([sys.executable, "-m", "surface_motion.core.itslive.cli", "--worker",
+                           str(tmp_path / "config.json")], capture_output=True, text=True, cwd=PLUGINS, timeout=300)
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert any("progress" in e for e in events)
+    assert events[-1]["result"]["output"] == str(tmp_path / "v.nc") and (tmp_path / "v.nc").exists()
