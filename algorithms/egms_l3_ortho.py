@@ -155,7 +155,15 @@ up point layers are loaded with a diverging velocity style.</p>
                 geoms.append(geom)
         if not geoms:
             raise parameter_error("AOI", "the layer has no feature with a geometry; give a polygon layer")
-        return QgsGeometry.unaryUnion(geoms).asWkt(), "EPSG:3035"
+        from ..core.egms.grid import Area
+
+        # plain coordinate rings, no shapely: inside QGIS its GEOS clashes with QGIS's own
+        union = QgsGeometry.unaryUnion(geoms)
+        union.convertToMultiType()
+        polygons = [[[(p.x(), p.y()) for p in ring] for ring in poly] for poly in union.asMultiPolygon()]
+        if not polygons:
+            raise parameter_error("AOI", "holds no polygon; give a polygon layer")
+        return Area(polygons), "EPSG:3035"
 
     def _load(self, path, name: str, output: str, context) -> None:
         from .layers import LayerStyler

@@ -78,3 +78,43 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
     if np.any(v > 0):
         raise ValueError(f"value too large for {width} base-62 digits")
     return digits
+
+
+class Area:
+    """A (multi)polygon as plain coordinate rings (EPSG:3035 m): ``polygons`` is a list of polygons, each a
+    list of (k, 2) arrays, exterior first then holes.
+
+    Why not shapely here: inside qgis_process shapely's GEOS calls resolve to QGIS's older GEOS (crashes
+    in predicates and when geometries are freed), so the area travels as numbers and points are tested
+    with matplotlib's C++ path code.
+    """
+
+    def __init__(self, polygons: list[list[np.ndarray]]):
+        self.polygons = [[np.asarray(r, dtype=np.float64)[:, :2] for r in rings] for rings in polygons if rings]
+        if not self.polygons:
+            raise ValueError("an area needs at least one polygon")
+
+    @classmethod
+    def from_shapely(cls, geom) -> Area:
+        import shapely
+
+        polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+        return cls([[np.asarray(p.exterior.coords), *(np.asarray(h.coords) for h in p.interiors)] for p in polys])
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        xy = np.concatenate([rings[0] for rings in self.polygons])
+        return float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max())
+
+    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Points inside (holes excluded); vectorised per ring."""
+        from matplotlib.path import Path as MplPath
+
+        points = np.column_stack([x, y])
+        result = np.zeros(points.shape[0], dtype=bool)
+        for exterior, *holes in self.polygons:
+            hit = MplPath(exterior).contains_points(points)
+            for hole in holes:
+                hit &= ~MplPath(hole).contains_points(points)
+            result |= hit
+        return result

@@ -82,12 +82,16 @@ class BurstPart:
 # ---------------------------------------------------------------- set-up
 
 
-def aoi_in_3035(config: EgmsL3Config):
-    """The AOI as a shapely geometry in EPSG:3035 (None without one); raises ParameterError when it
-    cannot be EGMS data (empty, invalid CRS, far from Europe)."""
+def aoi_in_3035(config: EgmsL3Config) -> G.Area | None:
+    """The AOI as an :class:`~.grid.Area` in EPSG:3035 (None without one); raises ParameterError when it
+    cannot be EGMS data (empty, invalid CRS, far from Europe). ``config.aoi`` may be an Area (already in
+    EPSG:3035, as the Processing algorithm passes it), a shapely geometry, WKT or a GeoDataFrame."""
     aoi, crs = config.aoi, config.aoi_crs
     if aoi is None:
         return None
+    if isinstance(aoi, G.Area):
+        _check_europe_3035(aoi.bounds)
+        return aoi
     import shapely
     from pyproj import CRS, Transformer
 
@@ -101,13 +105,9 @@ def aoi_in_3035(config: EgmsL3Config):
             raise ParameterError("AOI", f"not a valid WKT geometry ({exc})") from exc
     if aoi is None or aoi.is_empty:
         raise ParameterError("AOI", "the area is empty; draw a polygon or leave AOI unset")
-    if str(crs).upper() in ("EPSG:3035", "3035"):  # no pyproj needed (it crashes qgis_process at exit)
-        x0, y0, x1, y1 = aoi.bounds
-        ex0, ey0, ex1, ey1 = EUROPE_3035
-        if x1 < ex0 or x0 > ex1 or y1 < ey0 or y0 > ey1:
-            raise ParameterError("AOI", f"lies at x {x0:.0f}…{x1:.0f}, y {y0:.0f}…{y1:.0f} m (EPSG:3035), outside the "
-                                        "European area EGMS covers; check the layer's CRS or draw the area over Europe")
-        return aoi
+    if str(crs).upper() in ("EPSG:3035", "3035"):
+        _check_europe_3035(aoi.bounds)
+        return _area(aoi)
     try:
         src = CRS.from_user_input(crs or "EPSG:3035")
     except Exception as exc:  # pyproj raises CRSError
@@ -122,7 +122,22 @@ def aoi_in_3035(config: EgmsL3Config):
     if src.to_epsg() != 3035:
         aoi = shapely.transform(aoi, lambda xy: np.column_stack(
             Transformer.from_crs(src, "EPSG:3035", always_xy=True).transform(xy[:, 0], xy[:, 1])))
-    return aoi
+    return _area(aoi)
+
+
+def _area(geom) -> G.Area:
+    try:
+        return G.Area.from_shapely(geom)
+    except ValueError as exc:
+        raise ParameterError("AOI", "holds no polygon; give a polygon (layer)") from exc
+
+
+def _check_europe_3035(bounds) -> None:
+    x0, y0, x1, y1 = bounds
+    ex0, ey0, ex1, ey1 = EUROPE_3035
+    if x1 < ex0 or x0 > ex1 or y1 < ey0 or y0 > ey1:
+        raise ParameterError("AOI", f"lies at x {x0:.0f}…{x1:.0f}, y {y0:.0f}…{y1:.0f} m (EPSG:3035), outside the "
+                                    "European area EGMS covers; check the layer's CRS or draw the area over Europe")
 
 
 def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict[Path, np.ndarray]]:
@@ -164,18 +179,15 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
 # ---------------------------------------------------------------- tasks (run here or on Dask workers)
 
 
-def read_part(path: Path, bounds, aoi_wkb: bytes | None, grid: np.ndarray, config: EgmsL3Config,
+def read_part(path: Path, bounds, aoi, grid: np.ndarray, config: EgmsL3Config,
               gnss=None, check=None) -> BurstPart:
     """Task 1: read one burst inside the area, resample it onto ``grid`` (and optionally remove the GNSS
     model's north velocity projected on the LOS)."""
     burst = read_burst(path, bounds, check=check)
     ix, iy = G.cell_indices(burst.easting, burst.northing, config.spacing)
     keep = np.ones(len(burst), bool)
-    if aoi_wkb is not None and len(burst):
-        import shapely
-
-        cx, cy = G.cell_centres(ix, iy, config.spacing)
-        keep = shapely.contains_xy(shapely.from_wkb(aoi_wkb), cx, cy)
+    if aoi is not None and len(burst):
+        keep = aoi.contains(*G.cell_centres(ix, iy, config.spacing))
     series = resample(burst.series[keep], burst.dates, grid, config.max_gap_days, config.resampling)
     if config.remove_gnss_north and gnss is not None and keep.any():
         vn = gnss.sample(burst.easting[keep], burst.northing[keep])[0]
@@ -275,7 +287,6 @@ def run_egms_l3(config: EgmsL3Config, progress: Progress | None = None) -> EgmsL
 
         gnss = load_model(config.gnss_model)
     bounds = tuple(aoi.bounds) if aoi is not None else None
-    aoi_wkb = aoi.wkb if aoi is not None else None
     progress.check()
     timings["plan"] = time.perf_counter() - t0
     if config.scheduler:
@@ -283,9 +294,9 @@ def run_egms_l3(config: EgmsL3Config, progress: Progress | None = None) -> EgmsL
 
         address = None if config.scheduler.strip().lower() == "local" else config.scheduler
         with dask_client(address, n_workers=config.n_workers) as client:
-            result = _run_dask(client, config, paths, bounds, aoi_wkb, grid, gnss, progress, timings)
+            result = _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     else:
-        result = _run_local(config, paths, bounds, aoi_wkb, grid, gnss, progress, timings)
+        result = _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings)
     timings["total"] = time.perf_counter() - t0
     result.timings = timings
     progress.report(1.0, f"Wrote {len(result.paths)} files for {len(result.tiles)} tile(s)")
@@ -343,15 +354,15 @@ def _product_metadata(paths: list[Path]) -> tuple[dict, str | None, str]:
     return meta, (info["release"] if info else None), ipe
 
 
-def _run_local(config, paths, bounds, aoi_wkb, grid, gnss, progress, timings) -> EgmsL3Result:
+def _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings) -> EgmsL3Result:
     t0 = time.perf_counter()
     read_p = progress.sub(0.02, 0.5)
     parts = []
     for i, p in enumerate(paths):
         read_p.report(i / len(paths), f"Reading and resampling {p.name}")
-        parts.append(read_part(p, bounds, aoi_wkb, grid, config, gnss, check=progress.check))
+        parts.append(read_part(p, bounds, aoi, grid, config, gnss, check=progress.check))
         progress.check()
-    _check_parts(parts, paths, aoi_wkb is not None)
+    _check_parts(parts, paths, aoi is not None)
     timings["read_resample"] = time.perf_counter() - t0
     tiles = sorted(set().union(*(p.tiles(config.spacing) for p in parts)))
     meta, release, ipe = _product_metadata(paths)
@@ -387,16 +398,16 @@ def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
     return EgmsL3Result(finals, list(finals), cells, grid, messages=msgs)
 
 
-def _run_dask(client, config, paths, bounds, aoi_wkb, grid, gnss, progress, timings) -> EgmsL3Result:
+def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings) -> EgmsL3Result:
     from distributed import wait
 
     t0 = time.perf_counter()
-    part_f = [client.submit(read_part, p, bounds, aoi_wkb, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
+    part_f = [client.submit(read_part, p, bounds, aoi, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
               for i, p in enumerate(paths)]
     summary_f = [client.submit(_summary, f, config.spacing, pure=False) for f in part_f]
     summaries = _gather(client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts",
                         cancel=part_f)
-    _check_summaries(summaries, paths, aoi_wkb is not None)
+    _check_summaries(summaries, paths, aoi is not None)
     timings["read_resample"] = time.perf_counter() - t0
     tiles = sorted(set().union(*(s["tiles"] for s in summaries)))
     meta, release, ipe = _product_metadata(paths)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 
@@ -11,9 +12,19 @@ def test_qgis_process_writes_the_official_product_set(qgis_process, tmp_path):
     paths, _ = generate(tmp_path / "in", n_per_burst=600, n_epochs=30,
                         bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000))
     out = tmp_path / "out"
-    res = qgis_process("egms_l3_ortho", INPUTS=[str(p) for p in paths], OUTPUT_FOLDER=str(out), timeout=300)
+    # AOI in lon/lat over the western half: reprojected by QGIS, cells clipped to it
+    from pyproj import Transformer
+
+    t = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
+    ring = [list(t.transform(x, y)) for x, y in ((4_499_900, 1_699_900), (4_501_000, 1_699_900),
+                                                 (4_501_000, 1_702_100), (4_499_900, 1_702_100), (4_499_900, 1_699_900))]
+    aoi = tmp_path / "aoi.geojson"
+    aoi.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    res = qgis_process("egms_l3_ortho", INPUTS=[str(p) for p in paths], AOI=str(aoi), OUTPUT_FOLDER=str(out),
+                       timeout=300)
     results = res["results"]
-    assert results["CELLS"] > 200
+    assert 100 < results["CELLS"] < 300
     names = sorted(p.name for p in out.iterdir())
     for comp in ("E", "U"):
         for ext in ("zip", "tiff", "md5", "gpkg", "parquet"):
