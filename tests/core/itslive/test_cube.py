@@ -131,3 +131,26 @@ def test_time_chunked_store_reads_selected_layers(tmp_path):
     got = read_window(cube, slice(0, 12), slice(0, 12), variables=("vy",))["vy"]
     np.testing.assert_array_equal(np.nan_to_num(got, nan=-32767), raw[layers])
     assert truth.layers["layer"].size == 60
+
+
+def test_plain_http_server_reads_like_local(local_cube):
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    path, _ = local_cube
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(path.parent)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        remote = open_cube(f"http://127.0.0.1:{httpd.server_address[1]}/{path.name}")
+        local = open_cube(str(path))
+        assert remote.layers.equals(local.layers)
+        np.testing.assert_array_equal(read_window(remote, slice(0, 12), slice(5, 25))["vy"],
+                                      read_window(local, slice(0, 12), slice(5, 25))["vy"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
