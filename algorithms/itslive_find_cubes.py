@@ -34,7 +34,7 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
         "offline, the cached copy is used with a warning.</p>"
         "<p><b>Output</b>: one polygon per cube (its footprint) with <code>zarr_url</code>, "
         "<code>epsg</code>, <code>region</code> (RGI region name), <code>rgi_code</code> and the footprint "
-        "bounds in the cube CRS. <b>CUBES</b> (string output) lists the zarr URLs comma-separated, for "
+        "bounds in the cube CRS. <b>CUBES</b> (string output) lists the zarr URLs one per line, for "
         "chaining into the inversion or the point series in a model.</p>"
     )
 
@@ -51,7 +51,7 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
             self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL))
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT, "ITS_LIVE cubes", QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputString(self.CUBES, "Cube URLs (comma-separated)"))
+        self.addOutput(QgsProcessingOutputString(self.CUBES, "Cube URLs (one per line)"))
         self.addOutput(QgsProcessingOutputNumber(self.COUNT, "Number of cubes"))
 
     def run(self, parameters, context, feedback):
@@ -75,4 +75,4 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
         write_frame(sink, table, fields, geometries=cubes.geometry.values, feedback=feedback)
         progress.info(f"{len(cubes)} cube(s): " + ", ".join(cubes.zarr_url))
         LayerStyler.attach(context, dest, qml=style_path("itslive_cubes.qml"))
-        return {self.OUTPUT: dest, self.CUBES: ",".join(cubes.zarr_url), self.COUNT: len(cubes)}
+        return {self.OUTPUT: dest, self.CUBES: "\n".join(cubes.zarr_url), self.COUNT: len(cubes)}

@@ -162,3 +162,16 @@ def set_time_field(layer, field: str) -> None:
     props.setIsActive(True)
     props.setMode(QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField)
     props.setStartField(field)
+
+
+def file_next_to(dest: str, suffix: str, context) -> str:
+    """A file path beside a sink's destination (``<stem><suffix>``); for a memory/temporary layer, a
+    file in the Processing temporary folder."""
+    from pathlib import Path
+
+    from qgis.core import QgsProcessingUtils
+
+    path = Path(str(dest).split("|", 1)[0])
+    if path.suffix and path.parent.is_dir():
+        return str(path.with_name(path.stem + suffix))
+    return QgsProcessingUtils.generateTempFilename(f"output{suffix}")

@@ -443,3 +443,29 @@ def regress_points(series: pd.DataFrame, cfg: GPConfig, progress: Progress | Non
         tables.append(table)
         panels.append((title, points, table))
     return pd.concat(tables, ignore_index=True), panels
+
+
+MAX_PLOT_PANELS = 12
+
+
+def gp_from_table(series: pd.DataFrame, cfg: GPConfig, min_dt: float | None = None, max_dt: float | None = None,
+                  progress: Progress | None = None) -> tuple[pd.DataFrame, list]:
+    """The GP entry point of the CLI and the algorithms: optional date_dt filter (days), then a
+    regression per point. Returns the prediction table and the plot panels (see :func:`regress_points`)."""
+    if min_dt is not None and max_dt is not None and min_dt > max_dt:
+        raise ParameterError("MIN_DATE_DT", f"minimum date_dt {min_dt} exceeds maximum {max_dt}")
+    keep = np.ones(len(series), dtype=bool)
+    if min_dt is not None:
+        keep &= (series["date_dt"] >= min_dt).to_numpy()
+    if max_dt is not None:
+        keep &= (series["date_dt"] <= max_dt).to_numpy()
+    return regress_points(series[keep], cfg, progress)
+
+
+def write_gp_plot(panels: list, path: str | Path, component: str = "v", progress: Progress | None = None) -> Path:
+    """The GP plot (PNG/SVG from the suffix) of the first :data:`MAX_PLOT_PANELS` points."""
+    from .plots import plot_gp
+
+    if len(panels) > MAX_PLOT_PANELS:
+        ensure_progress(progress).warn(f"the plot shows the first {MAX_PLOT_PANELS} of {len(panels)} points")
+    return plot_gp(panels[:MAX_PLOT_PANELS], path, component)
