@@ -85,7 +85,8 @@ class ItsliveInvertAlgorithm(SurfaceMotionAlgorithm):
     DISPLAY_NAME = "Invert glacier velocity time series (ITS_LIVE)"
     GROUP = "ITS_LIVE"
     ICON = "itslive_invert.svg"
-    REQUIRED_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "scipy", "zarr", "s3fs", "netCDF4")
+    REQUIRED_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "scipy", "zarr", "s3fs", "netCDF4",
+                        "matplotlib")
     HELP = """
 <p>Builds a regular velocity time series for every pixel of the selected glaciers from all the
 image-pair velocities of the ITS_LIVE datacubes under them.</p>

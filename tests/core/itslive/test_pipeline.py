@@ -240,3 +240,26 @@ def test_missing_chunks_are_nan_with_a_warning(inputs, reference, tmp_path):
     assert hole.any()
     # outside the hole, identical
     np.testing.assert_array_equal(got["vx"][~hole], ref["vx"][~hole])
+
+
+def test_glacier_across_two_cubes_is_stitched(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+
+    kw = dict(nx=20, ny=20, n_pairs=120, seed=3)
+    write_synthetic_cube(tmp_path / "west.zarr", origin=(0.0, 2400.0), **kw)
+    write_synthetic_cube(tmp_path / "east.zarr", origin=(2400.0, 2400.0), **kw)
+    outline = gpd.GeoDataFrame({"RGIId": ["across"]}, geometry=[box(1210, 610, 3590, 1790)], crs=3413)
+    common = dict(glaciers=outline, start="2018-01-01", end="2021-01-01", interval_days=30, device="cpu")
+    both = run_itslive_invert(ItsliveInvertConfig(output=tmp_path / "both.nc", cubes=[str(tmp_path / "west.zarr"),
+                                                  str(tmp_path / "east.zarr")], **common))
+    run_itslive_invert(ItsliveInvertConfig(output=tmp_path / "west.nc", cubes=[str(tmp_path / "west.zarr")],
+                                           **common))
+    assert both.cubes == [str(tmp_path / "west.zarr"), str(tmp_path / "east.zarr")]
+    vb, vw = variables(tmp_path / "both.nc"), variables(tmp_path / "west.nc")
+    assert np.allclose(np.diff(vb["x"]), 120.0) and vb["x"][0] < 2400 < vb["x"][-1]
+    # the western half of the stitched grid is the single-cube result
+    cols = np.searchsorted(vb["x"], vw["x"])
+    np.testing.assert_allclose(vb["vx"][:, :, cols], vw["vx"], rtol=1e-5, atol=1e-3, equal_nan=True)
+    assert np.isfinite(vb["vx"][:, :, vb["x"] > 2400]).any()
