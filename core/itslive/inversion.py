@@ -50,7 +50,7 @@ MIN_INSIDE_FRACTION = 0.5
 TUKEY_C = 4.685
 """Tukey biweight tuning constant (95 % efficiency under Gaussian noise)."""
 MAD_TO_SIGMA = 1.4826
-ROBUST_TOLERANCE = 1e-4
+ROBUST_TOLERANCE = 1e-3
 """IRLS stops for a pixel when no bin changes by more than this × max(|v|, 1 m/yr)."""
 SINGULAR_RTOL = 1e-11
 """A squared Cholesky pivot below this × the largest diagonal entry marks the pattern singular."""
@@ -591,15 +591,25 @@ def _row_median(z: np.ndarray, count: np.ndarray) -> np.ndarray:
     return 0.5 * (lo + hi)
 
 
-def tukey_weights(residual: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Tukey biweight of MAD-scaled residuals per row; (n, P) residuals, 0 where not valid."""
-    z = np.where(valid, residual, np.nan)
+def tukey_weights(residuals: Sequence[np.ndarray], valid: np.ndarray) -> np.ndarray:
+    """Tukey biweight per pair from MAD-scaled residuals, one weight shared by the components.
+
+    residuals: per component (n, P) (standardised by σ when weighted); each is scaled by
+    1.4826 × its row's median absolute deviation, u² is the mean over the components of
+    (r / (c · scale))², weight (1 − u²)² for u < 1 else 0, 0 where not valid. Sharing the weight
+    keeps vx and vy on one factorisation (an outlier pair is a bad match, bad in both components).
+    A row whose MAD is 0 keeps weight 1.
+    """
     count = np.maximum(valid.sum(1), 1)
-    centre = _row_median(z, count)
-    scale = MAD_TO_SIGMA * _row_median(np.abs(z - centre[:, None]), count)
-    scale = np.where(scale > 0, scale, np.finfo(float).tiny)
-    u = np.where(valid, residual / (TUKEY_C * scale[:, None]), 2.0)
-    return np.where(np.abs(u) < 1, (1 - u**2) ** 2, 0.0)
+    u2 = np.zeros(valid.shape)
+    for r in residuals:
+        z = np.where(valid, r, np.nan)
+        centre = _row_median(z, count)
+        scale = MAD_TO_SIGMA * _row_median(np.abs(z - centre[:, None]), count)
+        scale = np.where(scale > 0, scale, np.inf)
+        u2 += (np.where(valid, r, 0.0) / (TUKEY_C * scale[:, None])) ** 2
+    u2 /= len(residuals)
+    return np.where(valid & (u2 < 1), (1 - u2) ** 2, 0.0)
 
 
 def invert_pixels(
@@ -689,15 +699,17 @@ def invert_pixels(
             if todo.size == 0:
                 break
             stage = progress.sub((it + 1) / n_stages, (it + 2) / n_stages)
+            valid_t = valid_a[todo]
+            w0 = [b if b.ndim == 1 else b[todo] for b in base]
+            scaled = [np.where(valid_t, values[c][todo] - (design.a @ x[c][todo].T).T, 0.0) * np.sqrt(w0[c])
+                      for c in range(2)]
+            robust_w = tukey_weights(scaled, valid_t)
             for c in range(2):
-                fitted = (design.a @ x[c][todo].T).T
-                resid = np.where(valid_a[todo], values[c][todo] - fitted, 0.0)
-                w0 = base[c] if base[c].ndim == 1 else base[c][todo]
-                weights[c][todo] = np.where(valid_a[todo], w0, 0.0) * tukey_weights(resid * np.sqrt(w0), valid_a[todo])
+                weights[c][todo] = np.where(valid_t, w0[c], 0.0) * robust_w
             own = np.arange(todo.size)
             sub_w = [w[todo] for w in weights]
             xs, vs, oks, rs, ys = _solve_components(
-                solver, sub_w, own, [v[todo] for v in values], valid_a[todo], sub_w, False, stage
+                solver, sub_w, own, [v[todo] for v in values], valid_a[todo], sub_w, not config.weighted, stage
             )
             moved = np.zeros(todo.size, dtype=bool)
             for c in range(2):
