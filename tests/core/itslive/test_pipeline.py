@@ -57,10 +57,15 @@ def variables(path: Path) -> dict[str, np.ndarray]:
         return {k: ds[k][:] for k in DATA_VARS}
 
 
-def assert_same_data(a: Path, b: Path) -> None:
+def assert_same_data(a: Path, b: Path, same_attrs_but: tuple[str, ...] | None = None) -> None:
     va, vb = variables(a), variables(b)
     for k in DATA_VARS:
         np.testing.assert_array_equal(va[k], vb[k], err_msg=k)
+    if same_attrs_but is not None:
+        with netCDF4.Dataset(a) as da, netCDF4.Dataset(b) as db:
+            attrs_a, attrs_b = (
+                {k: str(d.getncattr(k)) for k in d.ncattrs() if k not in same_attrs_but} for d in (da, db))
+        assert attrs_a == attrs_b
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -203,7 +208,8 @@ def test_dask_local_cluster_gives_the_same_file(inputs, reference, tmp_path):
     out = tmp_path / "velocity.nc"
     result = run_itslive_invert(config(inputs, out, scheduler="local", n_workers=2))
     assert result.n_blocks == reference[1].n_blocks
-    assert_same_data(out, reference[0])
+    # the same file but for the attributes recording how it was run
+    assert_same_data(out, reference[0], same_attrs_but=("parameter_scheduler", "parameter_n_workers"))
 
 
 def test_s3_faults_are_retried_with_the_same_result(inputs, reference, s3_cube, tmp_path):
