@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import netCDF4
@@ -269,3 +270,24 @@ def test_glacier_across_two_cubes_is_stitched(tmp_path):
     cols = np.searchsorted(vb["x"], vw["x"])
     np.testing.assert_allclose(vb["vx"][:, :, cols], vw["vx"], rtol=1e-5, atol=1e-3, equal_nan=True)
     assert np.isfinite(vb["vx"][:, :, vb["x"] > 2400]).any()
+
+
+def test_mean_velocity_geotiff_is_georeferenced(inputs, reference, tmp_path):
+    import tifffile
+
+    out, tif = tmp_path / "velocity.nc", tmp_path / "mean.tif"
+    run_itslive_invert(config(inputs, out, geotiff=tif))
+    v = variables(reference[0])
+    with tifffile.TiffFile(tif) as f:
+        page = f.pages[0]
+        image = page.asarray()
+        tie = page.tags["ModelTiepointTag"].value
+        scale = page.tags["ModelPixelScaleTag"].value
+        keys = page.tags["GeoKeyDirectoryTag"].value
+    assert image.shape == v["vx"].shape[1:]
+    assert tie[3] == pytest.approx(v["x"][0] - 60) and tie[4] == pytest.approx(v["y"][0] + 60)
+    assert scale[:2] == (120.0, 120.0) and 3413 in keys
+    with warnings.catch_warnings():  # all-NaN pixels off the glaciers
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmean(v["v"], axis=0)
+    np.testing.assert_allclose(np.where(image == -9999, np.nan, image), expected, rtol=1e-6, equal_nan=True)
