@@ -55,24 +55,19 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.COUNT, "Number of cubes"))
 
     def run(self, parameters, context, feedback):
-        from ..core.errors import InputError
-        from ..core.itslive.catalog import find_cubes, load_catalog
-        from .layers import LayerStyler, crs_from_pyproj, fields_for, source_to_geodataframe, write_frame
+        from qgis.core import QgsCoordinateReferenceSystem
 
-        progress = self.progress(feedback)
-        aoi = source_to_geodataframe(self.parameterAsSource(parameters, self.AOI, context), self.AOI, feedback)
-        progress.report(0.1, "Loading the ITS_LIVE catalog")
-        catalog = load_catalog(self.parameterAsString(parameters, self.CATALOG, context), progress=progress)
-        progress.check()
-        progress.report(0.6, "Testing cube footprints")
-        cubes = find_cubes(catalog, aoi)
-        if cubes.empty:
-            raise InputError("AOI", "the area of interest intersects no ITS_LIVE datacube of the catalog")
-        table = cubes.drop(columns="geometry")
+        from .layers import LayerStyler, fields_for, write_frame
+        from .worker import layer_payload, run_task
+
+        aoi = layer_payload(self.parameterAsSource(parameters, self.AOI, context), self.AOI)
+        result = run_task("find_cubes", {"aoi": aoi, "catalog": self.parameterAsString(
+            parameters, self.CATALOG, context).strip() or None}, feedback)
+        table = result["table"]
         fields = fields_for(table)
-        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields,
-                                          QgsWkbTypes.Polygon, crs_from_pyproj(cubes.crs))
-        write_frame(sink, table, fields, geometries=cubes.geometry.values, feedback=feedback)
-        progress.info(f"{len(cubes)} cube(s): " + ", ".join(cubes.zarr_url))
+        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Polygon,
+                                          QgsCoordinateReferenceSystem.fromWkt(result["crs"]))
+        write_frame(sink, table, fields, geometries=result["wkb"], feedback=feedback)
+        feedback.pushInfo(f"{len(table)} cube(s): " + ", ".join(table["zarr_url"]))
         LayerStyler.attach(context, dest, qml=style_path("itslive_cubes.qml"))
-        return {self.OUTPUT: dest, self.CUBES: "\n".join(cubes.zarr_url), self.COUNT: len(cubes)}
+        return {self.OUTPUT: dest, self.CUBES: "\n".join(table["zarr_url"]), self.COUNT: len(table)}

@@ -65,19 +65,30 @@ def gp_config(alg, parameters, context, prefix: str = "", start=None, end=None):
                     components=components or ("v",), start=start, end=end)
 
 
-def write_gp_outputs(alg, parameters, context, feedback, table, panels, cfg, output_key: str, format_key: str):
-    """Write the GP table into the ``output_key`` sink and its plot next to it; returns (dest, plot path)."""
-    from ..core.itslive.gp import write_gp_plot
+def plot_format(alg, parameters, context, prefix: str = "") -> str:
+    return PLOT_FORMATS[alg.parameterAsEnum(parameters, f"{prefix}PLOT_FORMAT", context)]
+
+
+def write_gp_outputs(alg, parameters, context, feedback, table, plot_tmp: str | None, output_key: str,
+                     fmt: str) -> tuple[str, str | None]:
+    """Write the GP table into the ``output_key`` sink and move the plot (written by the worker to a
+    temporary file) next to it; returns (dest, plot path)."""
+    import shutil
+
+    from ..core.io import atomic_output
     from .layers import fields_for, file_next_to, write_frame
 
     fields = fields_for(table, date_columns=("date",))
     sink, dest = alg.parameterAsSink(parameters, output_key, context, fields, QgsWkbTypes.NoGeometry,
                                      QgsCoordinateReferenceSystem())
     write_frame(sink, table, fields, feedback=feedback)
-    del sink  # flush file outputs before the plot is written beside them
-    fmt = PLOT_FORMATS[alg.parameterAsEnum(parameters, format_key, context)]
-    plot = write_gp_plot(panels, file_next_to(dest, f"_gp.{fmt}", context), cfg.components[0], alg.progress(feedback))
-    return dest, str(plot)
+    del sink  # flush a file output
+    if not plot_tmp:
+        return dest, None
+    plot = file_next_to(dest, f"_gp.{fmt}", context)
+    with atomic_output(plot) as tmp:
+        shutil.copyfile(plot_tmp, tmp)
+    return dest, plot
 
 
 class ItsliveGpRegressionAlgorithm(SurfaceMotionAlgorithm):
@@ -118,18 +129,22 @@ class ItsliveGpRegressionAlgorithm(SurfaceMotionAlgorithm):
         self.addOutput(QgsProcessingOutputFile(self.PLOT, "GP plot (next to the table)"))
 
     def run(self, parameters, context, feedback):
-        from ..core.itslive.gp import gp_from_table, read_series_csv
+        from dataclasses import asdict
 
-        progress = self.progress(feedback)
+        from qgis.core import QgsProcessingUtils
+
+        from .worker import run_task
+
         start = self.parameterAsString(parameters, self.START_DATE, context).strip() or None
         end = self.parameterAsString(parameters, self.END_DATE, context).strip() or None
         cfg = gp_config(self, parameters, context, start=start, end=end)
         cfg.validate()
         min_dt, max_dt = (self.parameterAsDouble(parameters, k, context) if parameters.get(k) not in (None, "")
                           else None for k in (self.MIN_DATE_DT, self.MAX_DATE_DT))
-        series = read_series_csv(self.parameterAsFile(parameters, self.INPUT, context))
-        progress.info(f"{len(series)} pairs read")
-        table, panels = gp_from_table(series, cfg, min_dt, max_dt, progress.sub(0.0, 0.9))
-        dest, plot = write_gp_outputs(self, parameters, context, feedback, table, panels, cfg, self.OUTPUT,
-                                      "PLOT_FORMAT")
+        fmt = plot_format(self, parameters, context)
+        result = run_task("gp", {"input": self.parameterAsFile(parameters, self.INPUT, context),
+                                 "config": asdict(cfg), "min_dt": min_dt, "max_dt": max_dt,
+                                 "plot": QgsProcessingUtils.generateTempFilename(f"gp.{fmt}")}, feedback)
+        dest, plot = write_gp_outputs(self, parameters, context, feedback, result["table"], result["plot"],
+                                      self.OUTPUT, fmt)
         return {self.OUTPUT: dest, self.PLOT: plot}

@@ -1,6 +1,7 @@
-"""Conversions between QGIS feature sources/sinks and (Geo)DataFrames, shared by the algorithms.
+"""pandas tables into QGIS sinks, styling post-processors, output paths; shared by the algorithms.
 
-Imported lazily inside ``run()`` (it imports pandas), so the provider loads without it.
+Imported lazily inside ``run()`` (it imports pandas), so the provider loads without it. No shapely or
+pyproj here (see ``worker.py``): geometries arrive as WKB.
 """
 
 from __future__ import annotations
@@ -8,9 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsFeature,
-    QgsFeatureRequest,
     QgsField,
     QgsFields,
     QgsGeometry,
@@ -19,51 +18,6 @@ from qgis.core import (
     QgsVectorLayerTemporalProperties,
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QVariant
-
-
-def source_to_geodataframe(source, name: str, feedback=None, fields: tuple[str, ...] = ()):
-    """The features of a ``QgsProcessingFeatureSource`` as a GeoDataFrame in the source's CRS.
-
-    ``fields``: attribute names to copy (others are dropped); ``fid`` is always added.
-    Raises ``QgsProcessingException`` naming the parameter when the source is missing or empty.
-    """
-    import geopandas as gpd
-    import shapely
-
-    if source is None:
-        raise QgsProcessingException(f"{name}: no layer given")
-    crs = source.sourceCrs()
-    if not crs.isValid():
-        raise QgsProcessingException(f"{name}: the layer has no valid CRS")
-    rows, wkbs = [], []
-    request = QgsFeatureRequest().setSubsetOfAttributes(list(fields), source.fields())
-    for feature in source.getFeatures(request):
-        if feedback is not None and feedback.isCanceled():
-            break
-        geom = feature.geometry()
-        if geom is None or geom.isEmpty():
-            continue
-        wkbs.append(bytes(geom.asWkb()))
-        rows.append({"fid": feature.id(), **{f: _python(feature[f]) for f in fields}})
-    if not wkbs:
-        raise QgsProcessingException(f"{name}: the layer has no features with a geometry")
-    crs_def = crs.authid() if crs.authid().upper().startswith("EPSG:") else crs.toWkt()
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=shapely.from_wkb(wkbs), crs=crs_def)
-
-
-def _python(value):
-    """A QVariant-ish attribute value as a plain Python value (NULL → None)."""
-    if isinstance(value, QVariant) and value.isNull():
-        return None
-    if isinstance(value, (QDateTime, QDate)):
-        return value.toPyDateTime() if isinstance(value, QDateTime) else value.toPyDate()
-    return value
-
-
-def crs_from_pyproj(crs) -> QgsCoordinateReferenceSystem:
-    """A QGIS CRS from a pyproj CRS (EPSG code when it has one, WKT otherwise)."""
-    epsg = crs.to_epsg() if crs is not None else None
-    return QgsCoordinateReferenceSystem(f"EPSG:{epsg}") if epsg else QgsCoordinateReferenceSystem(crs.to_wkt())
 
 
 def fields_for(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> QgsFields:
@@ -108,16 +62,11 @@ def _converters(frame: pd.DataFrame, fields: QgsFields):
 
 
 def write_frame(sink, frame: pd.DataFrame, fields: QgsFields, geometries=None, feedback=None) -> None:
-    """Add one feature per row (attributes in ``fields`` order; ``geometries``: shapely per row or None)."""
+    """Add one feature per row (attributes in ``fields`` order; ``geometries``: WKB bytes per row or None)."""
     convert = _converters(frame, fields)
     names = [fields.field(i).name() for i in range(fields.count())]
     columns = [frame[n].to_numpy(dtype=object) for n in names]
-    wkbs = None
-    if geometries is not None:
-        import shapely
-
-        # output_dimension=2: inside QGIS, shapely may run on QGIS's older GEOS, which refuses 4-D WKB writers
-        wkbs = shapely.to_wkb(np.asarray(geometries, dtype=object), output_dimension=2)
+    wkbs = geometries
     for i in range(len(frame)):
         if feedback is not None and i % 2000 == 0 and feedback.isCanceled():
             raise QgsProcessingException("cancelled by the user")

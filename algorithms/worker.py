@@ -1,0 +1,128 @@
+"""Run an ITS_LIVE analysis task (``core/itslive/analysis_cli.py``) in a worker Python process.
+
+QGIS's process holds its own GEOS and PROJ; the shapely/pyproj wheels bring other copies, and
+mixing them corrupts memory (wrong results, crashes at exit). So the algorithms keep shapely,
+pyproj and geopandas out of QGIS: layers travel as WKB (from QGIS) in a pickle, results come back
+as pandas tables with WKB geometries. Progress, messages and cancellation (SIGTERM) are relayed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from qgis.core import QgsFeatureRequest, QgsProcessingException
+from qgis.PyQt.QtCore import QDate, QDateTime, QVariant
+
+
+def layer_payload(source, name: str, fields: tuple[str, ...] = ()) -> dict:
+    """A feature source as ``{"wkb", "crs", "attributes"}`` for the worker (see ``layer_from_payload``).
+
+    Raises ``QgsProcessingException`` naming the parameter when the layer is missing, has no valid CRS
+    or no feature with a geometry.
+    """
+    if source is None:
+        raise QgsProcessingException(f"{name}: no layer given")
+    crs = source.sourceCrs()
+    if not crs.isValid():
+        raise QgsProcessingException(f"{name}: the layer has no valid CRS")
+    wkb, attributes = [], {f: [] for f in fields}
+    request = QgsFeatureRequest().setSubsetOfAttributes(list(fields), source.fields())
+    for feature in source.getFeatures(request):
+        geom = feature.geometry()
+        if geom is None or geom.isEmpty():
+            continue
+        wkb.append(bytes(geom.asWkb()))
+        for f in fields:
+            attributes[f].append(_python(feature[f]))
+    if not wkb:
+        raise QgsProcessingException(f"{name}: the layer has no features: add at least one feature with a geometry")
+    authid = crs.authid()
+    return {"wkb": wkb, "crs": authid if authid.upper().startswith("EPSG:") else crs.toWkt(),
+            "attributes": attributes}
+
+
+def _python(value):
+    if isinstance(value, QVariant) and value.isNull():
+        return None
+    if isinstance(value, QDateTime):
+        return value.toPyDateTime()
+    if isinstance(value, QDate):
+        return value.toPyDate()
+    return value
+
+
+def run_task(task: str, kwargs: dict, feedback) -> dict:
+    """Run ``TASKS[task](**kwargs)`` of ``core.itslive.analysis_cli`` in a worker; return its result dict.
+
+    Core errors come back as ``SurfaceMotionError`` (the base class turns them into
+    ``QgsProcessingException``), cancellation as ``CancelledError``.
+    """
+    from ..core.compute import python_executable
+    from ..core.errors import CancelledError, SurfaceMotionError
+
+    plugin_dir = Path(__file__).resolve().parent.parent
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(plugin_dir.parent), *[p for p in sys.path if p],
+                                                       env.get("PYTHONPATH", "")]))
+    module = f"{plugin_dir.name}.core.itslive.analysis_cli"
+    with tempfile.TemporaryDirectory(prefix=f"itslive_{task}_") as tmp:
+        job = Path(tmp) / "job.pkl"
+        job.write_bytes(pickle.dumps({"task": task, "kwargs": kwargs}))
+        proc = subprocess.Popen([python_executable(), "-m", module, "--worker", str(job)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+        stderr: list[str] = []
+        threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+        final, terminated = {}, False
+        while True:
+            if feedback is not None and feedback.isCanceled() and not terminated:
+                proc.terminate()
+                terminated = True
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                if proc.poll() is not None and lines.empty():
+                    break
+                continue
+            final = _relay(line, feedback) or final
+        proc.wait()
+        if "result" in final:
+            return pickle.loads(Path(final["result"]).read_bytes())
+    if "cancelled" in final or terminated:
+        raise CancelledError()
+    if "error" in final:
+        raise SurfaceMotionError(final["error"])
+    raise QgsProcessingException(f"the {task} worker stopped (exit code {proc.returncode}):\n"
+                                 + "".join(stderr)[-3000:])
+
+
+def _relay(line: str, feedback) -> dict | None:
+    """Forward one JSON line to ``feedback``; return it when it is the final event."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        if feedback is not None and line.strip():
+            feedback.pushInfo(line.rstrip())
+        return None
+    if feedback is None:
+        return event if {"result", "error", "cancelled"} & event.keys() else None
+    if "progress" in event:
+        feedback.setProgress(100.0 * event["progress"])
+        if event.get("message"):
+            feedback.setProgressText(event["message"])
+    elif "info" in event:
+        feedback.pushInfo(event["info"])
+    elif "warning" in event:
+        (getattr(feedback, "pushWarning", None) or feedback.reportError)(event["warning"])
+    else:
+        return event
+    return None

@@ -1,0 +1,292 @@
+"""ITS_LIVE analysis on the command line, and the worker the Processing algorithms run.
+
+Subcommands: ``itslive-find-cubes``, ``itslive-point-series``, ``itslive-gp-regression``,
+``itslive-centerline-profile``. Each calls the same task function (``task_*``) as the algorithm.
+
+Worker mode (``python -m surface_motion.core.itslive.analysis_cli --worker JOB.pkl``): JOB.pkl holds
+``{"task": name, "kwargs": {...}}`` (layers as :func:`layer_from_payload` payloads: WKB + CRS +
+attributes); progress, info and warnings go to stdout as JSON lines, then ``{"result": path}`` (a
+pickle of the task's dict) or ``{"error": …}``/``{"cancelled": …}``; SIGTERM cancels between blocks.
+QGIS runs the analysis that way because its own GEOS/PROJ libraries, loaded in its process, clash
+with the copies bundled in the shapely and pyproj wheels (memory corruption, crash at exit).
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import sys
+from pathlib import Path
+
+from ..errors import CancelledError, InputError, SurfaceMotionError
+from ..progress import Progress, ensure_progress
+from .cli import _emit  # the JSON-line protocol of the inversion worker
+
+WORKER_FLAG = "--worker"
+
+
+# ------------------------------------------------------------------------------------------------
+# tasks (shared by the CLI and the worker)
+
+
+def layer_from_payload(payload: dict):
+    """A GeoDataFrame from ``{"wkb": [bytes], "crs": "EPSG:…" or WKT, "attributes": {name: list}}``."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    return gpd.GeoDataFrame(pd.DataFrame(payload.get("attributes") or {}, index=range(len(payload["wkb"]))),
+                            geometry=shapely.from_wkb(payload["wkb"]), crs=payload["crs"])
+
+
+def read_layer(path: str, name: str):
+    """A vector file as a GeoDataFrame (errors name the file)."""
+    import geopandas as gpd
+
+    if not Path(path).exists():
+        raise InputError(path, f"{name} file not found")
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+        raise InputError(path, f"cannot read the {name} layer ({exc})") from exc
+
+
+def _geometry_result(frame, crs) -> dict:
+    import shapely
+
+    return {"table": frame.drop(columns="geometry"), "wkb": list(shapely.to_wkb(frame.geometry.values)),
+            "crs": crs.to_wkt() if crs is not None else ""}
+
+
+def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None = None) -> dict:
+    """Cubes under the AOI: ``table`` (zarr_url, epsg, region, …), footprints as ``wkb`` in ``crs``."""
+    from .catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
+
+    progress = ensure_progress(progress)
+    progress.report(0.1, "Loading the ITS_LIVE catalog")
+    table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
+    progress.check()
+    progress.report(0.6, "Testing cube footprints")
+    cubes = find_cubes(table, aoi)
+    if cubes.empty:
+        raise InputError("AOI", "the area of interest intersects no ITS_LIVE datacube of the catalog")
+    return _geometry_result(cubes, cubes.crs)
+
+
+def task_point_series(points, config: dict, csv: str | None = None, gp: dict | None = None,
+                      plot: str | None = None, progress: Progress | None = None) -> dict:
+    """Point series (``table``), its CSV, and with ``gp`` (GPConfig fields) the GP table and plot."""
+    from .gp import GPConfig, gp_from_table, write_gp_plot
+    from .series import PointSeriesConfig, point_series, write_series_csv
+
+    progress = ensure_progress(progress)
+    gp_cfg = GPConfig(**gp) if gp else None
+    if gp_cfg is not None:
+        gp_cfg.validate()
+    table = point_series(points, PointSeriesConfig(**config), progress.sub(0.0, 0.6 if gp else 0.95))
+    if csv:
+        write_series_csv(table, csv)
+    result = {"table": table, "gp_table": None, "plot": None}
+    if gp_cfg is not None:
+        from .gp import normalise_series
+
+        series = normalise_series(table, "point series")
+        result["gp_table"], panels = gp_from_table(series, gp_cfg, progress=progress.sub(0.6, 0.95))
+        if plot:
+            result["plot"] = str(write_gp_plot(panels, plot, gp_cfg.components[0], progress))
+    return result
+
+
+def task_gp(input: str, config: dict, min_dt: float | None = None, max_dt: float | None = None,
+            plot: str | None = None, progress: Progress | None = None) -> dict:
+    """GP regression of a point-series CSV: ``table`` and ``plot``."""
+    from .gp import GPConfig, gp_from_table, read_series_csv, write_gp_plot
+
+    progress = ensure_progress(progress)
+    cfg = GPConfig(**config)
+    cfg.validate()
+    series = read_series_csv(input)
+    progress.info(f"{len(series)} pairs read from {Path(input).name}")
+    table, panels = gp_from_table(series, cfg, min_dt, max_dt, progress.sub(0.0, 0.9))
+    path = str(write_gp_plot(panels, plot, cfg.components[0], progress)) if plot else None
+    return {"table": table, "plot": path}
+
+
+def task_centerline(lines, config: dict, heatmap: str | None = None, progress: Progress | None = None) -> dict:
+    """Velocity along the lines: ``table`` with point ``wkb`` in the NetCDF ``crs`` and the heat map."""
+    import geopandas as gpd
+
+    from .centerline import CenterlineConfig, centerline_profile, heatmap_panels
+    from .plots import plot_heatmap
+
+    progress = ensure_progress(progress)
+    table, epsg = centerline_profile(lines, CenterlineConfig(**config), progress.sub(0.0, 0.9))
+    points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["x"], table["y"]), crs=epsg)
+    result = _geometry_result(points, points.crs)
+    result["heatmap"] = str(plot_heatmap(heatmap_panels(table), heatmap)) if heatmap else None
+    return result
+
+
+TASKS = {"find_cubes": task_find_cubes, "point_series": task_point_series, "gp": task_gp,
+         "centerline": task_centerline}
+_LAYER_ARGS = ("aoi", "points", "lines")
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+
+
+def add_subcommands(subparsers) -> None:
+    p = subparsers.add_parser("itslive-find-cubes", help="ITS_LIVE datacubes intersecting an area of interest")
+    p.add_argument("--aoi", required=True, help="any vector file, any CRS")
+    p.add_argument("--catalog", help="catalog URL or GeoJSON file (default: the official catalog, cached)")
+    p.add_argument("--output", help="write the cube footprints here (GeoJSON/GPKG)")
+    p.set_defaults(func=_find_cubes)
+
+    p = subparsers.add_parser("itslive-point-series", help="velocity series under points (pixel or 3×3 median)")
+    p.add_argument("--points", required=True, help="point file, any CRS (a 'point_id' column is kept)")
+    p.add_argument("--cube", dest="cubes", action="append", default=[], help="cube URL/folder (repeat)")
+    p.add_argument("--catalog", help="catalog used when no --cube is given")
+    _filters(p)
+    p.add_argument("--neighborhood", type=int, choices=(1, 3), default=1)
+    p.add_argument("--output", required=True, help="point series CSV")
+    p.add_argument("--gp", action="store_true", help="also regress each point with a GP")
+    p.add_argument("--gp-output", help="GP table CSV (with --gp)")
+    p.add_argument("--plot", help="GP plot PNG/SVG (with --gp)")
+    _gp_options(p)
+    p.set_defaults(func=_point_series)
+
+    p = subparsers.add_parser("itslive-gp-regression", help="GP regression of a point-series CSV")
+    p.add_argument("--input", required=True, help="itslive-py export or itslive-point-series CSV")
+    p.add_argument("--output", required=True, help="GP table CSV")
+    p.add_argument("--plot", help="plot PNG/SVG")
+    p.add_argument("--start", help="output start YYYY-MM-DD")
+    p.add_argument("--end", help="output end YYYY-MM-DD")
+    p.add_argument("--min-dt", type=float)
+    p.add_argument("--max-dt", type=float)
+    _gp_options(p)
+    p.set_defaults(func=_gp)
+
+    p = subparsers.add_parser("itslive-centerline-profile", help="velocity along lines from an inversion NetCDF")
+    p.add_argument("--lines", required=True, help="line file, any CRS (e.g. OGGM centerlines)")
+    p.add_argument("--netcdf", required=True, help="output of itslive-invert")
+    p.add_argument("--spacing", type=float, default=100.0, help="metres between samples")
+    p.add_argument("--output", required=True, help="points (GPKG/GeoJSON) or CSV")
+    p.add_argument("--heatmap", help="distance–time heat map PNG/SVG")
+    p.set_defaults(func=_centerline)
+
+
+def _filters(p) -> None:
+    p.add_argument("--missions", help="e.g. 'Sentinel-1,Landsat 8' (default: all)")
+    p.add_argument("--start", help="pairs from YYYY-MM-DD")
+    p.add_argument("--end", help="pairs until YYYY-MM-DD")
+    p.add_argument("--min-dt", type=float, help="minimum date_dt (days)")
+    p.add_argument("--max-dt", type=float, help="maximum date_dt (days)")
+
+
+def _gp_options(p) -> None:
+    p.add_argument("--model", choices=("interval", "midpoint"), default="interval")
+    p.add_argument("--no-robust", dest="robust", action="store_false")
+    p.add_argument("--step-days", type=float, default=1.0)
+    p.add_argument("--components", default="v", help="comma-separated among v, vx, vy")
+
+
+def _gp_dict(args) -> dict:
+    return {"model": args.model, "robust": args.robust, "step_days": args.step_days,
+            "components": tuple(c.strip() for c in args.components.split(",") if c.strip()),
+            "start": getattr(args, "start", None) if args.command == "itslive-gp-regression" else None,
+            "end": getattr(args, "end", None) if args.command == "itslive-gp-regression" else None}
+
+
+def _find_cubes(args) -> int:
+    from ..cli import console_progress
+
+    result = task_find_cubes(read_layer(args.aoi, "AOI"), args.catalog, console_progress())
+    if args.output:
+        import geopandas as gpd
+        import shapely
+
+        gpd.GeoDataFrame(result["table"], geometry=shapely.from_wkb(result["wkb"]),
+                         crs=result["crs"]).to_file(args.output)
+    print("\n".join(result["table"]["zarr_url"]))
+    return 0
+
+
+def _point_series(args) -> int:
+    from ..cli import console_progress
+    from ..io import atomic_output
+
+    config = {"cubes": tuple(args.cubes), "catalog": args.catalog, "missions": args.missions, "start": args.start,
+              "end": args.end, "min_dt": args.min_dt, "max_dt": args.max_dt, "neighborhood": args.neighborhood}
+    result = task_point_series(read_layer(args.points, "points"), config, args.output,
+                               _gp_dict(args) if args.gp else None, args.plot, console_progress())
+    if args.gp and args.gp_output:
+        with atomic_output(args.gp_output) as tmp:
+            result["gp_table"].to_csv(tmp, index=False)
+    print(f"\n{args.output}: {len(result['table'])} rows", file=sys.stderr)
+    return 0
+
+
+def _gp(args) -> int:
+    from ..cli import console_progress
+    from ..io import atomic_output
+
+    result = task_gp(args.input, _gp_dict(args), args.min_dt, args.max_dt, args.plot, console_progress())
+    with atomic_output(args.output) as tmp:
+        result["table"].to_csv(tmp, index=False)
+    print(f"\n{args.output}: {len(result['table'])} rows" + (f"; plot {result['plot']}" if result["plot"] else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _centerline(args) -> int:
+    import geopandas as gpd
+    import shapely
+
+    from ..cli import console_progress
+    from ..io import atomic_output
+
+    result = task_centerline(read_layer(args.lines, "lines"), {"netcdf": args.netcdf, "spacing": args.spacing},
+                             args.heatmap, console_progress())
+    points = gpd.GeoDataFrame(result["table"], geometry=shapely.from_wkb(result["wkb"]), crs=result["crs"])
+    with atomic_output(args.output) as tmp:
+        if Path(args.output).suffix.lower() == ".csv":
+            points.drop(columns="geometry").to_csv(tmp, index=False)
+        else:
+            points.to_file(tmp)
+    print(f"\n{args.output}: {len(points)} rows", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# worker mode
+
+
+def worker_main(job_path: str) -> int:
+    state = {"cancelled": False}
+    signal.signal(signal.SIGTERM, lambda *_: state.update(cancelled=True))
+    progress = Progress(on_progress=lambda f, m: _emit(progress=f, message=m),
+                        is_cancelled=lambda: state["cancelled"],
+                        on_info=lambda m: _emit(info=m), on_warning=lambda m: _emit(warning=m))
+    job = pickle.loads(Path(job_path).read_bytes())
+    kwargs = {k: layer_from_payload(v) if k in _LAYER_ARGS else v for k, v in job["kwargs"].items()}
+    try:
+        result = TASKS[job["task"]](**kwargs, progress=progress)
+    except CancelledError as exc:
+        _emit(cancelled=str(exc))
+        return 3
+    except SurfaceMotionError as exc:
+        _emit(error=str(exc), kind=type(exc).__name__)
+        return 2
+    out = Path(job_path).with_suffix(".result.pkl")
+    out.write_bytes(pickle.dumps(result))
+    _emit(result=str(out))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == WORKER_FLAG:
+        sys.exit(worker_main(sys.argv[2]))
+    from ..cli import main
+
+    sys.exit(main(sys.argv[1:]))
