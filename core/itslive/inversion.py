@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -273,11 +274,11 @@ def regularisation_entries(layout: BlockLayout, penalty: float, k: int) -> np.nd
     return out
 
 
-def _unpack_blocks(flat: np.ndarray, layout: BlockLayout) -> tuple[np.ndarray, np.ndarray]:
+def _unpack_blocks(ops, flat, layout: BlockLayout):
     """(G, size) → symmetric diagonal blocks (G, nblk, nb, nb) and sub-diagonal (G, nblk−1, nb, nb)."""
     g, nb, nblk = flat.shape[0], layout.nb, layout.nblk
     diag = flat[:, : nblk * nb * nb].reshape(g, nblk, nb, nb)
-    diag = np.where(np.tri(nb, dtype=bool), diag, np.swapaxes(diag, -1, -2))
+    diag = ops.where(ops.lower_mask(nb), diag, ops.t(diag))
     sub = flat[:, nblk * nb * nb :].reshape(g, nblk - 1, nb, nb)
     return diag, sub
 
@@ -337,6 +338,32 @@ class NumpyOps:
     def diagonal(x):
         return np.diagonal(x, 0, -2, -1)
 
+    @staticmethod
+    def where(mask, a, b):
+        return np.where(mask, a, b)
+
+    @staticmethod
+    def lower_mask(n: int):
+        return np.tri(n, dtype=bool)
+
+    @staticmethod
+    def prepare(products_t: sparse.csr_matrix, reg: np.ndarray, a: np.ndarray):
+        return products_t, reg, a
+
+    @staticmethod
+    def assemble(prepared, weights: np.ndarray) -> np.ndarray:
+        """(G, P) pattern weights → (G, size) normal matrices in block storage."""
+        products_t, reg, _ = prepared
+        out = np.empty((weights.shape[0], reg.size))
+        for s in range(0, weights.shape[0], ASSEMBLY_CHUNK):
+            c = slice(s, s + ASSEMBLY_CHUNK)
+            out[c] = (products_t @ np.ascontiguousarray(weights[c].T)).T + reg
+        return out
+
+    @staticmethod
+    def weighted_rhs(prepared, values, valid, weights):
+        return weighted_rhs(prepared[2], values, valid, weights)
+
 
 class TorchOps:
     """Array operations of the kernel on torch (float64, CPU or CUDA): batched cholesky_ex
@@ -379,6 +406,52 @@ class TorchOps:
     @staticmethod
     def diagonal(x):
         return x.diagonal(0, -2, -1)
+
+    def where(self, mask, a, b):
+        return self.torch.where(mask, a, b)
+
+    def lower_mask(self, n: int):
+        return self.torch.ones(n, n, dtype=self.torch.bool, device=self.device).tril()
+
+    def prepare(self, products_t: sparse.csr_matrix, reg: np.ndarray, a: np.ndarray):
+        """The products (sparse CSR), the penalty entries and A, moved to the device once."""
+        with warnings.catch_warnings():  # "sparse CSR support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            csr = self._csr(products_t)
+        return csr, self.asarray(reg), self.asarray(a)
+
+    def _csr(self, products_t: sparse.csr_matrix):
+        torch = self.torch
+        return torch.sparse_csr_tensor(
+            torch.as_tensor(products_t.indptr.astype(np.int64)), torch.as_tensor(products_t.indices.astype(np.int64)),
+            torch.as_tensor(products_t.data, dtype=torch.float64), size=products_t.shape,
+        ).to(self.device)
+
+    def assemble(self, prepared, weights: np.ndarray):
+        products_t, reg, _ = prepared
+        return (products_t @ self.asarray(weights).T).T + reg
+
+    def weighted_rhs(self, prepared, values, valid, weights):
+        """As :func:`weighted_rhs`, on the device: Y goes up in its own dtype (float32 halves the
+        transfer) and the GEMM runs there; returns numpy (n, M) and (n,)."""
+        torch = self.torch
+        a = prepared[2]
+        n = values.shape[0]
+        rhs = np.empty((n, a.shape[1]))
+        ywy = np.empty(n)
+        per_pair = weights.ndim == 1
+        w_all = self.asarray(weights) if per_pair else None
+        aw = a * w_all[:, None] if per_pair else a
+        for s in range(0, n, RHS_CHUNK):
+            c = slice(s, min(s + RHS_CHUNK, n))
+            ok = torch.as_tensor(np.ascontiguousarray(valid[c]), device=self.device)
+            y = torch.as_tensor(np.ascontiguousarray(values[c]), device=self.device).double()
+            y = torch.where(ok, y, torch.zeros((), dtype=y.dtype, device=self.device))
+            w = w_all if per_pair else self.asarray(weights[c])
+            wy = y if per_pair else y * w
+            rhs[c] = (wy @ aw).cpu().numpy()
+            ywy[c] = ((y * y) @ w if per_pair else (wy * y).sum(1)).cpu().numpy()
+        return rhs, ywy
 
 
 def block_factor_solve(ops, diag, sub, rhs):
@@ -492,11 +565,8 @@ class _Solver:
         self.progress = progress
         m = design.a.shape[1]
         self.layout = block_layout(m, max(design.bandwidth, config.derivative))
-        self.products_t = pair_products(design, self.layout).T.tocsr()
-        self.a_dense = design.a.toarray()
         penalty = config.lam / config.interval_days**config.derivative
         self.penalty = penalty
-        self.reg = regularisation_entries(self.layout, penalty, config.derivative)
         self.difference = difference_matrix(m, config.derivative) if m > config.derivative else np.zeros((0, m))
         if config.backend == "torch":
             from ..compute import torch_device
@@ -508,14 +578,20 @@ class _Solver:
             self.ops = NumpyOps()
             self.device = "cpu"
         self.budget = batch_budget(self.device)
+        self.prepared = self.ops.prepare(
+            pair_products(design, self.layout).T.tocsr(),
+            regularisation_entries(self.layout, penalty, config.derivative),
+            design.a.toarray(),
+        )
 
-    def assemble(self, weights: np.ndarray) -> np.ndarray:
-        """Normal matrices of (G, P) pattern weights: (G, layout.size) lower entries in block storage."""
-        out = np.empty((weights.shape[0], self.layout.size))
-        for s in range(0, weights.shape[0], ASSEMBLY_CHUNK):
-            c = slice(s, s + ASSEMBLY_CHUNK)
-            out[c] = (self.products_t @ np.ascontiguousarray(weights[c].T)).T + self.reg
-        return out
+    def assemble(self, weights: np.ndarray):
+        """Normal matrices of (G, P) pattern weights: (G, layout.size) lower entries in block storage
+        (a backend array)."""
+        return self.ops.assemble(self.prepared, weights)
+
+    def weighted_rhs(self, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
+        """Aᵀ W y (n, M) and yᵀ W y (n,) per pixel, numpy; see :func:`weighted_rhs`."""
+        return self.ops.weighted_rhs(self.prepared, values, valid, weights)
 
     def solve(self, weights: np.ndarray, gid: np.ndarray, rhs: Sequence[np.ndarray], progress: Progress):
         """Solve N_g x = r for every pixel.
@@ -540,7 +616,7 @@ class _Solver:
         for b, sl in enumerate(batches):
             progress.check()
             groups = order[sl]
-            diag, sub = _unpack_blocks(self.assemble(weights[groups]), lay)
+            diag, sub = _unpack_blocks(ops, self.assemble(weights[groups]), lay)
             width = int(sizes[groups].max())
             p0, p1 = starts[sl.start], starts[sl.stop]
             bp = pix[p0:p1]
@@ -548,9 +624,7 @@ class _Solver:
             r = np.zeros((groups.size, lay.padded, nrhs * width))
             for c, vec in enumerate(rhs):
                 r[gl[:, None], np.arange(m)[None, :], (c * width + within[p0:p1])[:, None]] = vec[bp]
-            x, v, okb = block_factor_solve(
-                ops, ops.asarray(diag), ops.asarray(sub), ops.asarray(r.reshape(groups.size, lay.nblk, lay.nb, -1))
-            )
+            x, v, okb = block_factor_solve(ops, diag, sub, ops.asarray(r.reshape(groups.size, lay.nblk, lay.nb, -1)))
             x = ops.tonumpy(x).reshape(groups.size, lay.padded, -1)
             for c in range(nrhs):
                 out[c][bp] = x[gl[:, None], np.arange(m)[None, :], (c * width + within[p0:p1])[:, None]]
@@ -768,7 +842,7 @@ def _solve_components(solver: _Solver, pattern_w, gid, values, valid, weights, s
     shared: vx and vy have the same weights (one factorisation).
     Returns x, var (diag N⁻¹), rhs: [2 × (n, M)], ok (n,), ywy [2 × (n,)].
     """
-    rhs, ywy = zip(*(weighted_rhs(solver.a_dense, v, valid, w) for v, w in zip(values, weights, strict=True)), strict=True)
+    rhs, ywy = zip(*(solver.weighted_rhs(v, valid, w) for v, w in zip(values, weights, strict=True)), strict=True)
     rhs, ywy = list(rhs), list(ywy)
     if shared:
         sol, var, ok = solver.solve(pattern_w[0], gid, rhs, stage)

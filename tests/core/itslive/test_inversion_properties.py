@@ -72,7 +72,7 @@ def test_assembled_normal_matrix_and_rhs_equal_the_dense_reference(problem):
         weights = np.where(valid, design.weight / sigma**2, 0.0)
         assembled = block_to_dense(solver.assemble(weights[None])[0], solver.layout)
         np.testing.assert_allclose(assembled, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
-        rhs, ywy = solver.staircase.weighted_rhs( v[None], valid[None], design.weight / sigma**2)
+        rhs, ywy = solver.weighted_rhs( v[None], valid[None], design.weight / sigma**2)
         y = np.nan_to_num(v)
         np.testing.assert_allclose(rhs[0], a.T @ (w * y), rtol=1e-12, atol=1e-12 * np.abs(y).max())
         np.testing.assert_allclose(ywy[0], w @ y**2, rtol=1e-12)
