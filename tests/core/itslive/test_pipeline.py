@@ -291,3 +291,25 @@ def test_mean_velocity_geotiff_is_georeferenced(inputs, reference, tmp_path):
         warnings.simplefilter("ignore", RuntimeWarning)
         expected = np.nanmean(v["v"], axis=0)
     np.testing.assert_allclose(np.where(image == -9999, np.nan, image), expected, rtol=1e-6, equal_nan=True)
+
+
+def test_cubes_found_in_a_catalog_when_none_given(inputs, reference, s3_cube, tmp_path):
+    import json
+
+    import geopandas as gpd
+    from shapely.geometry import box, mapping
+
+    url, truth, server = s3_cube
+    footprint = box(truth.x[0] - 60, truth.y[-1] - 60, truth.x[-1] + 60, truth.y[0] + 60)
+    lonlat = gpd.GeoSeries([footprint], crs=3413).to_crs(4326).iloc[0]
+    http_url = url.replace("s3://its-live-data/", "http://its-live-data.s3.amazonaws.com/")
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": mapping(lonlat),
+        "properties": {"zarr_url": http_url, "epsg": 3413, "geometry_epsg": mapping(footprint),
+                       "datacube_exist": 1, "FULL_NAME": "Synthetic", "RGI_CODE": 1}}]}))
+    out = tmp_path / "velocity.nc"
+    result = run_itslive_invert(config(inputs, out, cubes=[], catalog=str(catalog),
+                                       storage_options=server.read_options()))
+    assert result.cubes == [url]
+    assert_same_data(out, reference[0])
