@@ -1,0 +1,153 @@
+"""surfacemotion:itslive_point_series — ITS_LIVE velocity series under points (optional GP regression)."""
+
+from __future__ import annotations
+
+import re
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessing,
+    QgsProcessingOutputFile,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsWkbTypes,
+)
+
+from .base import SurfaceMotionAlgorithm
+from .itslive_find_cubes import DEFAULT_CATALOG_URL
+from .itslive_gp_regression import GP_HELP, add_gp_parameters, gp_config, plot_format, write_gp_outputs
+from .itslive_invert import MISSIONS
+
+NEIGHBORHOODS = ("1: the pixel under the point", "3: median of the 3×3 window")
+
+
+class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
+    ALG_NAME = "itslive_point_series"
+    DISPLAY_NAME = "Extract ITS_LIVE point series"
+    GROUP = "ITS_LIVE"
+    ICON = "itslive_point_series.svg"
+    REQUIRED_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "zarr", "s3fs", "scipy", "matplotlib")
+    HELP = (
+        "<p>Reads the ITS_LIVE image-pair velocities under each point (any CRS): the cube column at the "
+        "pixel under the point, or the median of its 3×3 neighbourhood. Only the chunks under the points "
+        "are read.</p><ul>"
+        "<li><b>Cubes</b>: URLs or folders, one per line; empty: the cubes under the points are found in the "
+        "<b>Catalog</b> (URL or file, cached).</li>"
+        "<li><b>Missions</b> (none: all), <b>Start/End date</b> (YYYY-MM-DD: pairs entirely inside), "
+        "<b>Min/Max date_dt</b> (days between the two images).</li>"
+        "<li><b>Point id field</b>: kept as <code>point_id</code> (default: 1…n).</li></ul>"
+        "<p>Output: a table (and optionally a CSV readable by the GP regression) with point_id, mid_date, "
+        "img1, img2, date_dt, v, vx, vy, v_error, vx_error, vy_error, mission/satellite of both images, "
+        "lon/lat, the pixel centre x/y in the cube CRS, epsg and zarr_url.</p>"
+        "<p><b>GP regression</b> (option): one regression per point, table and plot.</p>" + GP_HELP
+    )
+
+    POINTS = "POINTS"
+    POINT_ID = "POINT_ID"
+    CUBES = "CUBES"
+    CATALOG = "CATALOG"
+    MISSIONS = "MISSIONS"
+    START_DATE = "START_DATE"
+    END_DATE = "END_DATE"
+    MIN_DATE_DT = "MIN_DATE_DT"
+    MAX_DATE_DT = "MAX_DATE_DT"
+    NEIGHBORHOOD = "NEIGHBORHOOD"
+    GP = "GP"
+    OUTPUT = "OUTPUT"
+    CSV = "CSV"
+    GP_OUTPUT = "GP_OUTPUT"
+    GP_PLOT = "GP_PLOT"
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.POINTS, "Points", [QgsProcessing.TypeVectorPoint]))
+        self.addParameter(QgsProcessingParameterField(
+            self.POINT_ID, "Point id field (default: 1…n)", parentLayerParameterName=self.POINTS, optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.CUBES, "Cubes (URLs or folders, one per line; empty: from the catalog)", multiLine=True,
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.MISSIONS, "Missions (none: all)", options=list(MISSIONS), allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
+        self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
+        for key, label in ((self.MIN_DATE_DT, "Minimum pair separation date_dt (days)"),
+                           (self.MAX_DATE_DT, "Maximum pair separation date_dt (days)")):
+            self.addParameter(QgsProcessingParameterNumber(
+                key, label, QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.NEIGHBORHOOD, "Neighbourhood", options=list(NEIGHBORHOODS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterBoolean(self.GP, "GP regression of each point", defaultValue=False))
+        add_gp_parameters(self, prefix="GP_", advanced=True)
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            self.OUTPUT, "Point series", QgsProcessing.TypeVector))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.CSV, "Point series CSV", fileFilter="CSV files (*.csv)", optional=True, createByDefault=False))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            self.GP_OUTPUT, "GP regression table (with the GP option)", QgsProcessing.TypeVector, optional=True,
+            createByDefault=False))
+        self.addOutput(QgsProcessingOutputFile(self.GP_PLOT, "GP plot (next to the GP table)"))
+
+    def _cubes(self, parameters, context) -> tuple[str, ...]:
+        raw = parameters.get(self.CUBES)
+        if isinstance(raw, (list, tuple)):
+            return tuple(str(v).strip() for v in raw if str(v).strip())
+        text = self.parameterAsString(parameters, self.CUBES, context) or ""
+        return tuple(v.strip() for v in re.split(r"[\n;]", text) if v.strip())
+
+    def run(self, parameters, context, feedback):
+        from dataclasses import asdict
+
+        from qgis.core import QgsProcessingException, QgsProcessingUtils
+
+        from ..core.itslive.series import PointSeriesConfig
+        from .layers import fields_for, write_frame
+        from .worker import layer_payload, run_task
+
+        def number(key):
+            return self.parameterAsDouble(parameters, key, context) if parameters.get(key) not in (None, "") else None
+
+        id_field = self.parameterAsString(parameters, self.POINT_ID, context) or ""
+        missions = [MISSIONS[i] for i in self.parameterAsEnums(parameters, self.MISSIONS, context)]
+        config = PointSeriesConfig(
+            cubes=self._cubes(parameters, context),
+            catalog=self.parameterAsString(parameters, self.CATALOG, context).strip() or None,
+            missions=tuple(missions) or None,
+            start=self.parameterAsString(parameters, self.START_DATE, context).strip() or None,
+            end=self.parameterAsString(parameters, self.END_DATE, context).strip() or None,
+            min_dt=number(self.MIN_DATE_DT), max_dt=number(self.MAX_DATE_DT),
+            neighborhood=(1, 3)[self.parameterAsEnum(parameters, self.NEIGHBORHOOD, context)])
+        config.validate()
+        with_gp = self.parameterAsBool(parameters, self.GP, context)
+        gp = gp_config(self, parameters, context, prefix="GP_") if with_gp else None
+        if gp is not None:
+            gp.validate()
+            if parameters.get(self.GP_OUTPUT) in (None, ""):
+                raise QgsProcessingException(f"{self.GP_OUTPUT}: give a destination for the GP table (GP is on)")
+        points = layer_payload(self.parameterAsSource(parameters, self.POINTS, context), self.POINTS,
+                               (id_field,) if id_field else ())
+        if id_field:
+            points["attributes"]["point_id"] = points["attributes"].pop(id_field)
+        fmt = plot_format(self, parameters, context, prefix="GP_")
+        csv = self.parameterAsFileOutput(parameters, self.CSV, context) if parameters.get(self.CSV) else None
+        result = run_task("point_series", {
+            "points": points, "config": asdict(config), "csv": csv or None, "gp": asdict(gp) if gp else None,
+            "plot": QgsProcessingUtils.generateTempFilename(f"gp.{fmt}") if gp else None}, feedback)
+        table = result["table"]
+        fields = fields_for(table)
+        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.NoGeometry,
+                                          QgsCoordinateReferenceSystem())
+        write_frame(sink, table, fields, feedback=feedback)
+        feedback.pushInfo(f"{len(table)} observations at {table['point_id'].nunique()} point(s)")
+        outputs = {self.OUTPUT: dest, self.CSV: csv, self.GP_OUTPUT: None, self.GP_PLOT: None}
+        if gp is not None:
+            outputs[self.GP_OUTPUT], outputs[self.GP_PLOT] = write_gp_outputs(
+                self, parameters, context, feedback, result["gp_table"], result["plot"], self.GP_OUTPUT, fmt)
+        return outputs
