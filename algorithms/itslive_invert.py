@@ -258,14 +258,15 @@ def run_worker(config, feedback, poll_s: float = 0.1) -> dict:
     from ..core.compute import python_executable
     from ..core.errors import CancelledError, SurfaceMotionError
 
-    package_root = str(Path(__file__).resolve().parents[2])
+    root_package = __package__.split(".")[0]  # "surface_motion" once installed, whatever the folder
+    package_root = str(Path(sys.modules[root_package].__file__).absolute().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([package_root, *[p for p in sys.path if p],
                                                        env.get("PYTHONPATH", "")]))
     with tempfile.TemporaryDirectory(prefix="itslive_invert_") as tmp:
         config_path = Path(tmp) / "config.json"
         config_path.write_text(config.to_json())
-        module = f"{Path(__file__).resolve().parent.parent.name}.core.itslive.cli"
+        module = f"{root_package}.core.itslive.cli"
         proc = subprocess.Popen([python_executable(), "-m", module, "--worker", str(config_path)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         lines: queue.Queue = queue.Queue()
