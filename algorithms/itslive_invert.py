@@ -230,11 +230,11 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
 
     def _load_mesh(self, path: str, context) -> None:
         """Load the NetCDF as a temporal mesh layer when the run completes (styled in the main thread)."""
-        layer = QgsMeshLayer(path, "ITS_LIVE velocity", "mdal")
+        layer = QgsMeshLayer(path, f"ITS_LIVE velocity ({Path(path).stem})", "mdal")
         if not layer.isValid():
             raise QgsProcessingException(f"{path}: written but MDAL cannot open it as a mesh")
         context.temporaryLayerStore().addMapLayer(layer)
-        details = QgsProcessingContext.LayerDetails("ITS_LIVE velocity", context.project(), self.OUTPUT)
+        details = QgsProcessingContext.LayerDetails(layer.name(), context.project(), self.OUTPUT)
         details.setPostProcessor(MeshStyler.create())
         context.addLayerToLoadOnCompletion(layer.id(), details)
 
