@@ -17,8 +17,10 @@ definite and banded (bandwidth = longest pair span in bins, at least k), so:
 * pixels with the same validity pattern (and weights) share one factorisation, and vx and vy share
   it too (unless their weights differ);
 * the band is cut into ``nblk`` blocks of size ``nb ≥ bandwidth``, which makes N block tridiagonal;
-  the block Cholesky, the two triangular solves and the block selected inversion (diagonal of
-  ``N⁻¹`` for the formal errors) are batched dense operations over many patterns at once.
+  a block LDLᵀ factorisation (Cholesky-based inverses of the diagonal Schur complements), the
+  two block solves and the block selected inversion (diagonal of ``N⁻¹`` for the formal errors)
+  are batched dense operations over many patterns at once;
+* right-hand sides ``Aᵀ W y`` are one dense GEMM per chunk of pixels.
   No library offers a batched banded Cholesky with selected inversion (scipy's ``solveh_banded``
   handles one matrix per call and gives no inverse diagonal), hence this small kernel.
 
@@ -28,6 +30,9 @@ Pairs partly outside the grid: the observation is taken as the mean over the par
 (its row is renormalised to sum to 1) and its weight is multiplied by the inside fraction; pairs
 with less than half of their span inside are dropped. A pair counts as valid for a pixel when both
 vx and vy are finite (ITS_LIVE masks them together), so the two components share the pattern.
+Weighted mode: W = inside fraction / σ², divided by its mean so that λ keeps its unweighted scale.
+Robust mode: IRLS with one Tukey weight per pair and pixel from the MAD-scaled residuals of both
+components (so vx and vy still share a factorisation), each pass on the pixels not yet converged.
 """
 
 from __future__ import annotations
