@@ -78,10 +78,25 @@ def run_task(task: str, kwargs: dict, feedback) -> dict:
         job.write_bytes(pickle.dumps({"task": task, "kwargs": kwargs}))
         proc = subprocess.Popen([python_executable(), "-m", module, "--worker", str(job)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        return_code, final, terminated, stderr = _follow(proc, feedback)
+        if "result" in final:
+            return pickle.loads(Path(final["result"]).read_bytes())
+    if "cancelled" in final or terminated:
+        raise CancelledError()
+    if "error" in final:
+        raise SurfaceMotionError(final["error"])
+    raise QgsProcessingException(f"the {task} worker stopped (exit code {return_code}):\n" + "".join(stderr)[-3000:])
+
+
+def _follow(proc: subprocess.Popen, feedback) -> tuple[int, dict, bool, list[str]]:
+    """Relay the worker's JSON lines until it exits (terminating it on cancel); closes its pipes."""
+    with proc:
         lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
         stderr: list[str] = []
-        threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+        readers = [threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True),
+                   threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True)]
+        for reader in readers:
+            reader.start()
         final, terminated = {}, False
         while True:
             if feedback is not None and feedback.isCanceled() and not terminated:
@@ -95,14 +110,11 @@ def run_task(task: str, kwargs: dict, feedback) -> dict:
                 continue
             final = _relay(line, feedback) or final
         proc.wait()
-        if "result" in final:
-            return pickle.loads(Path(final["result"]).read_bytes())
-    if "cancelled" in final or terminated:
-        raise CancelledError()
-    if "error" in final:
-        raise SurfaceMotionError(final["error"])
-    raise QgsProcessingException(f"the {task} worker stopped (exit code {proc.returncode}):\n"
-                                 + "".join(stderr)[-3000:])
+        for reader in readers:
+            reader.join(timeout=5)
+        while not lines.empty():
+            final = _relay(lines.get(), feedback) or final
+    return proc.returncode, final, terminated, stderr
 
 
 def _relay(line: str, feedback) -> dict | None:
