@@ -1,0 +1,57 @@
+"""The shipped graphical model (find cubes → invert → centerline profile) through qgis_process,
+on a generated cube, its glaciers, a one-cube catalog pointing at it and a centerline."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import shapely
+from pyproj import Transformer
+
+MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "itslive_glacier_profile.model3"
+
+
+def write_catalog(path: Path, cube: Path, truth) -> Path:
+    """A catalog with one feature: the generated cube, its footprint in EPSG:3413 and in lon/lat."""
+    half = 60.0
+    x0, x1, y0, y1 = truth.x.min() - half, truth.x.max() + half, truth.y.min() - half, truth.y.max() + half
+    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+    to_lonlat = Transformer.from_crs(truth.epsg, 4326, always_xy=True)
+    feature = {"type": "Feature",
+               "properties": {"zarr_url": str(cube), "epsg": truth.epsg, "datacube_exist": 1, "RGI_CODE": 1,
+                              "FULL_NAME": "Synthetic", "geometry_epsg": {"type": "Polygon", "coordinates": [ring]}},
+               "geometry": {"type": "Polygon", "coordinates": [[list(to_lonlat.transform(*p)) for p in ring]]}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+def test_model_runs_end_to_end(qgis_process, tmp_path):
+    import geopandas as gpd
+    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+
+    cube = tmp_path / "ITS_LIVE_vel_EPSG3413_G0120_X-3300000_Y300000.zarr"
+    truth = write_synthetic_cube(cube, nx=24, ny=24, n_pairs=150, seed=4)
+    glaciers = tmp_path / "glaciers.gpkg"
+    truth.glaciers.to_crs(4326).to_file(glaciers)
+    outline = truth.glaciers.geometry.iloc[0]
+    c = outline.centroid
+    across = shapely.LineString([(truth.x.min(), c.y), (truth.x.max(), c.y)]).intersection(outline)
+    part = max(getattr(across, "geoms", [across]), key=lambda g: g.length)
+    centerlines = tmp_path / "centerlines.geojson"
+    gpd.GeoDataFrame({"name": ["main"]}, geometry=[part], crs=truth.epsg).to_crs(4326).to_file(centerlines)
+    catalog = write_catalog(tmp_path / "catalog.json", cube, truth)
+    args = ["--json", "run", str(MODEL), "--", f"GLACIERS={glaciers}", f"CENTERLINES={centerlines}",
+            f"CATALOG={catalog}", "START_DATE=2018-01-01", "END_DATE=2021-01-01", "INTERVAL_DAYS=60", "SPACING=240",
+            f"invert:Velocity={tmp_path / 'velocity.nc'}", f"centerline:Profile={tmp_path / 'profile.gpkg'}",
+            f"centerline:Heatmap={tmp_path / 'heat.png'}", f"find_cubes:Cubes={tmp_path / 'cubes.gpkg'}"]
+    proc = qgis_process.raw(args, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    assert (tmp_path / "velocity.nc").exists() and (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
+    with sqlite3.connect(tmp_path / "profile.gpkg") as db:
+        n_dates, n_points, v_max = db.execute(
+            "select count(distinct date), count(distinct point_index), max(v) from profile").fetchone()
+    assert n_dates == 19  # ceil(1096 days / 60)
+    assert n_points == int(part.length // 240) + 1
+    assert 0 < v_max < 5000
