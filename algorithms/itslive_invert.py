@@ -239,24 +239,22 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         context.addLayerToLoadOnCompletion(layer.id(), details)
 
 
-def run_worker(config, feedback, poll_s: float = 0.1) -> dict:
+def run_worker(config, feedback) -> dict:
     """Run the core pipeline in a separate Python process and relay its JSON-line reports.
 
     QGIS's process already holds its own GEOS, HDF5/netCDF and PROJ libraries, which clash with
     the copies bundled in the shapely, netCDF4 and pyproj wheels; a worker process keeps QGIS
     safe. Cancelling sends SIGTERM: the worker stops between blocks, keeps its checkpoint and
-    writes nothing.
+    writes nothing. The relay is the one the analysis algorithms use (``worker._follow``).
     """
-    import json
     import os
-    import queue
     import subprocess
     import sys
     import tempfile
-    import threading
 
     from ..core.compute import python_executable
     from ..core.errors import CancelledError, SurfaceMotionError
+    from .worker import _follow
 
     root_package = __package__.split(".")[0]  # "surface_motion" once installed, whatever the folder
     package_root = str(Path(sys.modules[root_package].__file__).absolute().parent.parent)
@@ -266,46 +264,14 @@ def run_worker(config, feedback, poll_s: float = 0.1) -> dict:
     with tempfile.TemporaryDirectory(prefix="itslive_invert_") as tmp:
         config_path = Path(tmp) / "config.json"
         config_path.write_text(config.to_json())
-        module = f"{root_package}.core.itslive.cli"
-        proc = subprocess.Popen([python_executable(), "-m", module, "--worker", str(config_path)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-        stderr: list[str] = []
-        threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
-        final: dict = {}
-        terminated = False
-        while True:
-            if feedback.isCanceled() and not terminated:
-                proc.terminate()
-                terminated = True
-            try:
-                line = lines.get(timeout=poll_s)
-            except queue.Empty:
-                if proc.poll() is not None and lines.empty():
-                    break
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                feedback.pushInfo(line.rstrip())
-                continue
-            if "progress" in event:
-                feedback.setProgress(100.0 * event["progress"])
-                if event.get("message"):
-                    feedback.setProgressText(event["message"])
-            elif "info" in event:
-                feedback.pushInfo(event["info"])
-            elif "warning" in event:
-                (getattr(feedback, "pushWarning", None) or feedback.reportError)(event["warning"])
-            else:
-                final = event
-        proc.wait()
+        proc = subprocess.Popen([python_executable(), "-m", f"{root_package}.core.itslive.cli", "--worker",
+                                 str(config_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        return_code, final, terminated, stderr = _follow(proc, feedback)
     if "result" in final:
         return final["result"]
     if "cancelled" in final or terminated:
         raise CancelledError()
     if "error" in final:
         raise SurfaceMotionError(final["error"])
-    raise QgsProcessingException(f"the inversion worker stopped (exit code {proc.returncode}):\n"
+    raise QgsProcessingException(f"the inversion worker stopped (exit code {return_code}):\n"
                                  + "".join(stderr)[-3000:])
