@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from ..errors import CancelledError, SurfaceMotionError
-from ..progress import Progress
+from ..worker import emit as _emit  # noqa: F401 - analysis_cli imports it from here (core.worker.emit)
+from ..worker import run_as_worker
 from .config import ItsliveInvertConfig
 from .pipeline import run_itslive_invert
 
@@ -74,28 +73,13 @@ def _handle(args: argparse.Namespace) -> int:
 # worker mode
 
 
-def _emit(**event) -> None:
-    sys.stdout.write(json.dumps(event, default=str) + "\n")
-    sys.stdout.flush()
-
-
 def worker_main(config_path: str) -> int:
-    state = {"cancelled": False}
-    signal.signal(signal.SIGTERM, lambda *_: state.update(cancelled=True))
-    progress = Progress(on_progress=lambda f, m: _emit(progress=f, message=m),
-                        is_cancelled=lambda: state["cancelled"],
-                        on_info=lambda m: _emit(info=m), on_warning=lambda m: _emit(warning=m))
-    try:
-        config = ItsliveInvertConfig(**json.loads(Path(config_path).read_text()))
-        result = run_itslive_invert(config, progress)
-    except CancelledError as exc:
-        _emit(cancelled=str(exc))
-        return 3
-    except SurfaceMotionError as exc:
-        _emit(error=str(exc), kind=type(exc).__name__)
-        return 2
-    _emit(result={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()})
-    return 0
+    """Run the pipeline for the JSON config at ``config_path``, reporting as :mod:`..worker` describes."""
+
+    def call(progress):
+        return run_itslive_invert(ItsliveInvertConfig(**json.loads(Path(config_path).read_text())), progress)
+
+    return run_as_worker(call, lambda r: {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(r).items()})
 
 
 if __name__ == "__main__":
