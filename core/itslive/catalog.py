@@ -187,3 +187,26 @@ def find_cubes(catalog: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame) -> gpd.GeoDataF
     out = found[["zarr_url", "epsg", "region", "rgi_code", "roi_percent_coverage"]].copy()
     out[["x_min", "y_min", "x_max", "y_max"]] = bounds
     return gpd.GeoDataFrame(out, geometry=footprints, crs=aoi.crs)
+
+
+def write_local_catalog(path: str | Path, cubes: list[tuple[str, int, np.ndarray, np.ndarray]],
+                        region: str = "local") -> Path:
+    """Write a catalog (same schema as the official one) for cubes of your own, e.g. local copies or
+    generated cubes: ``cubes`` = [(zarr_url or folder, epsg, x pixel centres, y pixel centres)]."""
+    from pyproj import Transformer
+
+    features = []
+    for url, epsg, x, y in cubes:
+        half = abs(float(x[1] - x[0])) / 2 if len(x) > 1 else 60.0
+        x0, x1, y0, y1 = min(x) - half, max(x) + half, min(y) - half, max(y) + half
+        ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+        to_lonlat = Transformer.from_crs(int(epsg), 4326, always_xy=True)
+        features.append({
+            "type": "Feature",
+            "properties": {"zarr_url": str(url), "epsg": int(epsg), "datacube_exist": 1, "FULL_NAME": region,
+                           "RGI_CODE": -1, "geometry_epsg": {"type": "Polygon", "coordinates": [ring]}},
+            "geometry": {"type": "Polygon", "coordinates": [[list(to_lonlat.transform(*p)) for p in ring]]}})
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps({"type": "FeatureCollection", "name": "local_catalog", "features": features}))
+    return path

@@ -3,32 +3,17 @@ on a generated cube, its glaciers, a one-cube catalog pointing at it and a cente
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 import shapely
-from pyproj import Transformer
 
 MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "itslive_glacier_profile.model3"
 
 
-def write_catalog(path: Path, cube: Path, truth) -> Path:
-    """A catalog with one feature: the generated cube, its footprint in EPSG:3413 and in lon/lat."""
-    half = 60.0
-    x0, x1, y0, y1 = truth.x.min() - half, truth.x.max() + half, truth.y.min() - half, truth.y.max() + half
-    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
-    to_lonlat = Transformer.from_crs(truth.epsg, 4326, always_xy=True)
-    feature = {"type": "Feature",
-               "properties": {"zarr_url": str(cube), "epsg": truth.epsg, "datacube_exist": 1, "RGI_CODE": 1,
-                              "FULL_NAME": "Synthetic", "geometry_epsg": {"type": "Polygon", "coordinates": [ring]}},
-               "geometry": {"type": "Polygon", "coordinates": [[list(to_lonlat.transform(*p)) for p in ring]]}}
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    return path
-
-
 def test_model_runs_end_to_end(qgis_process, tmp_path):
     import geopandas as gpd
+    from surface_motion.core.itslive.catalog import write_local_catalog
     from surface_motion.core.itslive.synthetic import write_synthetic_cube
 
     cube = tmp_path / "ITS_LIVE_vel_EPSG3413_G0120_X-3300000_Y300000.zarr"
@@ -41,7 +26,7 @@ def test_model_runs_end_to_end(qgis_process, tmp_path):
     part = max(getattr(across, "geoms", [across]), key=lambda g: g.length)
     centerlines = tmp_path / "centerlines.geojson"
     gpd.GeoDataFrame({"name": ["main"]}, geometry=[part], crs=truth.epsg).to_crs(4326).to_file(centerlines)
-    catalog = write_catalog(tmp_path / "catalog.json", cube, truth)
+    catalog = write_local_catalog(tmp_path / "catalog.json", [(cube, truth.epsg, truth.x, truth.y)])
     args = ["--json", "run", str(MODEL), "--", f"GLACIERS={glaciers}", f"CENTERLINES={centerlines}",
             f"CATALOG={catalog}", "START_DATE=2018-01-01", "END_DATE=2021-01-01", "INTERVAL_DAYS=60", "SPACING=240",
             f"invert:Velocity={tmp_path / 'velocity.nc'}", f"centerline:Profile={tmp_path / 'profile.gpkg'}",

@@ -111,3 +111,16 @@ def test_offline_uses_cache_or_fails_naming_url_and_cache(tmp_path):
     table = load_catalog(UNREACHABLE, cache_dir=tmp_path, progress=progress)
     assert table.zarr_url.tolist() == ["http://b/c.zarr"]
     assert messages and "offline" in messages[0] and str(cached) in messages[0]
+
+
+def test_local_catalog_round_trip(tmp_path):
+    import numpy as np
+    from surface_motion.core.itslive.catalog import write_local_catalog
+
+    x = -3300000.0 + 120.0 * (np.arange(10) + 0.5)
+    y = 300000.0 - 120.0 * (np.arange(8) + 0.5)
+    path = write_local_catalog(tmp_path / "catalog.json", [(tmp_path / "cube.zarr", 3413, x, y)])
+    table = load_catalog(path)
+    assert table.footprint_epsg.iloc[0].bounds == (-3300000.0, 300000.0 - 960.0, -3300000.0 + 1200.0, 300000.0)
+    inside = gpd.GeoDataFrame(geometry=[shapely.Point(x[3], y[3])], crs=3413)
+    assert find_cubes(table, inside.to_crs(4326)).zarr_url.tolist() == [str(tmp_path / "cube.zarr")]
