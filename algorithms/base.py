@@ -29,7 +29,7 @@ def style_path(name: str) -> str:
 
 
 class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
-    """Base class: subclasses set the class attributes and implement ``initAlgorithm``/``run``."""
+    """Base class: subclasses set the class attributes and implement ``initAlgorithm``/``execute`` (not ``run``: QgsProcessingAlgorithm.run is the executor's entry point)."""
 
     ALG_NAME = ""
     DISPLAY_NAME = ""
@@ -94,14 +94,14 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
         from ..core.errors import CancelledError, SurfaceMotionError
 
         try:
-            return self.run(parameters, context, feedback)
+            return self.execute(parameters, context, feedback)
         except CancelledError as exc:
             feedback.reportError(str(exc))
             raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
         except SurfaceMotionError as exc:
             raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         raise NotImplementedError
 
 

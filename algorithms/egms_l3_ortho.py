@@ -94,7 +94,7 @@ up point layers are loaded with a diverging velocity style.</p>
         self.addOutput(QgsProcessingOutputString("PRODUCTS", "Product files (semicolon separated)"))
         self.addOutput(QgsProcessingOutputNumber("CELLS", "Number of cells"))
 
-    def run(self, parameters, context, feedback, *args):
+    def execute(self, parameters, context, feedback):
         if args:  # QgsProcessingAlgorithm.run(parameters, context, feedback, configuration, catch) from processing.run
             return SurfaceMotionAlgorithm.__mro__[1].run(self, parameters, context, feedback, *args)
         from ..core.egms.config import EgmsL3Config

@@ -57,7 +57,7 @@ class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             self.HEATMAP, "Distance–time heat map", fileFilter="PNG (*.png);;SVG (*.svg)"))
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         from .layers import LayerStyler, fields_for, write_frame
         from .worker import layer_payload, run_task
 

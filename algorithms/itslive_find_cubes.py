@@ -54,7 +54,7 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
         self.addOutput(QgsProcessingOutputString(self.CUBES, "Cube URLs (one per line)"))
         self.addOutput(QgsProcessingOutputNumber(self.COUNT, "Number of cubes"))
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         from qgis.core import QgsCoordinateReferenceSystem
 
         from .layers import LayerStyler, fields_for, write_frame

@@ -128,7 +128,7 @@ class ItsliveGpRegressionAlgorithm(SurfaceMotionAlgorithm):
             self.OUTPUT, "GP regression table", QgsProcessing.TypeVector))
         self.addOutput(QgsProcessingOutputFile(self.PLOT, "GP plot (next to the table)"))
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         from dataclasses import asdict
 
         from qgis.core import QgsProcessingUtils

@@ -184,7 +184,7 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         text = self.parameterAsString(parameters, self.CUBES, context) or ""
         return [v.strip() for v in re.split(r"[\n;]", text) if v.strip()]
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         from ..core.itslive.config import ItsliveInvertConfig
 
         glaciers, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(

@@ -102,7 +102,7 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
         text = self.parameterAsString(parameters, self.CUBES, context) or ""
         return tuple(v.strip() for v in re.split(r"[\n;]", text) if v.strip())
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         from dataclasses import asdict
 
         from qgis.core import QgsProcessingException, QgsProcessingUtils
