@@ -95,8 +95,6 @@ up point layers are loaded with a diverging velocity style.</p>
         self.addOutput(QgsProcessingOutputNumber("CELLS", "Number of cells"))
 
     def execute(self, parameters, context, feedback):
-        if args:  # QgsProcessingAlgorithm.run(parameters, context, feedback, configuration, catch) from processing.run
-            return SurfaceMotionAlgorithm.__mro__[1].run(self, parameters, context, feedback, *args)
         from ..core.egms.config import EgmsL3Config
         from ..core.egms.pipeline import run_egms_l3
         from ..core.errors import ParameterError
