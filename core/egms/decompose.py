@@ -24,8 +24,13 @@ class CellGroups:
     cells: np.ndarray  # the cell number of each group (sorted, unique)
 
     @classmethod
-    def from_cells(cls, cell: np.ndarray) -> CellGroups:
-        order = np.argsort(cell, kind="stable")
+    def from_cells(cls, cell: np.ndarray, subset: np.ndarray | None = None) -> CellGroups:
+        """Group MPs by ``cell``; with ``subset`` (bool mask) only those MPs (no copy of their data)."""
+        if subset is None:
+            order = np.argsort(cell, kind="stable")
+        else:
+            keep = np.flatnonzero(subset)
+            order = keep[np.argsort(cell[keep], kind="stable")]
         sc = cell[order]
         starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if sc.size else np.empty(0, np.int64)
         return cls(order, starts, sc[starts] if sc.size else np.empty(0, cell.dtype))

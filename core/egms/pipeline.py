@@ -22,7 +22,7 @@ from ..io import atomic_outputs
 from ..progress import Progress, ensure_progress
 from . import grid as G
 from .config import EgmsL3Config
-from .decompose import CellGroups, average_per_geometry, geometry_counts, solve_east_up
+from .decompose import CellGroups, average_per_geometry, solve_east_up
 from .products import SUFFIX, ComponentResult, TileResult, product_stem, write_component
 from .reader import date_columns, parse_name, read_burst, read_header
 from .resample import resample, time_grid
@@ -213,8 +213,8 @@ def solve_tile(te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, confi
     height = np.concatenate([p.height for p in parts])
     key = G.cell_key(ix, iy)
     cells, local = np.unique(key, return_inverse=True)
-    groups = CellGroups.from_cells(local)
-    n_asc, n_desc = geometry_counts(groups, asc)
+    n_asc = np.bincount(local, minlength=cells.size, weights=asc).astype(np.int64)
+    n_desc = np.bincount(local, minlength=cells.size) - n_asc
     ok = (n_asc >= 1) & (n_desc >= 1) & (n_asc + n_desc >= config.min_mp_count)
     # height: sequential sums in input order (np.bincount), as the official file rounds them
     mean_height = np.bincount(local, height, cells.size) / np.bincount(local, minlength=cells.size)
@@ -226,12 +226,13 @@ def solve_tile(te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, confi
     if config.weighting == "rmse":
         r = np.concatenate([p.rmse for p in parts])
         weights = 1.0 / np.maximum(np.nan_to_num(r, nan=np.nanmedian(r) if np.isfinite(r).any() else 1.0), 0.1) ** 2
-    cell_id, e_u, u_u, s_u, w_u = local[use], e[use], u[use], series[use], None if weights is None else weights[use]
     if config.average_per_geometry:
-        cell_id, _, e_u, u_u, s_u = average_per_geometry(cell_id, asc[use], e_u, u_u, s_u)
-        w_u = None
-    solved = CellGroups.from_cells(cell_id)
-    east, up = solve_east_up(solved, e_u, u_u, s_u, w_u, check=check)
+        cell_id, _, e_u, u_u, s_u = average_per_geometry(local[use], asc[use], e[use], u[use], series[use])
+        solved = CellGroups.from_cells(cell_id)
+        east, up = solve_east_up(solved, e_u, u_u, s_u, None, check=check)
+    else:  # group the used MPs in place: no copy of the (n, T) series
+        solved = CellGroups.from_cells(local, subset=use)
+        east, up = solve_east_up(solved, e, u, series, weights, check=check)
     cix, ciy = G.split_key(cells[solved.cells])
     gnss_values = gnss.sample(*G.cell_centres(cix, ciy, config.spacing)) if gnss is not None else None
     result = TileResult(G.tile_name(te, tn), te, tn, cix, ciy, mean_height[solved.cells], gnss_values)

@@ -69,13 +69,41 @@ def round_like_official(values: np.ndarray, decimals: int) -> np.ndarray:
     return np.round(np.asarray(values, dtype=np.float64), decimals)
 
 
+LOOKUP_SPAN = 1 << 20
+
+
 def format_numbers(values: np.ndarray, decimals: int):
     """Arrow string array of ``repr(np.round(v, decimals))`` for every value (integers for 0 decimals);
-    NaN → null (empty field)."""
+    NaN → null (empty field).
+
+    When the rounded values span fewer than ~1M steps (time series, velocities), each distinct
+    string is built once and the column is an Arrow ``take`` from that table.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     v = np.asarray(values, dtype=np.float64)
+    finite = v[~np.isnan(v)]
+    if finite.size > 4096:
+        k = np.rint(finite * 10.0 ** decimals)
+        lo, hi = int(k.min()), int(k.max())
+        if hi - lo < LOOKUP_SPAN:
+            steps = np.arange(lo, hi + 1, dtype=np.float64)
+            # table: every step, then "-0" (negative zero, e.g. np.round(-0.04, 1)), then null for NaN
+            table = pa.concat_arrays([_format(steps / 10.0 ** decimals, decimals),
+                                      _format(np.array([-0.0]), decimals), pa.array([None], pa.string())])
+            kk = np.rint(np.where(np.isnan(v), 0.0, v) * 10.0 ** decimals)
+            idx = (kk - lo).astype(np.int64)
+            idx = np.where(np.signbit(kk) & (kk == 0), hi - lo + 1, idx)
+            idx = np.where(np.isnan(v), hi - lo + 2, idx)
+            return pc.take(table, pa.array(idx))
+    return _format(v, decimals)
+
+
+def _format(v: np.ndarray, decimals: int):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     nan = np.isnan(v)
     k = np.rint(np.where(nan, 0.0, v) * 10.0 ** decimals)
     neg = np.signbit(k)
@@ -174,7 +202,8 @@ def _esc(text: str) -> str:
 
 def write_zip(path: Path, stem: str, csv_path: Path, xml: bytes) -> None:
     """ZIP with ``<stem>.xml`` then ``<stem>.csv`` (deflated), as the official archives."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    # level 1: 4–5× faster than the default 6 on 100 MB CSVs, ~15 % larger archives
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr(f"{stem}.xml", xml)
         zf.write(csv_path, f"{stem}.csv")
 
@@ -293,7 +322,7 @@ def write_gpkg(path: Path, layer: str, names: list[str], data: list[np.ndarray],
         con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, max_x, max_y, srs_id)"
                     " VALUES (?, 'features', ?, ?, ?, ?, ?, 3035)", (layer, layer, *bounds))
         con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'POINT', 3035, 0, 0)", (layer,))
-        columns = [[None if isinstance(v, float) and v != v else v for v in d.tolist()] for d in data]
+        columns = [d.tolist() for d in data]  # SQLite stores a NaN double as NULL
         rows = zip([header + g for g in wkb], *columns, strict=True)
         marks = ",".join("?" * (len(names) + 1))
         con.executemany(f'INSERT INTO "{layer}" (geom, {", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '

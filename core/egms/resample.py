@@ -82,37 +82,46 @@ def _resample_block(series: np.ndarray, obs: np.ndarray, g: np.ndarray, max_gap:
                     kernel_var: float) -> np.ndarray:
     nan = np.isnan(series)
     cand = _candidates(~nan if nan.any() else None, obs, g)
-    if cand[0].ndim == 1:  # no missing value: the candidates are the same for every MP
-
-        def values(i):
-            return series[:, np.maximum(i, 0)].astype(np.float64)
-    else:
-        rows = np.arange(series.shape[0])[:, None]
-
-        def values(i):
-            return series[rows, np.maximum(i, 0)].astype(np.float64)
-
     far = np.float64(1e12)
     dist = [np.where(i >= 0, np.abs(g - obs[np.maximum(i, 0)]), far).astype(np.float64) for i in cand]
     lo, hi = cand[1], cand[2]
     has_lo, has_hi = lo >= 0, hi >= 0
     dmin = np.minimum(dist[1], dist[2])
     if method == "nearest":
-        num = 0.0
-        den = 0.0
+        weights = []
         for k, (i, d) in enumerate(zip(cand, dist, strict=True)):
             use = (i >= 0) & ~((k == 2) & (cand[2] == cand[1]))  # count an observation on the epoch once
             if kernel_var > 0:
-                w = np.where(use, np.exp(-(d * d - dmin * dmin) / (2 * kernel_var)), 0.0)
+                weights.append(np.where(use, np.exp(-(d * d - dmin * dmin) / (2 * kernel_var)), 0.0))
             else:
-                w = np.where(use & (d == dmin), 1.0, 0.0)
-            num = num + np.where(w > 0, values(i) * w, 0.0)  # w = 0 may sit on a NaN
-            den = den + w
-        out = num / np.where(den > 0, den, 1.0)
+                weights.append(np.where(use & (d == dmin), 1.0, 0.0))
     else:
-        v_lo, v_hi = np.where(has_lo, values(lo), 0.0), np.where(has_hi, values(hi), 0.0)
         both = has_lo & has_hi & (lo != hi)
         frac = dist[1] / np.where(both, dist[1] + dist[2], 1.0)
-        out = np.where(both, v_lo + frac * (v_hi - v_lo), np.where(has_lo, v_lo, v_hi))
+        w_lo = np.where(both, 1 - frac, has_lo.astype(float))
+        weights = [np.zeros_like(frac), w_lo, np.where(both, frac, (~has_lo & has_hi).astype(float)), np.zeros_like(frac)]
+    den = sum(weights)
+    weights = [w / np.where(den > 0, den, 1.0) for w in weights]
     gap = (has_lo & has_hi & (dmin > max_gap)) | ~(has_lo | has_hi)
+    if cand[0].ndim == 1:
+        # no missing value: candidates and weights are per epoch; gather only the columns that weigh
+        out = None
+        for i, w in zip(cand, weights, strict=True):
+            cols = np.flatnonzero(w > 1e-12)
+            if cols.size == g.size:  # every epoch: plain gather, no fancy-indexed update
+                term = np.take(series, i, axis=1)
+                term *= w.astype(np.float32)
+                out = term if out is None else np.add(out, term, out=out)
+            elif cols.size:
+                if out is None:
+                    out = np.zeros((series.shape[0], g.size), dtype=np.float32)
+                out[:, cols] += np.take(series, i[cols], axis=1) * w[cols].astype(np.float32)
+        if out is None:
+            out = np.zeros((series.shape[0], g.size), dtype=np.float32)
+        out[:, gap] = np.nan
+        return out
+    rows = np.arange(series.shape[0])[:, None]
+    out = np.zeros((series.shape[0], g.size))
+    for i, w in zip(cand, weights, strict=True):
+        out += np.where(w > 0, series[rows, np.maximum(i, 0)] * w, 0.0)  # w = 0 may sit on a NaN
     return np.where(gap, np.nan, out).astype(np.float32)

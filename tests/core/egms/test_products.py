@@ -31,3 +31,13 @@ def test_names_and_wkb():
 
     p = shapely.from_wkb(point_wkb(np.array([4597550.0]), np.array([1739750.0]))[0])
     assert (p.x, p.y) == (4597550.0, 1739750.0)
+
+
+def test_large_columns_use_the_lookup_table_and_agree():
+    from surface_motion.core.egms.products import _format
+
+    rng = np.random.default_rng(3)
+    for decimals in (0, 1, 2):
+        v = rng.normal(0, 8, 20_000)
+        v[::7], v[::11], v[::13] = np.nan, -0.001, 0.045
+        assert format_numbers(v, decimals).to_pylist() == _format(v, decimals).to_pylist()

@@ -26,7 +26,12 @@ def test_fixture_burst_columns_geometry_and_xml():
     assert b.pid[0] == "1WBfX4cr1r" and b.los_east[0] == pytest.approx(-0.621)
 
 
-def test_area_filter_keeps_only_points_inside(small_bursts):
+@pytest.mark.parametrize("stream", [False, True])
+def test_area_filter_keeps_only_points_inside(small_bursts, monkeypatch, stream):
+    from surface_motion.core.egms import reader
+
+    if stream:  # small blocks streamed one by one, as for files above reader.STREAM_ABOVE
+        monkeypatch.setattr(reader, "STREAM_ABOVE", 0)
     paths, _ = small_bursts
     full = read_burst(paths[0])
     part = read_burst(paths[0], bounds=(4_500_000, 1_700_000, 4_501_000, 1_701_000), block_size=4096)
