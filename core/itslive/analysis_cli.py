@@ -14,13 +14,12 @@ with the copies bundled in the shapely and pyproj wheels (memory corruption, cra
 from __future__ import annotations
 
 import pickle
-import signal
 import sys
 from pathlib import Path
 
-from ..errors import CancelledError, InputError, SurfaceMotionError
+from ..errors import InputError
 from ..progress import Progress, ensure_progress
-from .cli import _emit  # the JSON-line protocol of the inversion worker
+from ..worker import run_as_worker
 
 WORKER_FLAG = "--worker"
 
@@ -263,25 +262,16 @@ def _centerline(args) -> int:
 
 
 def worker_main(job_path: str) -> int:
-    state = {"cancelled": False}
-    signal.signal(signal.SIGTERM, lambda *_: state.update(cancelled=True))
-    progress = Progress(on_progress=lambda f, m: _emit(progress=f, message=m),
-                        is_cancelled=lambda: state["cancelled"],
-                        on_info=lambda m: _emit(info=m), on_warning=lambda m: _emit(warning=m))
+    """Run the job's task; its result dict is pickled next to the job and reported as ``result``."""
     job = pickle.loads(Path(job_path).read_bytes())
     kwargs = {k: layer_from_payload(v) if k in _LAYER_ARGS else v for k, v in job["kwargs"].items()}
-    try:
-        result = TASKS[job["task"]](**kwargs, progress=progress)
-    except CancelledError as exc:
-        _emit(cancelled=str(exc))
-        return 3
-    except SurfaceMotionError as exc:
-        _emit(error=str(exc), kind=type(exc).__name__)
-        return 2
     out = Path(job_path).with_suffix(".result.pkl")
-    out.write_bytes(pickle.dumps(result))
-    _emit(result=str(out))
-    return 0
+
+    def call(progress: Progress) -> str:
+        out.write_bytes(pickle.dumps(TASKS[job["task"]](**kwargs, progress=progress)))
+        return str(out)
+
+    return run_as_worker(call)
 
 
 if __name__ == "__main__":
