@@ -49,3 +49,17 @@ def test_default_catalog_is_the_core_one(provider):
     from surface_motion.core.itslive.catalog import DEFAULT_CATALOG_URL as CORE_URL
 
     assert DEFAULT_CATALOG_URL == CORE_URL
+
+
+@pytest.mark.parametrize(("name", "outputs"), [
+    ("itslive_find_cubes", {"OUTPUT", "CUBES", "COUNT"}),
+    ("itslive_point_series", {"OUTPUT", "CSV", "GP_OUTPUT", "GP_PLOT"}),
+    ("itslive_gp_regression", {"OUTPUT", "PLOT"}),
+    ("itslive_centerline_profile", {"OUTPUT", "HEATMAP"}),
+])
+def test_every_output_is_declared_for_the_modeler(provider, name, outputs):
+    from qgis.core import QgsApplication
+
+    alg = QgsApplication.processingRegistry().algorithmById(f"surfacemotion:{name}")
+    assert {o.name() for o in alg.outputDefinitions()} == outputs
+    assert alg.canExecute()[0]
