@@ -27,9 +27,16 @@ PIP_NAMES = {
 }
 
 
+def _findable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken install or an import hook that refuses it
+        return False
+
+
 def missing_modules(modules: list[str] | tuple[str, ...]) -> list[str]:
     """Import names from ``modules`` that cannot be found (without importing them)."""
-    return [m for m in modules if importlib.util.find_spec(m) is None]
+    return [m for m in modules if not _findable(m)]
 
 
 def install_hint(modules: list[str] | tuple[str, ...]) -> str:

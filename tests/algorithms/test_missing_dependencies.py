@@ -47,7 +47,7 @@ def _run(blocked: list[str]) -> dict:
 
 
 def test_plugin_loads_and_names_missing_packages():
-    blocked = ["zarr", "xarray", "dask", "distributed", "torch", "s3fs", "geopandas", "pyarrow", "netCDF4"]
+    blocked = ["zarr", "xarray", "dask", "distributed", "torch", "s3fs", "geopandas", "pyarrow", "netCDF4", "scipy", "matplotlib"]
     result = _run(blocked)
     assert result, "no algorithm registered when dependencies are missing"
     for name, (ok, message) in result.items():

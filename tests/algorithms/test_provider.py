@@ -4,11 +4,11 @@ from qgis.core import QgsApplication
 
 EXPECTED = {
     "egms_l3_ortho": "egms",
-    "itslive_invert": "itslive",
-    "itslive_find_cubes": "itslive",
-    "itslive_point_series": "itslive",
-    "itslive_gp_regression": "itslive",
-    "itslive_centerline_profile": "itslive",
+    "itslive_invert": "its_live",
+    "itslive_find_cubes": "its_live",
+    "itslive_point_series": "its_live",
+    "itslive_gp_regression": "its_live",
+    "itslive_centerline_profile": "its_live",
 }
 
 
