@@ -155,13 +155,18 @@ def write_csv(path: Path, names: list[str], values: dict[str, np.ndarray]) -> No
     import pyarrow as pa
 
     decimals = {c: d for c, _, d in COLUMNS + LEGACY_COLUMNS}
+    series = [n for n in names if n not in decimals]
+    n = len(values[names[0]])
+    # all date columns formatted in one call (column-major), then zero-copy slices
+    block = format_numbers(np.column_stack([values[c] for c in series]).T.ravel(), SERIES_DECIMALS) if series else None
     arrays = []
     for name in names:
-        v = values[name]
         if name == "pid":
-            arrays.append(pa.array(v.astype(str)))
+            arrays.append(pa.array(values[name].astype(str)))
+        elif name in decimals:
+            arrays.append(format_numbers(values[name], decimals[name]))
         else:
-            arrays.append(format_numbers(v, decimals.get(name, SERIES_DECIMALS)))
+            arrays.append(block.slice(series.index(name) * n, n))
     write_plain_csv(path, pa.Table.from_arrays(arrays, names=names))
 
 
