@@ -310,6 +310,7 @@ def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
               (np.log(1e-3), np.log(20.0)), (np.log(0.2), np.log(10.0)), (np.log(1e-3), np.log(10.0))]
 
     def objective(th):
+        progress.check()  # a fit is ~50 evaluations: cancel within one
         w = _whitened(th, A_fit, y, err2, weights, nodes_fit, mode="grad")
         return (1e25, np.zeros_like(th)) if w is None else (w.nll, w.grad)
 

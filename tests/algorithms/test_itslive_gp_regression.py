@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from qgis.core import QgsProcessingException, QgsVectorLayer
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 
 from tests.conftest import shared_fixture
 
@@ -31,3 +33,23 @@ def test_bad_csv_fails_without_output(run_algorithm, tmp_path):
     with pytest.raises(QgsProcessingException, match="series.csv: column 'v'"):
         run_algorithm("itslive_gp_regression", {"INPUT": str(bad), "OUTPUT": str(out)})
     assert not out.exists() and not (tmp_path / "gp_gp.png").exists()
+
+
+class CancelAfterStart(QgsProcessingFeedback):
+    """Cancels as soon as the worker reports progress (mid-fit)."""
+
+    def setProgress(self, progress):  # noqa: N802
+        super().setProgress(progress)
+        if progress > 0 and not self.isCanceled():
+            self.started = time.perf_counter()
+            self.cancel()
+
+
+def test_cancel_mid_run_is_prompt_and_writes_nothing(run_algorithm, tmp_path):
+    feedback = CancelAfterStart()
+    with pytest.raises(QgsProcessingException, match="cancelled"):
+        run_algorithm("itslive_gp_regression", {
+            "INPUT": str(shared_fixture("itslive", "jakobshavn_LAT69.1117--LON-49.4604.csv")),
+            "COMPONENTS": [0, 1, 2], "OUTPUT": str(tmp_path / "gp.gpkg")}, feedback=feedback)
+    assert time.perf_counter() - feedback.started < 5.0
+    assert not list(tmp_path.iterdir())

@@ -122,3 +122,14 @@ def test_csv_round_trip_feeds_the_gp(local_cube, tmp_path):
     assert len(back) == len(table)
     np.testing.assert_allclose(back["v"], table["v"])
     assert (back["img1"] == table["img1"]).all() and (back["point_id"] == 10).all()
+
+
+def test_cubes_found_in_a_catalog(local_cube, tmp_path):
+    from surface_motion.core.itslive.catalog import write_local_catalog
+
+    path, truth = local_cube
+    catalog = write_local_catalog(tmp_path / "catalog.json", [(path, truth.epsg, truth.x, truth.y)])
+    table = point_series(_points(truth, [(3, 4)]), PointSeriesConfig(catalog=str(catalog)))
+    assert (table["zarr_url"] == str(path)).all() and len(table) > 100
+    with pytest.raises(InputError, match="no ITS_LIVE cube of the catalog contains"):
+        point_series(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs=4326), PointSeriesConfig(catalog=str(catalog)))
