@@ -82,7 +82,8 @@ def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, 
         return sp.csr_matrix((values[cols], (rows, cols)), shape=(n_groups, series.shape[0]))
 
     e, u = los_east, los_up
-    me, mu = matrix(w * e), matrix(w * u)
+    # east and up weights stacked: one product (and one float32 → float64 pass over the series) per block
+    meu_rows = sp.vstack([matrix(w * e), matrix(w * u)]).tocsr()
     nan = np.isnan(series)
     missing = bool(nan.any())
     if missing:  # an epoch is solved only where both geometries (los_east < 0: ascending) keep a value
@@ -98,7 +99,8 @@ def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, 
     for g0, g1, _, _ in groups.blocks(max_rows):
         if check is not None:
             check()
-        be, bu = me[g0:g1] @ series, mu[g0:g1] @ series
+        b = meu_rows[np.r_[g0:g1, n_groups + g0:n_groups + g1]] @ series
+        be, bu = b[: g1 - g0], b[g1 - g0:]
         if missing:
             nee, neu, nuu = mee[g0:g1] @ valid, meu[g0:g1] @ valid, muu[g0:g1] @ valid
             both = ((masc[g0:g1] @ valid) > 0) & ((mdesc[g0:g1] @ valid) > 0)
