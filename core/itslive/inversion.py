@@ -337,6 +337,10 @@ class NumpyOps:
         return np.stack(xs, axis=axis)
 
     @staticmethod
+    def cat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
     def max_diagonal(x) -> np.ndarray:
         return np.diagonal(x, 0, -2, -1).max(-1)
 
@@ -398,6 +402,9 @@ class TorchOps:
     def stack(self, xs, axis):
         return self.torch.stack(xs, dim=axis)
 
+    def cat(self, xs, axis):
+        return self.torch.cat(xs, dim=axis)
+
     def max_diagonal(self, x) -> np.ndarray:
         return x.diagonal(0, -2, -1).amax(-1).cpu().numpy()
 
@@ -447,15 +454,16 @@ class TorchOps:
 
 
 def block_factor_solve(ops, diag, sub, rhs):
-    """Solve N x = rhs and return diag(N⁻¹) for a batch of block-tridiagonal SPD matrices.
+    """Solve N x = r and return diag(N⁻¹) for a batch of block-tridiagonal SPD matrices.
 
-    diag: (G, nblk, nb, nb) diagonal blocks N_ii (lower triangles are read); sub: (G, nblk−1, nb, nb) blocks
-    E_i = N_{i+1,i}; rhs: (G, nblk, nb, R). Returns x (G, nblk, nb, R), var (G, nblk, nb) and
-    ok (G,) numpy bool. Block LDLᵀ: S_0 = N_00, F_i = E_i S_i⁻¹, S_{i+1} = N_{i+1,i+1} − F_i E_iᵀ;
-    solve by w_i = r_i − F_{i−1} w_{i−1}, x_i = S_i⁻¹ w_i − F_iᵀ x_{i+1}; selected inversion
-    (Z = N⁻¹, only the diagonal blocks): Z_ii = S_i⁻¹ + F_iᵀ Z_{i+1,i+1} F_i.
+    diag: (G, nblk, nb, nb) diagonal blocks N_ii (lower triangles are read); sub: (G, nblk−1, nb, nb)
+    blocks E_i = N_{i+1,i}; rhs: (G, R, nblk·nb), right-hand sides as rows (so scattering pixels in
+    and out copies whole rows). Returns x (G, R, nblk·nb), var (G, nblk, nb) and ok (G,) numpy bool.
+    Block LDLᵀ: S_0 = N_00, F_i = E_i S_i⁻¹, S_{i+1} = N_{i+1,i+1} − F_i E_iᵀ; solve by
+    w_i = r_i − F_{i−1} w_{i−1}, x_i = S_i⁻¹ w_i − F_iᵀ x_{i+1}; selected inversion (Z = N⁻¹, only
+    the diagonal blocks): Z_ii = S_i⁻¹ + F_iᵀ Z_{i+1,i+1} F_i.
     """
-    nblk = diag.shape[1]
+    nblk, nb = diag.shape[1], diag.shape[-1]
     t = ops.t
     scale = ops.max_diagonal(diag).max(1)
     sinv, f = [], []
@@ -468,13 +476,14 @@ def block_factor_solve(ops, diag, sub, rhs):
         if i < nblk - 1:
             f.append(sub[:, i] @ si)
             s = diag[:, i + 1] - f[i] @ t(sub[:, i])
-    w = [rhs[:, 0]]
+    r = [rhs[..., i * nb : (i + 1) * nb] for i in range(nblk)]  # row form: x_iᵀ = w_iᵀ S_i⁻¹ − …
+    w = [r[0]]
     for i in range(1, nblk):
-        w.append(rhs[:, i] - f[i - 1] @ w[i - 1])
+        w.append(r[i] - w[i - 1] @ t(f[i - 1]))
     x = [None] * nblk
-    x[-1] = sinv[-1] @ w[-1]
+    x[-1] = w[-1] @ sinv[-1]
     for i in reversed(range(nblk - 1)):
-        x[i] = sinv[i] @ w[i] - t(f[i]) @ x[i + 1]
+        x[i] = w[i] @ sinv[i] - x[i + 1] @ f[i]
     z = sinv[-1]
     var = [None] * nblk
     var[-1] = ops.diagonal(z)
@@ -485,7 +494,7 @@ def block_factor_solve(ops, diag, sub, rhs):
         else:
             z = sinv[i] + t(f[i]) @ zf
             var[i] = ops.diagonal(z)
-    return ops.stack(x, 1), ops.stack(var, 1), ok
+    return ops.cat(x, -1), ops.stack(var, 1), ok
 
 
 # --------------------------------------------------------------------------------------------
@@ -601,8 +610,8 @@ class _Solver:
         pix = np.argsort(rank_of[gid], kind="stable")
         starts = np.concatenate([[0], np.cumsum(sizes[order])])
         within = np.arange(n) - starts[rank_of[gid[pix]]]
-        out = [np.full((n, m), np.nan) for _ in range(nrhs)]
-        var = np.full((g, m), np.nan)
+        out = [np.empty((n, m)) for _ in range(nrhs)]  # every pixel is written (failures masked by ok)
+        var = np.empty((g, m))
         ok = np.zeros(g, dtype=bool)
         batches = batch_slices(bytes_per_pattern(lay, nrhs * sizes[order]), self.budget, sizes[order])
         for b, sl in enumerate(batches):
@@ -613,13 +622,13 @@ class _Solver:
             p0, p1 = starts[sl.start], starts[sl.stop]
             bp = pix[p0:p1]
             gl = rank_of[gid[bp]] - sl.start
-            r = np.zeros((groups.size, lay.padded, nrhs * width))
+            r = np.zeros((groups.size, nrhs * width, lay.padded))
             for c, vec in enumerate(rhs):
-                r[gl[:, None], np.arange(m)[None, :], (c * width + within[p0:p1])[:, None]] = vec[bp]
-            x, v, okb = block_factor_solve(ops, diag, sub, ops.asarray(r.reshape(groups.size, lay.nblk, lay.nb, -1)))
-            x = ops.tonumpy(x).reshape(groups.size, lay.padded, -1)
+                r[gl, c * width + within[p0:p1], :m] = vec[bp]
+            x, v, okb = block_factor_solve(ops, diag, sub, ops.asarray(r))
+            x = ops.tonumpy(x)
             for c in range(nrhs):
-                out[c][bp] = x[gl[:, None], np.arange(m)[None, :], (c * width + within[p0:p1])[:, None]]
+                out[c][bp] = x[gl, c * width + within[p0:p1], :m]
             var[groups] = ops.tonumpy(v).reshape(groups.size, -1)[:, :m]
             ok[groups] = okb
             progress.report((b + 1) / len(batches), "inversion")

@@ -219,9 +219,9 @@ def test_block_kernel_matches_dense_inverse():
     diag = np.stack([dense[:, i * 3:(i + 1) * 3, i * 3:(i + 1) * 3] for i in range(3)], 1)
     sub = np.stack([dense[:, (i + 1) * 3:(i + 2) * 3, i * 3:(i + 1) * 3] for i in range(2)], 1)
     rhs = rng.normal(size=(2, 9, 2))
-    x, var, ok = inv.block_factor_solve(inv.NumpyOps(), diag, sub, rhs.reshape(2, 3, 3, 2))
+    x, var, ok = inv.block_factor_solve(inv.NumpyOps(), diag, sub, np.swapaxes(rhs, 1, 2))  # rows
     assert ok.all()
-    np.testing.assert_allclose(x.reshape(2, 9, 2), np.linalg.solve(dense, rhs), rtol=1e-10)
+    np.testing.assert_allclose(np.swapaxes(x, 1, 2), np.linalg.solve(dense, rhs), rtol=1e-10)
     np.testing.assert_allclose(var.reshape(2, 9), np.diagonal(np.linalg.inv(dense), axis1=1, axis2=2), rtol=1e-10)
     assert lay.size == 5 * 9
 
