@@ -272,11 +272,13 @@ def _nodes(t_lo: float, t_hi: float, n_max: int, h_max: float) -> tuple[float, f
     return t_lo, h, m
 
 
-def _tukey_weights(resid: np.ndarray, var: np.ndarray, c: float = 4.685) -> np.ndarray:
+def _tukey_weights(resid: np.ndarray, var: np.ndarray, fitted: np.ndarray, c: float = 4.685) -> np.ndarray:
     """Tukey biweight on residuals standardised by their noise σ and a MAD scale (as TICOI does):
-    pairs beyond c robust σ get (almost) zero weight."""
+    pairs beyond c robust σ get (almost) zero weight. The MAD scale comes from the pairs the solution
+    was fitted to (``fitted``): pairs it ignored, e.g. rejected ones, would inflate it."""
     u = resid / np.sqrt(var)
-    scale = 1.4826 * np.median(np.abs(u - np.median(u))) or 1.0
+    ref = u[fitted] if fitted.sum() >= 10 else u
+    scale = 1.4826 * np.median(np.abs(ref - np.median(ref))) or 1.0
     e = u / scale
     return np.maximum(np.where(np.abs(e) < c, (1.0 - (e / c) ** 2) ** 2, 0.0), 1e-6)
 
@@ -287,7 +289,7 @@ def _reweight(theta, A, y, err2, weights, nodes, passes: int, progress: Progress
     for _ in range(passes):
         progress.check()
         w = _whitened(theta, A, y, err2, weights, nodes, mode="mean")
-        new = _tukey_weights(y - A @ _node_mean(w), var)
+        new = _tukey_weights(y - A @ _node_mean(w), var, weights > 0.5)
         done = np.max(np.abs(new - weights)) < 1e-3
         weights = new
         if done:
