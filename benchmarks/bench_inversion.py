@@ -160,7 +160,8 @@ def main() -> int:
     ]
     for case, n_patterns, where, label, n, secs, rate, dense, speedup in rows:
         lines.append(f"| {case} | {n_patterns} | {where} | {label} | {n} | {secs:.2f} | {rate:,.0f} | "
-                     f"{dense * 1e3:.1f} | {speedup:.0f}× |")
+                     f"{dense * 1e3:.1f} | {speedup:.0f}× |" if speedup >= 10 else
+                     f"{dense * 1e3:.1f} | {speedup:.1f}× |")
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
     return 0

@@ -659,7 +659,7 @@ def _normalised_weights(fraction: np.ndarray, sigma: np.ndarray, valid: np.ndarr
 
 
 def _row_median(z: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Median of the finite entries of each row (NaN elsewhere); count (n,) finite per row ≥ 1."""
+    """Median of the first ``count`` sorted entries of each row (the others +inf); count (n,) ≥ 1."""
     s = np.sort(z, axis=1)
     lo = np.take_along_axis(s, ((count - 1) // 2)[:, None], axis=1)[:, 0]
     hi = np.take_along_axis(s, (count // 2)[:, None], axis=1)[:, 0]
@@ -678,7 +678,7 @@ def tukey_weights(residuals: Sequence[np.ndarray], valid: np.ndarray) -> np.ndar
     count = np.maximum(valid.sum(1), 1)
     u2 = np.zeros(valid.shape)
     for r in residuals:
-        z = np.where(valid, r, np.nan)
+        z = np.where(valid, r, np.inf).astype(np.float32)  # +inf sorts last, faster than NaN; a scale needs no more
         centre = _row_median(z, count)
         scale = MAD_TO_SIGMA * _row_median(np.abs(z - centre[:, None]), count)
         scale = np.where(scale > 0, scale, np.inf)
