@@ -122,7 +122,8 @@ def main() -> int:
         vx, vy, t1, t2, edges = make_cube(args.pixels, args.pairs, args.bins, case)
         n_patterns = np.unique(np.packbits(~np.isnan(vx), axis=1), axis=0).shape[0]
         # torch on the CPU is only a stand-in for CUDA: skipped in the slow all-unique case
-        runs = [(b, "default", args.pixels) for b in args.backends.split(",") if b == "numpy" or case != "unique"]
+        runs = [(b, "default", args.pixels) for b in args.backends.split(",")
+                if b == "numpy" or case != "unique" or _device(args.device) != "cpu"]
         if case == "tiles" and args.robust_pixels:
             runs.append(("numpy", "robust", args.robust_pixels))
         for backend, label, n in runs:
