@@ -35,7 +35,7 @@ ALIASES = {
 }
 L2_REQUIRED = ("pid", "easting", "northing", "height", "los_east", "los_north", "los_up")
 FIX_DOWNLOAD = "download the file again from the EGMS Explorer"
-STREAM_ABOVE = 512 << 20  # CSV bytes above which an area filter streams the file in blocks
+STREAM_ABOVE = 512 << 20  # CSV bytes above which a file is streamed in blocks rather than read whole
 
 
 @dataclass
@@ -107,8 +107,13 @@ def parse_xml(data: bytes, source: str | Path) -> dict:
 
 
 @contextmanager
-def open_table(path: str | Path) -> Iterator[tuple[io.BufferedIOBase, dict]]:
-    """Open the CSV of an EGMS product as a binary stream, with its parsed XML (empty dict if none)."""
+def open_table(path: str | Path, whole: bool = False) -> Iterator[tuple[io.BufferedIOBase, dict]]:
+    """Open the CSV of an EGMS product as a binary stream, with its parsed XML (empty dict if none) and
+    ``csv_bytes`` (its uncompressed size, estimated for gzip) in that dict.
+
+    ``whole``: decompress the CSV into memory first when it is smaller than ``STREAM_ABOVE`` (zlib at C
+    speed, then the multithreaded parser never waits on Python-level decompression).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found; check the path")
@@ -127,9 +132,14 @@ def open_table(path: str | Path) -> Iterator[tuple[io.BufferedIOBase, dict]]:
             xmls = [n for n in names if n.lower().endswith(".xml")]
             try:
                 meta = parse_xml(zf.read(xmls[0]), path) if xmls else {}
-                meta["csv_bytes"] = zf.getinfo(csvs[0]).file_size * (5 if csvs[0].lower().endswith(".gz") else 1)
+                gz = csvs[0].lower().endswith(".gz")
+                meta["csv_bytes"] = zf.getinfo(csvs[0]).file_size * (5 if gz else 1)
+                if whole and meta["csv_bytes"] < STREAM_ABOVE:
+                    data = zf.read(csvs[0])
+                    yield io.BytesIO(gzip.decompress(data) if gz else data), meta
+                    return
                 with zf.open(csvs[0]) as raw:
-                    yield (gzip.GzipFile(fileobj=raw) if csvs[0].lower().endswith(".gz") else raw), meta
+                    yield (gzip.GzipFile(fileobj=raw) if gz else raw), meta
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise InputError(path, f"the ZIP is damaged ({exc}); {FIX_DOWNLOAD}") from exc
         return
@@ -140,6 +150,9 @@ def open_table(path: str | Path) -> Iterator[tuple[io.BufferedIOBase, dict]]:
     opener = gzip.open if lower.endswith(".gz") else open
     meta["csv_bytes"] = path.stat().st_size * (5 if lower.endswith(".gz") else 1)
     try:
+        if whole and lower.endswith(".gz") and meta["csv_bytes"] < STREAM_ABOVE:
+            yield io.BytesIO(gzip.decompress(path.read_bytes())), meta
+            return
         with opener(path, "rb") as f:
             yield f, meta
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
@@ -215,12 +228,12 @@ def read_burst(path: str | Path, bounds: tuple[float, float, float, float] | Non
     series_parts: list[np.ndarray] = []
     total = 0
     extent = [np.inf, np.inf, -np.inf, -np.inf]
-    with open_table(path) as (stream, meta):
+    with open_table(path, whole=True) as (stream, meta):
         try:
-            if bounds is None or meta.get("csv_bytes", 0) < STREAM_ABOVE:
+            if meta.get("csv_bytes", 0) < STREAM_ABOVE:
                 # whole file (filtered afterwards): the multithreaded reader is about twice as fast
                 reader = pacsv.read_csv(stream, convert_options=convert).to_batches(max_chunksize=1 << 17)
-            else:  # a large file and an area: stream blocks, keep only the rows inside its bounding box
+            else:  # a large file: stream blocks (memory stays bounded), keep only the rows inside the area's box
                 reader = pacsv.open_csv(stream, read_options=pacsv.ReadOptions(block_size=block_size),
                                         convert_options=convert)
             for batch in reader:

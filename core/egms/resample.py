@@ -107,15 +107,12 @@ def _resample_block(series: np.ndarray, obs: np.ndarray, g: np.ndarray, max_gap:
         # no missing value: candidates and weights are per epoch; gather only the columns that weigh
         out = None
         for i, w in zip(cand, weights, strict=True):
-            cols = np.flatnonzero(w > 1e-12)
-            if cols.size == g.size:  # every epoch: plain gather, no fancy-indexed update
-                term = np.take(series, i, axis=1)
-                term *= w.astype(np.float32)
-                out = term if out is None else np.add(out, term, out=out)
-            elif cols.size:
-                if out is None:
-                    out = np.zeros((series.shape[0], g.size), dtype=np.float32)
-                out[:, cols] += np.take(series, i[cols], axis=1) * w[cols].astype(np.float32)
+            if not (w > 1e-12).any():  # e.g. neighbours 12+ days away: negligible everywhere
+                continue
+            # whole-column gather (weight 0 where unused): no fancy-indexed update
+            term = np.take(series, np.maximum(i, 0), axis=1)
+            term *= np.where(w > 1e-12, w, 0.0).astype(np.float32)
+            out = term if out is None else np.add(out, term, out=out)
         if out is None:
             out = np.zeros((series.shape[0], g.size), dtype=np.float32)
         out[:, gap] = np.nan
