@@ -62,6 +62,8 @@ SINGULAR_RTOL = 1e-11
 """A squared Cholesky pivot below this × the largest diagonal entry marks the pattern singular."""
 ASSEMBLY_CHUNK = 128
 """Patterns per sparse assembly product (keeps the weights block in cache: ~1.7× faster than 400)."""
+PATTERN_PIXELS = 1024
+"""Most pixels solved against one factorisation in a batch (larger patterns are split)."""
 BATCH_BYTES = 256 * 2**20
 """Default working-memory budget of one batch of factorisations on the CPU."""
 
@@ -509,6 +511,18 @@ def group_rows(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.ravel()
 
 
+def split_patterns(gid: np.ndarray, n_patterns: int, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut patterns of more than ``most`` pixels into pieces: (piece id per pixel, pattern of each
+    piece). A piece costs one more factorisation, but batches of right-hand sides stay cache-sized."""
+    order = np.argsort(gid, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(gid, minlength=n_patterns))])
+    rank = np.empty(gid.size, dtype=np.int64)
+    rank[order] = np.arange(gid.size) - starts[gid[order]]
+    pieces = int(rank.max()) // most + 1 if gid.size else 1
+    keys, piece_id = np.unique(gid.astype(np.int64) * pieces + rank // most, return_inverse=True)
+    return piece_id.ravel(), keys // pieces
+
+
 def batch_slices(costs: np.ndarray, budget: float, sizes: np.ndarray | None = None) -> list[slice]:
     """Consecutive slices of items whose summed cost stays within ``budget`` (≥ 1 item each).
 
@@ -601,8 +615,10 @@ class _Solver:
         rhs: right-hand sides, each (n, M). Returns ([x (n, M) per rhs], var (G, M), ok (G,)).
         """
         lay, ops = self.layout, self.ops
-        m, n, g = lay.m, gid.size, weights.shape[0]
+        m, n, g_in = lay.m, gid.size, weights.shape[0]
         nrhs = len(rhs)
+        gid, parent = split_patterns(gid, g_in, PATTERN_PIXELS)
+        g = parent.size
         sizes = np.bincount(gid, minlength=g)
         order = np.argsort(sizes, kind="stable")
         rank_of = np.empty(g, dtype=np.int64)
@@ -617,7 +633,7 @@ class _Solver:
         for b, sl in enumerate(batches):
             progress.check()
             groups = order[sl]
-            diag, sub = _unpack_blocks(self.assemble(weights[groups]), lay)
+            diag, sub = _unpack_blocks(self.assemble(weights[parent[groups]]), lay)
             width = int(sizes[groups].max())
             p0, p1 = starts[sl.start], starts[sl.stop]
             bp = pix[p0:p1]
@@ -632,7 +648,9 @@ class _Solver:
             var[groups] = ops.tonumpy(v).reshape(groups.size, -1)[:, :m]
             ok[groups] = okb
             progress.report((b + 1) / len(batches), "inversion")
-        return out, var, ok
+        var_in, ok_in = np.empty((g_in, m)), np.zeros(g_in, dtype=bool)
+        var_in[parent], ok_in[parent] = var, ok  # the pieces of a pattern are identical
+        return out, var_in, ok_in
 
 
 def _pair_errors(err, n: int, p: int, name: str) -> np.ndarray:

@@ -175,6 +175,19 @@ def test_tiny_batches_give_the_same_result(monkeypatch):
     assert len(reports) > 20 and reports[-1] == 1.0
 
 
+def test_large_patterns_are_split_into_pieces(monkeypatch):
+    gid = np.array([0, 1, 0, 0, 2, 0, 1])
+    piece, parent = inv.split_patterns(gid, 3, 2)
+    assert np.array_equal(parent[piece], gid)  # every piece belongs to its pixel's pattern
+    assert np.bincount(piece).max() <= 2 and piece.max() + 1 == 4  # 4+2+1 pixels → 2+1+1 pieces
+    vx, vy, t1, t2, edges = random_case(seed=11)
+    ref = invert_pixels(vx, vy, t1, t2, edges, InversionConfig())
+    monkeypatch.setattr(inv, "PATTERN_PIXELS", 3)
+    small = invert_pixels(vx, vy, t1, t2, edges, InversionConfig())
+    np.testing.assert_allclose(small.vx, ref.vx, rtol=1e-6)
+    np.testing.assert_allclose(small.vy_error, ref.vy_error, rtol=1e-6)
+
+
 def test_batches_follow_the_memory_budget():
     assert inv.batch_slices([3, 3, 3, 3], 6) == [slice(0, 2), slice(2, 4)]
     assert inv.batch_slices([10, 1], 5) == [slice(0, 1), slice(1, 2)]  # an oversized item still runs
