@@ -258,7 +258,8 @@ def point_wkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     clash with the one QGIS has loaded inside qgis_process)."""
     rec = np.empty(x.size, dtype=[("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
     rec["order"], rec["type"], rec["x"], rec["y"] = 1, 1, x, y
-    return rec.view("S21").astype(object)
+    buf = rec.tobytes()  # (a NumPy "S21" view would drop trailing zero bytes)
+    return np.array([buf[i:i + 21] for i in range(0, len(buf), 21)], dtype=object)
 
 
 def write_points(path: Path, names: list[str], values: dict[str, np.ndarray], fmt: str, layer: str) -> None:

@@ -29,8 +29,9 @@ def test_names_and_wkb():
     assert product_stem("E45N17", "E", None) == "EGMS_L3_E45N17_100km_E"
     import shapely
 
-    p = shapely.from_wkb(point_wkb(np.array([4597550.0]), np.array([1739750.0]))[0])
-    assert (p.x, p.y) == (4597550.0, 1739750.0)
+    wkb = point_wkb(np.array([4597550.0, 0.0]), np.array([1739750.0, 0.0]))
+    assert [len(b) for b in wkb] == [21, 21]  # trailing zero bytes kept
+    assert [(p.x, p.y) for p in shapely.from_wkb(wkb)] == [(4597550.0, 1739750.0), (0.0, 0.0)]
 
 
 def test_large_columns_use_the_lookup_table_and_agree():
