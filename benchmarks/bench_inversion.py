@@ -160,9 +160,9 @@ def main() -> int:
         "|---|---:|---|---|---:|---:|---:|---:|---:|",
     ]
     for case, n_patterns, where, label, n, secs, rate, dense, speedup in rows:
+        times = f"{speedup:.0f}×" if speedup >= 10 else f"{speedup:.1f}×"
         lines.append(f"| {case} | {n_patterns} | {where} | {label} | {n} | {secs:.2f} | {rate:,.0f} | "
-                     f"{dense * 1e3:.1f} | {speedup:.0f}× |" if speedup >= 10 else
-                     f"{dense * 1e3:.1f} | {speedup:.1f}× |")
+                     f"{dense * 1e3:.1f} | {times} |")
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
     return 0
