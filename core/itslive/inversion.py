@@ -586,7 +586,12 @@ class _Solver:
         if config.backend == "torch":
             from ..compute import torch_device
 
-            device = torch_device(config.device)
+            try:
+                device = torch_device(config.device)
+            except ImportError as exc:
+                raise ParameterError("backend", "'torch' needs PyTorch: pip install torch") from exc
+            except ValueError as exc:
+                raise ParameterError("device", str(exc)) from exc
             self.ops = TorchOps(device)
             self.device = device
         else:

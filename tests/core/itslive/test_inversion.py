@@ -255,6 +255,15 @@ def test_torch_cpu_backend_agrees_with_numpy(robust):
     np.testing.assert_array_equal(a.count, b.count)
 
 
+def test_cuda_requested_without_a_gpu_is_a_parameter_error():
+    torch = _torch_or_skip()
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    vx, vy, t1, t2, edges = random_case(seed=12)
+    with pytest.raises(ParameterError, match="device"):
+        invert_pixels(vx, vy, t1, t2, edges, InversionConfig(backend="torch", device="cuda"))
+
+
 @pytest.mark.cuda
 def test_cuda_backend_agrees_with_numpy():
     _torch_or_skip()
