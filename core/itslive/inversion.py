@@ -60,8 +60,9 @@ ROBUST_TOLERANCE = 1e-3
 """IRLS stops for a pixel when no bin changes by more than this × max(|v|, 1 m/yr)."""
 SINGULAR_RTOL = 1e-11
 """A squared Cholesky pivot below this × the largest diagonal entry marks the pattern singular."""
-ASSEMBLY_CHUNK = 128
-"""Patterns per sparse assembly product (keeps the weights block in cache: ~1.7× faster than 400)."""
+ASSEMBLY_CHUNK = 32
+"""Patterns per sparse assembly product: small enough for the weights block and the transposed
+copy to stay in cache (measured ~1.3× faster than 128)."""
 PATTERN_PIXELS = 1024
 """Most pixels solved against one factorisation in a batch (larger patterns are split)."""
 BATCH_BYTES = 256 * 2**20
@@ -361,7 +362,9 @@ class NumpyOps:
         out = np.empty((weights.shape[0], reg.size))
         for s in range(0, weights.shape[0], ASSEMBLY_CHUNK):
             c = slice(s, s + ASSEMBLY_CHUNK)
-            out[c] = (products_t @ np.ascontiguousarray(weights[c].T)).T + reg
+            flat = products_t @ np.ascontiguousarray(weights[c].T)  # (size, chunk)
+            flat += reg[:, None]
+            out[c] = flat.T
         return out
 
     @staticmethod
