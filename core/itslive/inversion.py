@@ -732,7 +732,8 @@ def invert_pixels(
     days, uniform spacing ``config.interval_days`` (see :func:`time_bins`, :func:`days_since_epoch`).
     vx_error, vy_error: (n_pairs,) or (n_pixels, n_pairs) m/yr, used when ``config.weighted``
     (pairs with a non-finite or non-positive error are then invalid). ``config.backend`` picks numpy
-    or torch (``config.device``: auto → CUDA when present); both give the same numbers to ~1e-12.
+    or torch (``config.device``: auto → CUDA when present), both float64 inside (the float32 outputs
+    agree far below 1e-6).
     Progress is reported per batch of validity patterns and cancellation checked between batches.
     Pattern sharing pays off with many pixels per call (thousands). Returns an
     :class:`InversionResult` of (n_pixels, M) arrays. Raises InputError / ParameterError.
