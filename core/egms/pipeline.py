@@ -400,8 +400,6 @@ def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
 
 
 def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings) -> EgmsL3Result:
-    from distributed import wait
-
     t0 = time.perf_counter()
     part_f = [client.submit(read_part, p, bounds, aoi, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
               for i, p in enumerate(paths)]
@@ -429,7 +427,7 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
             out = _gather(client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", cancel=part_f)
         except BaseException:
             client.cancel(tile_f + part_f)
-            wait(tile_f, timeout=30)  # let running writers finish before their temporary files are removed
+            _wait_until_idle(client, {f.key for f in tile_f})
             raise
     for name, n, _ in out:
         cells[name] = n
@@ -438,6 +436,17 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     return EgmsL3Result(finals, list(finals), cells, grid,
                         messages=[f"{sum(cells.values())} cells in {len(cells)} tile(s), {grid.size} epochs "
                                   f"{grid[0]}…{grid[-1]} (Dask)"])
+
+
+def _wait_until_idle(client, keys: set, timeout: float = 60.0) -> None:
+    """Cancelling does not stop a task that already runs: wait until no writer still runs, so that its
+    temporary files exist before they are removed (a writer ends within one tile)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = {k for ks in client.processing().values() for k in ks}
+        if not running & keys:
+            return
+        time.sleep(0.1)
 
 
 def _solve_and_write_parts(te, tn, grid, config, tmp, stems, meta, ipe, gnss, *parts):

@@ -132,3 +132,24 @@ def test_dask_local_cluster_gives_the_same_products(small_bursts, tmp_path):
                 assert a.read(name) == b.read(name)
         else:
             assert path.read_bytes() == other.read_bytes()
+
+
+def test_area_far_from_europe_is_refused(small_bursts, tmp_path):
+    from surface_motion.core.egms.grid import Area
+
+    paths, _ = small_bursts
+    far = Area([[np.array([(-9e6, -9e6), (-8e6, -9e6), (-8e6, -8e6), (-9e6, -9e6)])]])
+    with pytest.raises(ParameterError, match="outside the European area"):
+        run(paths, tmp_path, aoi=far)
+    assert files(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_dask_cancel_leaves_no_file(small_bursts, tmp_path):
+    paths, _ = small_bursts
+    seen = {"hit": False}
+    progress = Progress(on_progress=lambda f, m: seen.update(hit=seen["hit"] or "Solving" in m),
+                        is_cancelled=lambda: seen["hit"])
+    with pytest.raises(CancelledError):
+        run_egms_l3(EgmsL3Config(inputs=paths, output_folder=tmp_path, scheduler="local", n_workers=2), progress)
+    assert files(tmp_path) == []
