@@ -103,7 +103,7 @@ up point layers are loaded with a diverging velocity style.</p>
         aoi, aoi_crs = self._aoi(parameters, context, feedback, ParameterError)
         config = EgmsL3Config(
             inputs=inputs,
-            output_folder=self.parameterAsString(parameters, "OUTPUT_FOLDER", context),
+            output_folder=self.parameterAsFileOutput(parameters, "OUTPUT_FOLDER", context),
             aoi=aoi, aoi_crs=aoi_crs,
             start_date=self.parameterAsString(parameters, "START_DATE", context) or None,
             end_date=self.parameterAsString(parameters, "END_DATE", context) or None,

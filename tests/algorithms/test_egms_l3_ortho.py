@@ -43,6 +43,15 @@ def test_products_and_layers(run_algorithm, bursts, tmp_path):
     assert np.sqrt(np.mean((v - truth.up(x, y)) ** 2)) < 1.0  # 2.1 years, 1 mm noise, ~1 MP per geometry
 
 
+def test_temporary_output_folder(run_algorithm, bursts):
+    import os
+
+    paths, _ = bursts
+    res = run_algorithm("egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "SPACING": 200,
+                                          "OUTPUT_FOLDER": "TEMPORARY_OUTPUT"})
+    assert os.path.isdir(res["OUTPUT_FOLDER"]) and os.path.exists(res["OUTPUT_UP"]) and res["CELLS"] > 50
+
+
 def test_aoi_in_another_crs_is_reprojected(run_algorithm, bursts, tmp_path):
     from qgis.core import QgsFeature, QgsGeometry, QgsVectorLayer
 
