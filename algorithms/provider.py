@@ -35,10 +35,5 @@ class SurfaceMotionProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802
         for module_name, class_name in ALGORITHMS:
-            try:
-                module = importlib.import_module(f"{__package__}.{module_name}")
-            except ModuleNotFoundError as exc:
-                if exc.name and exc.name.endswith(module_name):
-                    continue  # not written yet
-                raise
+            module = importlib.import_module(f"{__package__}.{module_name}")
             self.addAlgorithm(getattr(module, class_name)())
