@@ -39,3 +39,20 @@ def test_qgis_process_rejects_an_l3_file_as_input(qgis_process, tmp_path):
     res = qgis_process("egms_l3_ortho", expect_failure=True, INPUTS=[str(bad)], OUTPUT_FOLDER=str(tmp_path / "o"))
     assert "L3" in res["stdout"] + res["stderr"] and "L2a/L2b" in res["stdout"] + res["stderr"]
     assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_qgis_process_on_a_local_dask_cluster_matches_in_process(qgis_process, tmp_path):
+    import zipfile
+
+    from surface_motion.core.egms.synthetic import generate
+
+    paths, _ = generate(tmp_path / "in", n_per_burst=300, n_epochs=20,
+                        bounds=(4_500_000, 1_700_000, 4_501_000, 1_701_000))
+    csv = {}
+    for sched in ("", "local"):
+        out = tmp_path / f"out{sched}"
+        params = {"SCHEDULER": sched} if sched else {}
+        qgis_process("egms_l3_ortho", INPUTS=[str(p) for p in paths], OUTPUT_FOLDER=str(out), timeout=300, **params)
+        with zipfile.ZipFile(out / "EGMS_L3_E45N17_100km_U_2020_2024_1.zip") as zf:
+            csv[sched] = zf.read("EGMS_L3_E45N17_100km_U_2020_2024_1.csv")
+    assert csv[""] == csv["local"] and csv[""].count(b"\n") > 50
