@@ -240,38 +240,14 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
 
 
 def run_worker(config, feedback) -> dict:
-    """Run the core pipeline in a separate Python process and relay its JSON-line reports.
-
-    QGIS's process already holds its own GEOS, HDF5/netCDF and PROJ libraries, which clash with
-    the copies bundled in the shapely, netCDF4 and pyproj wheels; a worker process keeps QGIS
-    safe. Cancelling sends SIGTERM: the worker stops between blocks, keeps its checkpoint and
-    writes nothing. The relay is the one the analysis algorithms use (``worker._follow``).
-    """
-    import os
-    import subprocess
-    import sys
+    """Run the core pipeline in a worker process (see ``worker.py``: QGIS's GEOS/HDF5/PROJ clash with
+    the wheels' copies). Cancelling sends SIGTERM: the worker stops between blocks, keeps its
+    checkpoint and writes nothing."""
     import tempfile
 
-    from ..core.compute import python_executable
-    from ..core.errors import CancelledError, SurfaceMotionError
-    from .worker import _follow
+    from .worker import run_core_worker
 
-    root_package = __package__.split(".")[0]  # "surface_motion" once installed, whatever the folder
-    package_root = str(Path(sys.modules[root_package].__file__).absolute().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([package_root, *[p for p in sys.path if p],
-                                                       env.get("PYTHONPATH", "")]))
     with tempfile.TemporaryDirectory(prefix="itslive_invert_") as tmp:
         config_path = Path(tmp) / "config.json"
         config_path.write_text(config.to_json())
-        proc = subprocess.Popen([python_executable(), "-m", f"{root_package}.core.itslive.cli", "--worker",
-                                 str(config_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        return_code, final, terminated, stderr = _follow(proc, feedback)
-    if "result" in final:
-        return final["result"]
-    if "cancelled" in final or terminated:
-        raise CancelledError()
-    if "error" in final:
-        raise SurfaceMotionError(final["error"])
-    raise QgsProcessingException(f"the inversion worker stopped (exit code {return_code}):\n"
-                                 + "".join(stderr)[-3000:])
+        return run_core_worker("core.itslive.cli", config_path, feedback, "inversion")["result"]

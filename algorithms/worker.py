@@ -59,33 +59,40 @@ def _python(value):
     return value
 
 
-def run_task(task: str, kwargs: dict, feedback) -> dict:
-    """Run ``TASKS[task](**kwargs)`` of ``core.itslive.analysis_cli`` in a worker; return its result dict.
+def run_core_worker(module: str, job: Path, feedback, what: str) -> dict:
+    """Run ``python -m <package>.<module> --worker <job>`` and relay its reports; return the final event.
 
-    Core errors come back as ``SurfaceMotionError`` (the base class turns them into
-    ``QgsProcessingException``), cancellation as ``CancelledError``.
+    ``module`` is relative to the plugin package (``core.itslive.cli``). Core errors come back as
+    ``SurfaceMotionError`` (the base class turns them into ``QgsProcessingException``), cancellation
+    as ``CancelledError``; a crash reports the worker's stderr.
     """
     from ..core.compute import python_executable
     from ..core.errors import CancelledError, SurfaceMotionError
 
-    plugin_dir = Path(__file__).resolve().parent.parent
+    root_package = __package__.split(".")[0]  # "surface_motion" once installed, whatever the folder
+    package_root = str(Path(sys.modules[root_package].__file__).absolute().parent.parent)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(plugin_dir.parent), *[p for p in sys.path if p],
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([package_root, *[p for p in sys.path if p],
                                                        env.get("PYTHONPATH", "")]))
-    module = f"{plugin_dir.name}.core.itslive.analysis_cli"
-    with tempfile.TemporaryDirectory(prefix=f"itslive_{task}_") as tmp:
-        job = Path(tmp) / "job.pkl"
-        job.write_bytes(pickle.dumps({"task": task, "kwargs": kwargs}))
-        proc = subprocess.Popen([python_executable(), "-m", module, "--worker", str(job)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        return_code, final, terminated, stderr = _follow(proc, feedback)
-        if "result" in final:
-            return pickle.loads(Path(final["result"]).read_bytes())
+    proc = subprocess.Popen([python_executable(), "-m", f"{root_package}.{module}", "--worker", str(job)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return_code, final, terminated, stderr = _follow(proc, feedback)
+    if "result" in final:
+        return final
     if "cancelled" in final or terminated:
         raise CancelledError()
     if "error" in final:
         raise SurfaceMotionError(final["error"])
-    raise QgsProcessingException(f"the {task} worker stopped (exit code {return_code}):\n" + "".join(stderr)[-3000:])
+    raise QgsProcessingException(f"the {what} worker stopped (exit code {return_code}):\n" + "".join(stderr)[-3000:])
+
+
+def run_task(task: str, kwargs: dict, feedback) -> dict:
+    """Run ``TASKS[task](**kwargs)`` of ``core.itslive.analysis_cli`` in a worker; return its result dict."""
+    with tempfile.TemporaryDirectory(prefix=f"itslive_{task}_") as tmp:
+        job = Path(tmp) / "job.pkl"
+        job.write_bytes(pickle.dumps({"task": task, "kwargs": kwargs}))
+        final = run_core_worker("core.itslive.analysis_cli", job, feedback, task)
+        return pickle.loads(Path(final["result"]).read_bytes())
 
 
 def _follow(proc: subprocess.Popen, feedback) -> tuple[int, dict, bool, list[str]]:

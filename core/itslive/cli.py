@@ -15,7 +15,6 @@ import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from ..worker import emit as _emit  # noqa: F401 - analysis_cli imports it from here (core.worker.emit)
 from ..worker import run_as_worker
 from .config import ItsliveInvertConfig
 from .pipeline import run_itslive_invert
