@@ -274,11 +274,13 @@ def write_points(path: Path, names: list[str], values: dict[str, np.ndarray], fm
 
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from .epsg3035 import PROJJSON
     table = pa.Table.from_arrays([pa.array(d) for d in data] + [pa.array(geometry, pa.binary())],
                                  names=[*names, "geometry"])
     geo = {"version": "1.0.0", "primary_column": "geometry",
            "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"],
-                                    "crs": json.loads((Path(__file__).with_name("epsg3035.projjson")).read_text())}}}
+                                    "crs": json.loads(PROJJSON)}}}
     table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
     pq.write_table(table, path)
 
