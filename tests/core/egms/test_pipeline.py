@@ -111,12 +111,18 @@ def test_two_tiles(tmp_path):
 
     paths, _ = generate(tmp_path / "in", n_per_burst=800, n_epochs=30, n_bursts_per_geometry=2,
                         bounds=(4_599_000, 1_700_000, 4_601_000, 1_701_000))
-    res = run(paths, tmp_path / "out", formats=("zip", "tiff"))
+    res = run(paths, tmp_path / "out", formats=("zip", "tiff", "gpkg", "parquet"))
     assert res.tiles == ["E45N17", "E46N17"] and all(n > 0 for n in res.cells.values())
+    import geopandas as gpd
+
     for tile in res.tiles:
         tab = read_table(res.products[tile]["E_zip"])
         x0 = int(tile[1:3]) * 100_000
         assert tab["easting"].between(x0, x0 + 100_000).all()
+        for fmt in ("gpkg", "parquet"):
+            layer = (gpd.read_file if fmt == "gpkg" else gpd.read_parquet)(res.products[tile][f"E_{fmt}"])
+            assert layer.crs.to_epsg() == 3035 and len(layer) == len(tab)
+            assert np.allclose(layer.geometry.x, tab["easting"]) and list(layer.columns[:-1]) == list(tab.columns)
 
 
 @pytest.mark.slow
