@@ -11,7 +11,10 @@ Products are written under temporary names and renamed only when every tile succ
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -414,21 +417,28 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     flat = [(name, key, path) for name, d in finals.items() for key, path in d.items()]
     cells: dict[str, int] = {}
     t1 = time.perf_counter()
-    with atomic_outputs([f for _, _, f in flat]) as tmps:
-        tmp_of = {(name, key): t for (name, key, _), t in zip(flat, tmps, strict=True)}
-        tile_f = []
-        for te, tn in tiles:
-            name = G.tile_name(te, tn)
-            sel = [client.submit(select_tile, f, te, tn, config.spacing, pure=False) for f in part_f]
-            tmp = {key: tmp_of[(name, key)] for key in finals[name]}
-            tile_f.append(client.submit(_solve_and_write_parts, te, tn, grid, config, tmp, stems[name], meta, ipe,
-                                        gnss, *sel, pure=False))
-        try:
+    # Workers write into a private folder: cancelling cannot stop a task that already runs, but once the
+    # folder is gone its remaining writes fail instead of leaving files behind.
+    run_dir = config.output_folder / f".egms-run-{uuid.uuid4().hex[:8]}.partial"
+    run_dir.mkdir(parents=True)
+    tile_f: list = []
+    try:
+        with atomic_outputs([f for _, _, f in flat]) as tmps:
+            tmp_of = {(name, key): t for (name, key, _), t in zip(flat, tmps, strict=True)}
+            for te, tn in tiles:
+                name = G.tile_name(te, tn)
+                sel = [client.submit(select_tile, f, te, tn, config.spacing, pure=False) for f in part_f]
+                work = {key: run_dir / tmp_of[(name, key)].name for key in finals[name]}
+                tile_f.append(client.submit(_solve_and_write_parts, te, tn, grid, config, work, stems[name], meta,
+                                            ipe, gnss, *sel, pure=False))
             out = _gather(client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", cancel=part_f)
-        except BaseException:
-            client.cancel(tile_f + part_f)
-            _wait_until_idle(client, {f.key for f in tile_f})
-            raise
+            for tmp in tmps:
+                os.replace(run_dir / tmp.name, tmp)
+    except BaseException:
+        client.cancel(tile_f + part_f)
+        raise
+    finally:
+        _remove_dir(run_dir)
     for name, n, _ in out:
         cells[name] = n
     timings["solve_write"] = time.perf_counter() - t1
@@ -438,13 +448,11 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
                                   f"{grid[0]}…{grid[-1]} (Dask)"])
 
 
-def _wait_until_idle(client, keys: set, timeout: float = 60.0) -> None:
-    """Cancelling does not stop a task that already runs: wait until no writer still runs, so that its
-    temporary files exist before they are removed (a writer ends within one tile)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        running = {k for ks in client.processing().values() for k in ks}
-        if not running & keys:
+def _remove_dir(folder: Path, tries: int = 50) -> None:
+    """Remove ``folder`` even while a cancelled worker still adds a file to it (retry for ~5 s)."""
+    for _ in range(tries):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
             return
         time.sleep(0.1)
 

@@ -234,25 +234,6 @@ def velocity_raster(result: TileResult, velocity: np.ndarray, spacing: float) ->
     return img
 
 
-def write_geotiff(path: Path, image: np.ndarray, te: int, tn: int, spacing: float) -> None:
-    """Uncompressed Float32 GeoTIFF in EPSG:3035, origin at the tile's NW corner, NoData −9999
-    (tags as the official ``.tiff``). tifffile, so no second GDAL is loaded into QGIS's process."""
-    import tifffile
-
-    xmin, _, _, ymax = tile_bounds(te, tn)
-    geokeys = (1, 1, 0, 7, 1024, 0, 1, 1, 1025, 0, 1, 1, 1026, 34737, 30, 0, 2049, 34737, 7, 30,
-               2054, 0, 1, 9102, 3072, 0, 1, 3035, 3076, 0, 1, 9001)
-    extratags = [
-        (33550, "d", 3, (float(spacing), float(spacing), 0.0), True),
-        (33922, "d", 6, (0.0, 0.0, 0.0, float(xmin), float(ymax), 0.0), True),
-        (34735, "H", len(geokeys), geokeys, True),
-        (34737, "s", 0, "ETRS89-extended / LAEA Europe|ETRS89|", True),
-        (42113, "s", 0, "-9999", True),
-    ]
-    tifffile.imwrite(path, image, photometric="minisblack", rowsperstrip=2, extratags=extratags,
-                     metadata=None)
-
-
 def point_wkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """ISO WKB points (little endian), one ``bytes`` per point, built with numpy (no shapely: its GEOS can
     clash with the one QGIS has loaded inside qgis_process)."""
@@ -355,8 +336,11 @@ def write_component(result: TileResult, component: str, tmp: dict[str, Path], st
         if "md5" in tmp:
             write_md5(tmp["md5"], tmp["zip"], f"{stem}.zip")
     if "tiff" in tmp:
-        write_geotiff(tmp["tiff"], velocity_raster(result, values["mean_velocity"], spacing),
-                      result.te, result.tn, spacing)
+        from ..geotiff import write_geotiff
+
+        xmin, _, _, ymax = tile_bounds(result.te, result.tn)
+        write_geotiff(tmp["tiff"], velocity_raster(result, values["mean_velocity"], spacing), xmin, ymax, spacing,
+                      3035, NODATA)
     for fmt in ("gpkg", "parquet"):
         if fmt in tmp:
             write_points(tmp[fmt], names, values, fmt, stem)
