@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
@@ -31,7 +33,7 @@ class EgmsL3OrthoAlgorithm(SurfaceMotionAlgorithm):
     DISPLAY_NAME = "EGMS L2a/L2b → L3 Ortho (east/up)"
     GROUP = "EGMS"
     ICON = "egms_l3_ortho.svg"
-    REQUIRED_MODULES = ("numpy", "pandas", "pyarrow", "shapely", "pyproj", "tifffile", "geopandas")
+    REQUIRED_MODULES = ("numpy", "pandas", "pyarrow", "shapely", "pyproj", "tifffile", "geopandas", "pyogrio")
     HELP = """
 <p>Builds the EGMS <b>L3 Ortho</b> products (east-west <b>E</b> and vertical <b>U</b> on a 100 m grid in
 EPSG:3035, per 100 km tile) from EGMS <b>L2a/L2b</b> burst files (ZIP, CSV or CSV.gz, as downloaded from the
@@ -96,15 +98,15 @@ up point layers are loaded with a diverging velocity style.</p>
 
     def execute(self, parameters, context, feedback):
         from ..core.egms.config import EgmsL3Config
-        from ..core.egms.pipeline import run_egms_l3
-        from ..core.errors import ParameterError
+        from .worker import layer_payload
 
         inputs = [str(p) for p in self.parameterAsFileList(parameters, "INPUTS", context)]
-        aoi, aoi_crs = self._aoi(parameters, context, feedback, ParameterError)
+        source = self.parameterAsSource(parameters, "AOI", context)
+        aoi = layer_payload(source, "AOI") if source is not None else None
         config = EgmsL3Config(
             inputs=inputs,
             output_folder=self.parameterAsFileOutput(parameters, "OUTPUT_FOLDER", context),
-            aoi=aoi, aoi_crs=aoi_crs,
+            aoi=aoi, aoi_crs=aoi["crs"] if aoi else "EPSG:3035",
             start_date=self.parameterAsString(parameters, "START_DATE", context) or None,
             end_date=self.parameterAsString(parameters, "END_DATE", context) or None,
             spacing=self.parameterAsDouble(parameters, "SPACING", context),
@@ -119,49 +121,20 @@ up point layers are loaded with a diverging velocity style.</p>
             weighting=WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHTING", context)],
             legacy_columns=self.parameterAsBool(parameters, "LEGACY_COLUMNS", context),
         )
-        result = run_egms_l3(config, self.progress(feedback))
-        for line in result.messages:
+        config.validate()  # parameter errors before starting the worker
+        result = run_worker(config, feedback)
+        for line in result["messages"]:
             feedback.pushInfo(line)
+        products = result["products"]
         outputs = {"OUTPUT_FOLDER": str(config.output_folder),
-                   "PRODUCTS": ";".join(str(p) for p in result.paths),
-                   "CELLS": sum(result.cells.values())}
+                   "PRODUCTS": ";".join(p for tile in products.values() for p in tile.values()),
+                   "CELLS": sum(result["cells"].values())}
         for key, comp in (("OUTPUT_EAST", "E"), ("OUTPUT_UP", "U")):
-            layers = result.layers(comp, "gpkg")
+            layers = [Path(t[f"{comp}_gpkg"]) for t in products.values() if f"{comp}_gpkg" in t]
             outputs[key] = str(layers[0]) if layers else None
             for path in layers:
                 self._load(path, f"EGMS L3 {comp} {path.stem.split('_')[2]}", key, context)
         return outputs
-
-    def _aoi(self, parameters, context, feedback, parameter_error):
-        source = self.parameterAsSource(parameters, "AOI", context)
-        if source is None:
-            return None, "EPSG:3035"
-        from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsGeometry
-
-        # reproject with QGIS: pyproj loaded inside qgis_process crashes it at exit
-        transform = QgsCoordinateTransform(source.sourceCrs(), QgsCoordinateReferenceSystem("EPSG:3035"),
-                                           context.transformContext())
-        geoms = []
-        for feature in source.getFeatures():
-            geom = QgsGeometry(feature.geometry())
-            if not geom.isEmpty():
-                try:
-                    geom.transform(transform)
-                except Exception as exc:  # QgsCsException: coordinates outside the CRS
-                    raise parameter_error("AOI", f"cannot be projected to EPSG:3035 ({exc}); check the layer's CRS "
-                                                 "or draw the area over Europe") from exc
-                geoms.append(geom)
-        if not geoms:
-            raise parameter_error("AOI", "the layer has no feature with a geometry; give a polygon layer")
-        from ..core.egms.grid import Area
-
-        # plain coordinate rings, no shapely: inside QGIS its GEOS clashes with QGIS's own
-        union = QgsGeometry.unaryUnion(geoms)
-        union.convertToMultiType()
-        polygons = [[[(p.x(), p.y()) for p in ring] for ring in poly] for poly in union.asMultiPolygon()]
-        if not polygons:
-            raise parameter_error("AOI", "holds no polygon; give a polygon layer")
-        return Area(polygons), "EPSG:3035"
 
     def _load(self, path, name: str, output: str, context) -> None:
         from .layers import LayerStyler
@@ -173,3 +146,17 @@ up point layers are loaded with a diverging velocity style.</p>
         context.addLayerToLoadOnCompletion(
             layer.id(), QgsProcessingContext.LayerDetails(name, context.project(), output))
         LayerStyler.attach(context, layer.id(), style_path("egms_velocity.qml"))
+
+
+def run_worker(config, feedback) -> dict:
+    """Run the core pipeline in a worker process (see ``worker.py``: QGIS's GEOS/PROJ/GDAL clash with the
+    wheels' copies that shapely, pyproj and pyogrio use). Cancelling sends SIGTERM: the worker stops
+    between blocks and writes no product."""
+    import tempfile
+
+    from .worker import run_core_worker
+
+    with tempfile.TemporaryDirectory(prefix="egms_l3_ortho_") as tmp:
+        config_path = Path(tmp) / "config.json"
+        config_path.write_text(config.to_json())
+        return run_core_worker("core.egms.cli", config_path, feedback, "EGMS L3")["result"]

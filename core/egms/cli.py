@@ -1,8 +1,16 @@
-"""``surface-motion egms-l3-ortho``: the Processing algorithm's pipeline from the command line."""
+"""``surface-motion egms-l3-ortho`` and the worker mode the Processing algorithm runs.
+
+The worker (``python -m surface_motion.core.egms.cli --worker CONFIG.json``) runs the same pipeline
+in a separate interpreter and reports JSON lines (see :mod:`..worker`); SIGTERM cancels between
+blocks. QGIS runs it that way because its own GEOS/PROJ/GDAL, already loaded in its process, clash
+with the copies that the shapely, pyproj and pyogrio wheels bring.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from .config import FORMATS, WEIGHTINGS, EgmsL3Config
 from .resample import METHODS
@@ -64,3 +72,34 @@ def run(args: argparse.Namespace) -> int:
     for path in result.paths:
         print(path)
     return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# worker mode
+
+#: ``python -m surface_motion.core.egms.cli --worker CONFIG.json`` (see the module docstring)
+WORKER_FLAG = "--worker"
+
+
+def worker_main(config_path: str) -> int:
+    """Run the pipeline for the JSON config at ``config_path``; the result is the products (paths as
+    strings), cells per tile and the summary messages."""
+    from ..worker import run_as_worker
+    from .pipeline import run_egms_l3
+
+    def call(progress):
+        return run_egms_l3(EgmsL3Config.from_json(Path(config_path).read_text()), progress)
+
+    def encode(result) -> dict:
+        return {"products": {tile: {k: str(p) for k, p in d.items()} for tile, d in result.products.items()},
+                "cells": result.cells, "messages": result.messages}
+
+    return run_as_worker(call, encode)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == WORKER_FLAG:
+        sys.exit(worker_main(sys.argv[2]))
+    from ..cli import main
+
+    sys.exit(main(["egms-l3-ortho", *sys.argv[1:]]))

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config_json import config_from_json, config_to_json
 from ..errors import ParameterError
 from .grid import TILE_SIZE
 from .resample import METHODS
@@ -19,8 +20,9 @@ class EgmsL3Config:
     """What to compute and where to write it.
 
     - ``inputs``: L2a/L2b burst files (ZIP, CSV or CSV.gz).
-    - ``aoi``: area as a shapely geometry in ``aoi_crs`` (any pyproj CRS string; default EPSG:3035),
-      or None for every tile the inputs touch. Cells are kept when their centre is inside.
+    - ``aoi``: area in ``aoi_crs`` (any pyproj CRS string; default EPSG:3035) as a shapely geometry,
+      WKT, a GeoDataFrame/GeoSeries or a layer payload ``{"wkb": [WKB bytes or hex], "crs": …}``; None
+      for every tile the inputs touch. Cells are kept when their centre is inside.
     - ``start_date``/``end_date``: the time grid's first epoch and upper bound; default: the period
       every input covers. ``spacing`` (m, divides 100 km), ``spacing_days``, ``max_gap_days``.
     - ``resampling``: ``nearest`` (official) or ``linear``.
@@ -65,6 +67,15 @@ class EgmsL3Config:
             self.gnss_model = None
         self.start_date = _as_date(self.start_date, "START_DATE")
         self.end_date = _as_date(self.end_date, "END_DATE")
+        self.formats = tuple(self.formats)
+
+    def to_json(self) -> str:
+        """The config as JSON for the worker process (``aoi`` must then be WKT or a layer payload)."""
+        return config_to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> EgmsL3Config:
+        return config_from_json(cls, text)
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the parameter and the fix."""

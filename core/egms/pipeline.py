@@ -85,22 +85,24 @@ class BurstPart:
 # ---------------------------------------------------------------- set-up
 
 
-def aoi_in_3035(config: EgmsL3Config) -> G.Area | None:
-    """The AOI as an :class:`~.grid.Area` in EPSG:3035 (None without one); raises ParameterError when it
-    cannot be EGMS data (empty, invalid CRS, far from Europe). ``config.aoi`` may be an Area (already in
-    EPSG:3035, as the Processing algorithm passes it), a shapely geometry, WKT or a GeoDataFrame."""
+def aoi_in_3035(config: EgmsL3Config):
+    """The AOI as a prepared shapely (Multi)Polygon in EPSG:3035 (None without one); raises ParameterError
+    when it cannot be EGMS data (empty, no polygon, invalid CRS, far from Europe). ``config.aoi`` may be a
+    shapely geometry, WKT, a GeoDataFrame/GeoSeries or a layer payload ``{"wkb", "crs"}`` (WKB bytes or
+    hex, as the Processing algorithm passes it)."""
     aoi, crs = config.aoi, config.aoi_crs
     if aoi is None:
         return None
-    if isinstance(aoi, G.Area):
-        _check_europe_3035(aoi.bounds)
-        return aoi
+    import geopandas as gpd
     import shapely
     from pyproj import CRS, Transformer
 
+    if isinstance(aoi, dict):  # layer payload
+        crs = aoi.get("crs") or crs
+        aoi = gpd.GeoSeries.from_wkb(aoi["wkb"])
     if hasattr(aoi, "geometry") and hasattr(aoi, "crs"):  # GeoDataFrame / GeoSeries
         crs = aoi.crs or crs
-        aoi = aoi.geometry.union_all() if hasattr(aoi.geometry, "union_all") else aoi.unary_union
+        aoi = aoi.geometry.union_all()
     if isinstance(aoi, str):
         try:
             aoi = shapely.from_wkt(aoi)
@@ -108,31 +110,26 @@ def aoi_in_3035(config: EgmsL3Config) -> G.Area | None:
             raise ParameterError("AOI", f"not a valid WKT geometry ({exc})") from exc
     if aoi is None or aoi.is_empty:
         raise ParameterError("AOI", "the area is empty; draw a polygon or leave AOI unset")
-    if str(crs).upper() in ("EPSG:3035", "3035"):
-        _check_europe_3035(aoi.bounds)
-        return _area(aoi)
     try:
         src = CRS.from_user_input(crs or "EPSG:3035")
     except Exception as exc:  # pyproj raises CRSError
         raise ParameterError("AOI", f"unknown CRS {crs!r} ({exc})") from exc
-    to_ll = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
-    lon0, lat0, lon1, lat1 = to_ll.transform_bounds(*aoi.bounds)
-    w, s, e, n = EUROPE_LONLAT
-    if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or lon1 < w or lon0 > e or lat1 < s or lat0 > n:
-        raise ParameterError("AOI", f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
-                                    "European area EGMS covers; check the layer's CRS (coordinates in metres "
-                                    "declared as degrees?) or draw the area over Europe")
-    if src.to_epsg() != 3035:
-        aoi = shapely.transform(aoi, lambda xy: np.column_stack(
-            Transformer.from_crs(src, "EPSG:3035", always_xy=True).transform(xy[:, 0], xy[:, 1])))
-    return _area(aoi)
-
-
-def _area(geom) -> G.Area:
-    try:
-        return G.Area.from_shapely(geom)
-    except ValueError as exc:
-        raise ParameterError("AOI", "holds no polygon; give a polygon (layer)") from exc
+    if src.to_epsg() == 3035:
+        _check_europe_3035(aoi.bounds)
+    else:
+        lon0, lat0, lon1, lat1 = Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform_bounds(*aoi.bounds)
+        w, s, e, n = EUROPE_LONLAT
+        if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or lon1 < w or lon0 > e or lat1 < s or lat0 > n:
+            raise ParameterError("AOI", f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
+                                        "European area EGMS covers; check the layer's CRS (coordinates in metres "
+                                        "declared as degrees?) or draw the area over Europe")
+        aoi = gpd.GeoSeries([aoi], crs=src).to_crs(3035).iloc[0]
+    polygons = [p for p in shapely.get_parts(aoi) if p.geom_type == "Polygon" and not p.is_empty]
+    if not polygons:
+        raise ParameterError("AOI", "holds no polygon; give a polygon (layer)")
+    area = shapely.MultiPolygon(polygons)
+    shapely.prepare(area)
+    return area
 
 
 def _check_europe_3035(bounds) -> None:
@@ -190,7 +187,9 @@ def read_part(path: Path, bounds, aoi, grid: np.ndarray, config: EgmsL3Config,
     ix, iy = G.cell_indices(burst.easting, burst.northing, config.spacing)
     keep = np.ones(len(burst), bool)
     if aoi is not None and len(burst):
-        keep = aoi.contains(*G.cell_centres(ix, iy, config.spacing))
+        import shapely
+
+        keep = shapely.contains_xy(aoi, *G.cell_centres(ix, iy, config.spacing))
     series = resample(burst.series[keep], burst.dates, grid, config.max_gap_days, config.resampling)
     if config.remove_gnss_north and gnss is not None and keep.any():
         vn = gnss.sample(burst.easting[keep], burst.northing[keep])[0]

@@ -234,91 +234,18 @@ def velocity_raster(result: TileResult, velocity: np.ndarray, spacing: float) ->
     return img
 
 
-def point_wkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """ISO WKB points (little endian), one ``bytes`` per point, built with numpy (no shapely: its GEOS can
-    clash with the one QGIS has loaded inside qgis_process)."""
-    rec = np.empty(x.size, dtype=[("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
-    rec["order"], rec["type"], rec["x"], rec["y"] = 1, 1, x, y
-    buf = rec.tobytes()  # (a NumPy "S21" view would drop trailing zero bytes)
-    return np.array([buf[i:i + 21] for i in range(0, len(buf), 21)], dtype=object)
-
-
 def write_points(path: Path, names: list[str], values: dict[str, np.ndarray], fmt: str, layer: str) -> None:
-    """GeoPackage (``fmt='gpkg'``, SQLite from the standard library) or GeoParquet 1.0 point layer in EPSG:3035 with
-    the CSV's fields."""
-    geometry = point_wkb(np.asarray(values["easting"], float), np.asarray(values["northing"], float))
-    data = [values[n].astype(str) if n == "pid" else np.asarray(values[n], dtype=np.float64) for n in names]
+    """GeoPackage (``fmt='gpkg'``, layer ``layer``) or GeoParquet point layer in EPSG:3035 with the CSV's
+    fields, in the CSV's order (NaN → null)."""
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame({n: values[n].astype(str) if n == "pid" else np.asarray(values[n], dtype=np.float64)
+                              for n in names},
+                             geometry=gpd.points_from_xy(values["easting"], values["northing"]), crs="EPSG:3035")
     if fmt == "gpkg":
-        write_gpkg(path, layer, names, data, geometry, values["easting"], values["northing"])
-        return
-    import json
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from .epsg3035 import PROJJSON
-    table = pa.Table.from_arrays([pa.array(d) for d in data] + [pa.array(geometry, pa.binary())],
-                                 names=[*names, "geometry"])
-    geo = {"version": "1.0.0", "primary_column": "geometry",
-           "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"],
-                                    "crs": json.loads(PROJJSON)}}}
-    table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
-    pq.write_table(table, path)
-
-
-EPSG3035_WKT = (
-    'PROJCS["ETRS89-extended / LAEA Europe",GEOGCS["ETRS89",DATUM["European_Terrestrial_Reference_System_1989",'
-    'SPHEROID["GRS 1980",6378137,298.257222101,AUTHORITY["EPSG","7019"]],AUTHORITY["EPSG","6258"]],'
-    'PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
-    'AUTHORITY["EPSG","4258"]],PROJECTION["Lambert_Azimuthal_Equal_Area"],PARAMETER["latitude_of_center",52],'
-    'PARAMETER["longitude_of_center",10],PARAMETER["false_easting",4321000],PARAMETER["false_northing",3210000],'
-    'UNIT["metre",1,AUTHORITY["EPSG","9001"]],AUTHORITY["EPSG","3035"]]')
-
-
-def write_gpkg(path: Path, layer: str, names: list[str], data: list[np.ndarray], wkb: np.ndarray,
-               x: np.ndarray, y: np.ndarray) -> None:
-    """A GeoPackage 1.2 point layer in EPSG:3035 written with ``sqlite3``.
-
-    Why not GDAL/pyogrio: inside ``qgis_process`` a second GDAL (pyogrio's wheel) next to QGIS's own
-    crashes the process; SQLite is all a GeoPackage needs.
-    """
-    import sqlite3
-    import struct
-
-    header = b"GP\x00\x01" + struct.pack("<i", 3035)  # version 0, little endian, no envelope
-    con = sqlite3.connect(path)
-    try:
-        con.executescript(f"""
-            PRAGMA application_id = 1196444487; PRAGMA user_version = 10200;
-            CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
-              organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL,
-              description TEXT);
-            CREATE TABLE gpkg_contents (table_name TEXT PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
-              description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT
-              (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE,
-              srs_id INTEGER);
-            CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
-              geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-              PRIMARY KEY (table_name, column_name));
-            CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom POINT,
-              {", ".join(f'"{n}" ' + ("TEXT" if n == "pid" else "REAL") for n in names)});
-        """)
-        con.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", [
-            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", None),
-            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", None),
-            ("ETRS89-extended / LAEA Europe", 3035, "EPSG", 3035, EPSG3035_WKT, None)])
-        bounds = (float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y))) if len(x) else (None,) * 4
-        con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, max_x, max_y, srs_id)"
-                    " VALUES (?, 'features', ?, ?, ?, ?, ?, 3035)", (layer, layer, *bounds))
-        con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'POINT', 3035, 0, 0)", (layer,))
-        columns = [d.tolist() for d in data]  # SQLite stores a NaN double as NULL
-        rows = zip([header + g for g in wkb], *columns, strict=True)
-        marks = ",".join("?" * (len(names) + 1))
-        con.executemany(f'INSERT INTO "{layer}" (geom, {", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
-                        f"VALUES ({marks})", rows)
-        con.commit()
-    finally:
-        con.close()
+        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
+    else:
+        frame.to_parquet(path)
 
 
 def write_component(result: TileResult, component: str, tmp: dict[str, Path], stem: str, spacing: float,

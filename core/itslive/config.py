@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..config_json import config_to_json
 from ..errors import ParameterError
 from .filters import parse_missions
 from .inversion import InversionConfig
@@ -121,10 +121,7 @@ class ItsliveInvertConfig:
 
     def to_json(self) -> str:
         """The config as JSON for the worker process (``glaciers`` must then be a file path)."""
-        values = asdict(self)
-        values.update(glaciers=str(self.glaciers), output=str(self.output), missions=list(self.missions),
-                      geotiff=str(self.geotiff) if self.geotiff else None)
-        return json.dumps(values)
+        return config_to_json(self, glaciers=str(self.glaciers))
 
     def provenance(self) -> dict:
         """Every parameter as NetCDF-safe attribute values (strings and numbers)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 from ..errors import InputError
 from .cube import Cube
@@ -53,29 +54,6 @@ def common_epsg(cubes: list[Cube]) -> int:
         raise InputError("CUBES", f"the glaciers span cubes in {len(codes)} projections ({per}); one output grid "
                                   "needs one projection: run once per projection with the glaciers of each")
     return codes[0]
-
-
-def inside_polygon(geom, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
-    """Points (xx, yy) inside a (multi)polygon, holes excluded.
-
-    matplotlib's point-in-path rather than shapely's prepared ``contains_xy``: inside QGIS the
-    process already holds QGIS's own GEOS, and shapely's prepared predicates crash there.
-    Only points within each part's bounding box are tested.
-    """
-    from matplotlib.path import Path as PolygonPath
-
-    out = np.zeros(xx.shape, bool)
-    for part in getattr(geom, "geoms", [geom]):
-        minx, miny, maxx, maxy = part.bounds
-        sel = (xx >= minx) & (xx <= maxx) & (yy >= miny) & (yy <= maxy)
-        if not sel.any():
-            continue
-        points = np.column_stack([xx[sel], yy[sel]])
-        hit = PolygonPath(np.asarray(part.exterior.coords)[:, :2]).contains_points(points)
-        for ring in part.interiors:
-            hit &= ~PolygonPath(np.asarray(ring.coords)[:, :2]).contains_points(points)
-        out[sel] |= hit
-    return out
 
 
 def _label(glaciers, i: int) -> str:
@@ -128,7 +106,7 @@ def rasterise_glaciers(glaciers, cubes: list[Cube]) -> GlacierGrid:
     for i, geom in enumerate(g.geometry):
         if geom is None or geom.is_empty:
             continue
-        hit = inside_polygon(geom, xx, yy) & (glacier_id == 0) & (cube_index >= 0)
+        hit = shapely.contains_xy(geom, xx, yy) & (glacier_id == 0) & (cube_index >= 0)
         if not hit.any():  # smaller than a pixel: keep the pixel under its representative point
             p = geom.representative_point()
             c, r = int(np.rint((p.x - x[0]) / res)), int(np.rint((y[0] - p.y) / res))

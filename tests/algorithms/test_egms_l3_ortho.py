@@ -25,9 +25,13 @@ def test_products_and_layers(run_algorithm, bursts, tmp_path):
     products = res["PRODUCTS"].split(";")
     assert len(products) == 10 and all(__import__("os").path.exists(p) for p in products)
     for key in ("OUTPUT_EAST", "OUTPUT_UP"):
-        layer = QgsVectorLayer(res[key], key, "ogr")
+        # loaded by layer name (the product stem), as the algorithm loads it
+        layer = QgsVectorLayer(f"{res[key]}|layername={res[key].rsplit('/', 1)[1][:-5]}", key, "ogr")
         assert layer.isValid() and layer.featureCount() == res["CELLS"]
         assert layer.crs().authid() == "EPSG:3035"
+        assert layer.fields().names()[:4] == ["fid", "pid", "easting", "northing"]
+        gnss = next(layer.getFeatures())["gnss_velocity_n"]  # no GNSS model: NaN written as NULL
+        assert gnss is None or gnss.isNull()
         assert "mean_velocity" in layer.fields().names() and "20200103" in layer.fields().names()
         layer.loadNamedStyle(style_path("egms_velocity.qml"))
         assert layer.renderer().type() == "graduatedSymbol" and layer.renderer().classAttribute() == "mean_velocity"

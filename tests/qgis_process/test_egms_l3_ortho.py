@@ -12,7 +12,7 @@ def test_qgis_process_writes_the_official_product_set(qgis_process, tmp_path):
     paths, _ = generate(tmp_path / "in", n_per_burst=600, n_epochs=30,
                         bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000))
     out = tmp_path / "out"
-    # AOI in lon/lat over the western half: reprojected by QGIS, cells clipped to it
+    # AOI in lon/lat over the western half: reprojected in the worker, cells clipped to it
     from pyproj import Transformer
 
     t = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)

@@ -51,18 +51,3 @@ def test_base62_round_trip(values):
     back = [sum(BASE62.index(c) * 62 ** (8 - i) for i, c in enumerate(s)) for s in text]
     assert back == values and all(len(s) == 9 for s in text)
 
-
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1))
-def test_area_contains_matches_shapely_with_holes_and_parts(seed):
-    import shapely
-    from shapely.geometry import MultiPolygon, Polygon, box
-    from surface_motion.core.egms.grid import Area
-
-    rng = np.random.default_rng(seed)
-    geom = MultiPolygon([Polygon([(0, 0), (0, 10), (10, 10), (10, 0)], [[(2, 2), (4, 2), (4, 4), (2, 4)]]),
-                         box(20, 20, 30, 30)])
-    x, y = rng.uniform(-5, 35, 2000), rng.uniform(-5, 35, 2000)
-    area = Area.from_shapely(geom)
-    assert np.array_equal(area.contains(x, y), shapely.contains_xy(geom, x, y))
-    assert area.bounds == (0.0, 0.0, 30.0, 30.0)

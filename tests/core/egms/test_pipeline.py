@@ -141,13 +141,29 @@ def test_dask_local_cluster_gives_the_same_products(small_bursts, tmp_path):
 
 
 def test_area_far_from_europe_is_refused(small_bursts, tmp_path):
-    from surface_motion.core.egms.grid import Area
-
     paths, _ = small_bursts
-    far = Area([[np.array([(-9e6, -9e6), (-8e6, -9e6), (-8e6, -8e6), (-9e6, -9e6)])]])
     with pytest.raises(ParameterError, match="outside the European area"):
-        run(paths, tmp_path, aoi=far)
+        run(paths, tmp_path, aoi=box(-9e6, -9e6, -8e6, -8e6))
     assert files(tmp_path) == []
+
+
+def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
+    """The Processing algorithm's AOI (WKB + CRS, via the worker's JSON config): a lon/lat polygon with a
+    hole, reprojected to EPSG:3035; cell centres in the hole are outside."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import Polygon
+    from surface_motion.core.egms.pipeline import aoi_in_3035
+
+    ring = Polygon(box(4_500_000, 1_700_000, 4_510_000, 1_710_000).exterior,
+                   [box(4_502_000, 1_702_000, 4_504_000, 1_704_000).exterior.coords])
+    lonlat = gpd.GeoSeries([ring], crs=3035).to_crs(4326)
+    config = EgmsL3Config(inputs=["a.csv"], output_folder=tmp_path,
+                          aoi={"wkb": list(shapely.to_wkb(lonlat.values)), "crs": "EPSG:4326"}, aoi_crs="EPSG:4326")
+    area = aoi_in_3035(EgmsL3Config.from_json(config.to_json()))
+    assert area.geom_type == "MultiPolygon" and np.allclose(area.bounds, ring.bounds, atol=0.01)
+    inside = shapely.contains_xy(area, np.array([4_501_050.0, 4_503_050.0, 4_511_050.0]), np.full(3, 1_703_050.0))
+    assert inside.tolist() == [True, False, False]
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from surface_motion.core.egms.products import format_numbers, point_wkb, product_stem
+from surface_motion.core.egms.products import format_numbers, product_stem
 
 
 @settings(max_examples=200, deadline=None)
@@ -24,14 +24,9 @@ def test_negative_zero_and_nan():
         ["-0.0", "0.0", None, "0.2", "0.4"]
 
 
-def test_names_and_wkb():
+def test_names():
     assert product_stem("E45N17", "U", "2020_2024_1") == "EGMS_L3_E45N17_100km_U_2020_2024_1"
     assert product_stem("E45N17", "E", None) == "EGMS_L3_E45N17_100km_E"
-    import shapely
-
-    wkb = point_wkb(np.array([4597550.0, 0.0]), np.array([1739750.0, 0.0]))
-    assert [len(b) for b in wkb] == [21, 21]  # trailing zero bytes kept
-    assert [(p.x, p.y) for p in shapely.from_wkb(wkb)] == [(4597550.0, 1739750.0), (0.0, 0.0)]
 
 
 def test_large_columns_use_the_lookup_table_and_agree():

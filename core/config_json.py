@@ -1,0 +1,31 @@
+"""Configuration dataclasses as JSON, for the worker processes the Processing algorithms start."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from pathlib import PurePath
+
+
+def config_to_json(config, **overrides) -> str:
+    """``config`` (a dataclass) as a JSON object; ``overrides`` replace fields (e.g. a layer by its path).
+
+    Paths become strings, dates ISO strings, bytes (WKB) hex strings (``shapely.from_wkb`` reads them).
+    """
+    return json.dumps({**asdict(config), **overrides}, default=_plain)
+
+
+def config_from_json(cls, text: str):
+    """The ``cls`` dataclass from :func:`config_to_json`'s text (its ``__post_init__`` restores the types)."""
+    return cls(**json.loads(text))
+
+
+def _plain(value):
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
