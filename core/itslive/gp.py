@@ -21,10 +21,21 @@ on log-parameters, on a coarser node set (≤ ``fit_nodes``); the output grid (d
 read off the fine nodes exactly (mean and σ of the piecewise-linear latent).
 
 Robust option: iteratively re-weighted noise variances with a Tukey biweight on the residuals
-standardised by their σ and a MAD scale (as TICOI does): pairs beyond 4.685 robust σ get ~zero
-weight (redescending: a block of consistent bad pairs, e.g. long pairs matched on stable ground, is
-rejected instead of being half-fitted). The first pass uses only the pairs of at most 180 days
-(TICOI's first pass); the hyperparameters are refitted with the weights.
+standardised by their σ and a MAD scale of all of them (as TICOI does): pairs beyond 4.685 robust σ
+get ~zero weight (redescending: a block of consistent bad pairs, e.g. long pairs matched on stable
+ground, is rejected instead of being half-fitted). A redescending estimator keeps what its start
+accepts, so the start must already follow the signal: the first weights compare the pairs of at most
+180 days (TICOI's first pass; longer ones start rejected) with a running median of their values
+(45 days, widened to the 15 nearest pairs in gaps), which follows a month-scale surge seen by many
+consistent pairs. A first GP fit would not:
+its smooth periodic part leaves the surge as residuals, and the surge pairs would be rejected for
+good. Then the hyperparameters (periodic AND Matérn terms) are refitted with the weights and all pairs
+re-weighted against that fit, three times.
+
+The band: ``<c>_std`` is the posterior σ of the latent velocity (not of a new pair: the pairs' noise
+``error² + σ_w²`` is what the fit discounts), at the fitted hyperparameters; lower/upper = mean ∓ 2σ.
+Where pairs are dense it is narrow by design (many pairs average their noise out); it does not include
+a bias common to all pairs (e.g. a neighbourhood median read off a velocity gradient).
 
 Time is in years inside the models; dates are ``datetime64``; velocities in m/yr.
 """
@@ -49,6 +60,10 @@ MODELS = ("interval", "midpoint")
 COMPONENTS = ("v", "vx", "vy")
 #: the robust fit starts from the pairs at most this long (days)
 ROBUST_FIRST_DT = 180.0
+#: width of the running median the robust fit starts from (days)
+ROBUST_START_WINDOW = 45.0
+#: ... widened to at least this many pairs
+ROBUST_START_PAIRS = 15
 
 
 @dataclass
@@ -272,15 +287,32 @@ def _nodes(t_lo: float, t_hi: float, n_max: int, h_max: float) -> tuple[float, f
     return t_lo, h, m
 
 
-def _tukey_weights(resid: np.ndarray, var: np.ndarray, fitted: np.ndarray, c: float = 4.685) -> np.ndarray:
-    """Tukey biweight on residuals standardised by their noise σ and a MAD scale (as TICOI does):
-    pairs beyond c robust σ get (almost) zero weight. The MAD scale comes from the pairs the solution
-    was fitted to (``fitted``): pairs it ignored, e.g. rejected ones, would inflate it."""
+def _tukey_weights(resid: np.ndarray, var: np.ndarray, c: float = 4.685) -> np.ndarray:
+    """Tukey biweight on residuals standardised by their noise σ and a MAD scale of ALL of them (as
+    TICOI does, breakdown point 50 %): pairs beyond c robust σ get (almost) zero weight. A scale from
+    the currently accepted pairs only would shrink at every pass and reject ever more good pairs."""
     u = resid / np.sqrt(var)
-    ref = u[fitted] if fitted.sum() >= 10 else u
-    scale = 1.4826 * np.median(np.abs(ref - np.median(ref))) or 1.0
+    scale = 1.4826 * np.median(np.abs(u - np.median(u))) or 1.0
     e = u / scale
     return np.maximum(np.where(np.abs(e) < c, (1.0 - (e / c) ** 2) ** 2, 0.0), 1e-6)
+
+
+def _median_start_weights(t_mid: np.ndarray, y: np.ndarray, err2: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """Tukey weights of the pairs ``use`` against a centred running median of their values at their
+    mid-dates (other pairs: weight 1). The window is :data:`ROBUST_START_WINDOW` days, widened to the
+    :data:`ROBUST_START_PAIRS` nearest pairs where that holds fewer, so that a lone bad pair in a gap
+    (polar night) is not its own reference. A start that follows a real month-scale change seen by
+    many consistent pairs (a surge) while a minority of gross outliers cannot move it."""
+    order = np.flatnonzero(use)[np.argsort(t_mid[use], kind="stable")]
+    values = pd.Series(y[order], index=pd.to_datetime(t_mid[order] * YEAR_DAYS, unit="D"))
+    by_time = values.rolling(pd.Timedelta(days=ROBUST_START_WINDOW), center=True)
+    by_count = values.reset_index(drop=True).rolling(ROBUST_START_PAIRS, center=True, min_periods=1).median()
+    median = np.where(by_time.count().to_numpy() >= ROBUST_START_PAIRS, by_time.median().to_numpy(),
+                      by_count.to_numpy())
+    floor = 1e-3 * max(float(np.median(err2[order])), 1e-12)  # errors may be missing (0)
+    weights = np.ones_like(y)
+    weights[order] = _tukey_weights(y[order] - median, err2[order] + floor)
+    return weights
 
 
 def _reweight(theta, A, y, err2, weights, nodes, passes: int, progress: Progress):
@@ -289,7 +321,7 @@ def _reweight(theta, A, y, err2, weights, nodes, passes: int, progress: Progress
     for _ in range(passes):
         progress.check()
         w = _whitened(theta, A, y, err2, weights, nodes, mode="mean")
-        new = _tukey_weights(y - A @ _node_mean(w), var, weights > 0.5)
+        new = _tukey_weights(y - A @ _node_mean(w), var)
         done = np.max(np.abs(new - weights)) < 1e-3
         weights = new
         if done:
@@ -306,7 +338,9 @@ def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
     # robust: start from the pairs ≤ ROBUST_FIRST_DT days (TICOI's first pass), so that a block of bad
     # long pairs cannot pull the first solution towards itself; then re-weight all pairs against it
     short = (b - a) * YEAR_DAYS <= ROBUST_FIRST_DT
-    weights = np.where(short, 1.0, 1e-6) if cfg.robust and short.sum() >= 10 else np.ones_like(y)
+    weights = np.ones_like(y)
+    if cfg.robust and short.sum() >= 10:
+        weights = np.where(short, _median_start_weights(0.5 * (a + b), y, err2, short), 1e-6)
     theta = np.log([0.7, 0.25, 0.5, 1.0, 0.3])
     bounds = [(np.log(0.01), np.log(20.0)), (np.log(max(2 * h_fit, 10 / YEAR_DAYS)), np.log(30.0)),
               (np.log(1e-3), np.log(20.0)), (np.log(0.2), np.log(10.0)), (np.log(1e-3), np.log(10.0))]
@@ -369,7 +403,7 @@ def regress_component(series: pd.DataFrame, component: str, cfg: GPConfig,
                       progress: Progress | None = None) -> GPFit:
     """GP regression of one component (``v``, ``vx`` or ``vy``) of a normalised series
     (:func:`normalise_series`). Returns the table ``date, <c>, <c>_std, <c>_lower, <c>_upper``
-    (lower/upper = mean ∓ 2σ of the latent velocity, m/yr)."""
+    (lower/upper = mean ∓ 2σ of the latent velocity, m/yr; see the module docstring for the band)."""
     progress = ensure_progress(progress)
     cfg.validate()
     if component not in series.columns:
