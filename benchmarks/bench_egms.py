@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_table import publish
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / ".build" / "plugins"))
 FIXTURES = Path(os.environ.get("SURFACE_MOTION_FIXTURES", REPO.parent / "shared" / "fixtures"))
@@ -43,6 +45,7 @@ def sample():  # resident memory of this process and all its children (Dask work
 threading.Thread(target=sample, daemon=True).start()
 from surface_motion.core.egms.config import EgmsL3Config
 from surface_motion.core.egms.pipeline import run_egms_l3
+
 cfg = EgmsL3Config(inputs=json.loads(sys.argv[2]), output_folder=sys.argv[3], scheduler=sys.argv[4] or None,
                    n_workers=2, formats=tuple(sys.argv[5].split(",")))
 t0 = time.perf_counter()
@@ -146,10 +149,7 @@ def main() -> int:
                 lines.append(f"| 4 bursts, 1,000,000 MPs × 260 epochs, 2 tiles | {label} | {r['wall']:.1f} | "
                              f"{split(r['timings'])} | {sum(r['cells'].values())} | {peak:.2f} | < 60 s, < 6 GB |")
     lines += ["", f"Load average at the end: {os.getloadavg()[0]:.1f}."]
-    out = REPO / "benchmarks" / "results" / "egms.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish("egms", lines)
     return 0
 
 

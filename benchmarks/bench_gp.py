@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from results_table import publish
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / ".build" / "plugins"))
 sys.path.insert(0, str(REPO))
@@ -49,10 +51,7 @@ def main() -> int:
               for m, r in (("midpoint", False), ("interval", False), ("interval", True))]
     lines.append("| 600, + surge 1,200 m/yr (σ 30 d) | 6–60 | 10% (0–50, 500–1000 m/yr) | "
                  + " | ".join(f"{e:.1f}" for e in errors) + " |")
-    out = REPO / "benchmarks" / "results" / "gp.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish("gp", lines)
     return 0
 
 
