@@ -10,6 +10,7 @@ PIP_NAMES = {
     "pandas": "pandas",
     "pyarrow": "pyarrow",
     "geopandas": "geopandas",
+    "pyogrio": "pyogrio",
     "shapely": "shapely",
     "pyproj": "pyproj",
     "scipy": "scipy",
