@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import zarr
 
+from .inversion import days_since_epoch
 from .s3 import normalise_url, s3_storage_options
 from .truth import YEAR_DAYS, Temporal, pair_mean_velocity, true_velocity
 
@@ -28,11 +29,6 @@ _SENSORS = (
     (("2A", "2B"), "S", 0.3, 5, 365),
     (("8", "9"), "L", 0.3, 8, 544),
 )
-
-
-def days(t) -> np.ndarray:
-    """datetime64 (any unit) → float days since 1970-01-01."""
-    return (np.asarray(t, dtype="datetime64[us]") - EPOCH) / np.timedelta64(1, "D")
 
 
 @dataclass
@@ -160,7 +156,7 @@ def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pai
     outliers (±500–3000 m/yr).
     """
     rng = np.random.default_rng(seed)
-    t0, t1 = float(days(np.datetime64(start))), float(days(np.datetime64(end)))
+    t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
     x = origin[0] + resolution * (np.arange(nx) + 0.5)
     y = origin[1] - resolution * (np.arange(ny) + 0.5)
     glaciers, params = _glaciers(x, y, epsg)

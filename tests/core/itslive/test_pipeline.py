@@ -99,7 +99,7 @@ def test_product_is_cf_and_beats_raw_pairs(inputs, reference):
     # raw pairs against their own true mean, on the same glacier pixels
     cube = open_cube(str(path))
     from surface_motion.core.itslive.cube import read_window
-    from surface_motion.core.itslive.synthetic import days
+    from surface_motion.core.itslive.inversion import days_since_epoch as days
 
     raw = read_window(cube, slice(iy.min(), iy.max() + 1), slice(ix.min(), ix.max() + 1), ("vx",))["vx"]
     t1, t2 = days(cube.layers["img1"].to_numpy()), days(cube.layers["img2"].to_numpy())
