@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
@@ -103,6 +104,20 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
 
     def execute(self, parameters, context, feedback):
         raise NotImplementedError
+
+    def optional_double(self, parameters, key, context) -> float | None:
+        """A number parameter left empty → None (``parameterAsDouble`` would give 0)."""
+        if parameters.get(key) in (None, ""):
+            return None
+        return self.parameterAsDouble(parameters, key, context)
+
+    def text_list(self, parameters, key, context) -> list[str]:
+        """A list parameter given as a list (Python, modeler) or as text, one item per line or ';'-separated."""
+        raw = parameters.get(key)
+        if isinstance(raw, (list, tuple)):
+            return [str(v).strip() for v in raw if str(v).strip()]
+        text = self.parameterAsString(parameters, key, context) or ""
+        return [v.strip() for v in re.split(r"[\n;]", text) if v.strip()]
 
 
 def scheduler_or_none(text: str | None) -> str | None:

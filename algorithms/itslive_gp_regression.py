@@ -139,8 +139,7 @@ class ItsliveGpRegressionAlgorithm(SurfaceMotionAlgorithm):
         end = self.parameterAsString(parameters, self.END_DATE, context).strip() or None
         cfg = gp_config(self, parameters, context, start=start, end=end)
         cfg.validate()
-        min_dt, max_dt = (self.parameterAsDouble(parameters, k, context) if parameters.get(k) not in (None, "")
-                          else None for k in (self.MIN_DATE_DT, self.MAX_DATE_DT))
+        min_dt, max_dt = (self.optional_double(parameters, k, context) for k in (self.MIN_DATE_DT, self.MAX_DATE_DT))
         fmt = plot_format(self, parameters, context)
         result = run_task("gp", {"input": self.parameterAsFile(parameters, self.INPUT, context),
                                  "config": asdict(cfg), "min_dt": min_dt, "max_dt": max_dt,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from qgis.core import (
@@ -177,13 +176,6 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
                            ("MISSING_CHUNKS", "Chunks missing from the stores")):
             self.addOutput(QgsProcessingOutputNumber(key, label))
 
-    def _cubes(self, parameters, context) -> list[str]:
-        raw = parameters.get(self.CUBES)
-        if isinstance(raw, (list, tuple)):
-            return [str(v).strip() for v in raw if str(v).strip()]
-        text = self.parameterAsString(parameters, self.CUBES, context) or ""
-        return [v.strip() for v in re.split(r"[\n;]", text) if v.strip()]
-
     def execute(self, parameters, context, feedback):
         from ..core.itslive.config import ItsliveInvertConfig
 
@@ -198,18 +190,16 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             self.MEAN_VELOCITY) else None
         missions = [MISSIONS[i] for i in self.parameterAsEnums(parameters, self.MISSIONS, context)]
 
-        def number(key):
-            return self.parameterAsDouble(parameters, key, context) if parameters.get(key) not in (None, "") else None
-
         config = ItsliveInvertConfig(
-            glaciers=glaciers, output=output, cubes=self._cubes(parameters, context),
+            glaciers=glaciers, output=output, cubes=self.text_list(parameters, self.CUBES, context),
             catalog=self.parameterAsString(parameters, self.CATALOG, context) or None,
             start=self.parameterAsString(parameters, self.START_DATE, context) or None,
             end=self.parameterAsString(parameters, self.END_DATE, context) or None,
             interval_days=self.parameterAsDouble(parameters, self.INTERVAL_DAYS, context),
             lam=self.parameterAsDouble(parameters, self.LAMBDA, context),
             derivative=self.parameterAsInt(parameters, self.DERIVATIVE, context),
-            missions=tuple(missions), min_dt=number(self.MIN_DATE_DT), max_dt=number(self.MAX_DATE_DT),
+            missions=tuple(missions), min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
+            max_dt=self.optional_double(parameters, self.MAX_DATE_DT, context),
             weighted=self.parameterAsBool(parameters, self.WEIGHTED, context),
             robust=self.parameterAsBool(parameters, self.ROBUST, context),
             min_observations=self.parameterAsInt(parameters, self.MIN_OBSERVATIONS, context),

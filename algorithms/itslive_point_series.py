@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessing,
@@ -95,13 +93,6 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
             createByDefault=False))
         self.addOutput(QgsProcessingOutputFile(self.GP_PLOT, "GP plot (next to the GP table)"))
 
-    def _cubes(self, parameters, context) -> tuple[str, ...]:
-        raw = parameters.get(self.CUBES)
-        if isinstance(raw, (list, tuple)):
-            return tuple(str(v).strip() for v in raw if str(v).strip())
-        text = self.parameterAsString(parameters, self.CUBES, context) or ""
-        return tuple(v.strip() for v in re.split(r"[\n;]", text) if v.strip())
-
     def execute(self, parameters, context, feedback):
         from dataclasses import asdict
 
@@ -111,18 +102,16 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
         from .layers import fields_for, write_frame
         from .worker import layer_payload, run_task
 
-        def number(key):
-            return self.parameterAsDouble(parameters, key, context) if parameters.get(key) not in (None, "") else None
-
         id_field = self.parameterAsString(parameters, self.POINT_ID, context) or ""
         missions = [MISSIONS[i] for i in self.parameterAsEnums(parameters, self.MISSIONS, context)]
         config = PointSeriesConfig(
-            cubes=self._cubes(parameters, context),
+            cubes=tuple(self.text_list(parameters, self.CUBES, context)),
             catalog=self.parameterAsString(parameters, self.CATALOG, context).strip() or None,
             missions=tuple(missions) or None,
             start=self.parameterAsString(parameters, self.START_DATE, context).strip() or None,
             end=self.parameterAsString(parameters, self.END_DATE, context).strip() or None,
-            min_dt=number(self.MIN_DATE_DT), max_dt=number(self.MAX_DATE_DT),
+            min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
+            max_dt=self.optional_double(parameters, self.MAX_DATE_DT, context),
             neighborhood=(1, 3)[self.parameterAsEnum(parameters, self.NEIGHBORHOOD, context)])
         config.validate()
         with_gp = self.parameterAsBool(parameters, self.GP, context)
