@@ -126,6 +126,9 @@ class InversionResult:
     vy_error: np.ndarray
     count: np.ndarray
     bin_centers: np.ndarray
+    pair_weight: np.ndarray | None = None
+    """(n_pixels, n_pairs) float32 robust (Tukey) factor of each pair, 1 when not robust, NaN where the
+    pair is not valid for the pixel; only with ``invert_pixels(..., return_pair_weights=True)``."""
 
 
 def time_bins(start: np.datetime64, end: np.datetime64, interval_days: float) -> np.ndarray:
@@ -724,6 +727,7 @@ def invert_pixels(
     vx_error: np.ndarray | None = None,
     vy_error: np.ndarray | None = None,
     progress: Progress | None = None,
+    return_pair_weights: bool = False,
 ) -> InversionResult:
     """Invert image-pair velocities of many pixels onto the bins ``edges``.
 
@@ -735,7 +739,8 @@ def invert_pixels(
     or torch (``config.device``: auto → CUDA when present), both float64 inside (the float32 outputs
     agree far below 1e-6).
     Progress is reported per batch of validity patterns and cancellation checked between batches.
-    Pattern sharing pays off with many pixels per call (thousands). Returns an
+    Pattern sharing pays off with many pixels per call (thousands). ``return_pair_weights`` also
+    returns each pair's robust factor (see :attr:`InversionResult.pair_weight`). Returns an
     :class:`InversionResult` of (n_pixels, M) arrays. Raises InputError / ParameterError.
     """
     config.validate()
@@ -773,6 +778,7 @@ def invert_pixels(
         vy_error=np.full((n, m), np.nan, np.float32),
         count=np.zeros((n, m), np.int32),
         bin_centers=0.5 * (e[:-1] + e[1:]),
+        pair_weight=np.full((n, p), np.nan, np.float32) if return_pair_weights else None,
     )
     if active.size == 0:
         return result
@@ -798,6 +804,7 @@ def invert_pixels(
     x, var, ok, rhs, ywy = _solve_components(
         solver, pattern_w, gid, values, valid_a, weights, not config.weighted, progress.sub(0.0, 1.0 / n_stages)
     )
+    tukey = np.ones(valid_a.shape, np.float32) if return_pair_weights else None
     if config.robust:
         weights = [np.where(valid_a, w, 0.0) for w in base]
         todo = np.arange(active.size)
@@ -810,6 +817,8 @@ def invert_pixels(
             scaled = [np.where(valid_t, values[c][todo] - (design.a @ x[c][todo].T).T, 0.0) * np.sqrt(w0[c])
                       for c in range(2)]
             robust_w = tukey_weights(scaled, valid_t)
+            if tukey is not None:
+                tukey[todo] = robust_w
             for c in range(2):
                 weights[c][todo] = np.where(valid_t, w0[c], 0.0) * robust_w
             own = np.arange(todo.size)
@@ -835,6 +844,8 @@ def invert_pixels(
             vc = vc * (np.maximum(rss, 0.0) / np.maximum(wsum - 1.0, 1.0))[:, None]
         vel[active] = xc
         err[active] = np.where(ok[:, None], np.sqrt(vc), np.nan)
+    if tukey is not None:
+        result.pair_weight[active] = np.where(valid_a, tukey, np.nan)
     progress.report(1.0, "inversion done")
     return result
 

@@ -272,3 +272,23 @@ def test_cuda_backend_agrees_with_numpy():
     b = invert_pixels(vx, vy, t1, t2, edges, InversionConfig(backend="torch", device="cuda"))
     np.testing.assert_allclose(b.vx, a.vx, rtol=1e-6, atol=1e-6 * np.nanmax(np.abs(a.vx)))
     np.testing.assert_allclose(b.vy_error, a.vy_error, rtol=1e-6, atol=1e-6 * np.nanmax(a.vy_error))
+
+
+def test_pair_weights_mark_the_outlier_and_invalid_pairs():
+    rng = np.random.default_rng(3)
+    edges = 18000.0 + 12.0 * np.arange(31)
+    t1 = rng.uniform(edges[0], edges[-1] - 50, 300)
+    t2 = t1 + rng.choice([12.0, 24.0, 48.0], 300)
+    vx = np.full((2, 300), 100.0) + rng.normal(0, 2, (2, 300))
+    vy = np.zeros((2, 300))
+    vx[0, 7] = 3000.0  # gross outlier
+    vx[1, 11] = np.nan  # not valid
+    cfg = InversionConfig(interval_days=12.0, lam=10.0, robust=True)
+    res = invert_pixels(vx, vy, t1, t2, edges, cfg, return_pair_weights=True)
+    assert res.pair_weight.shape == (2, 300)
+    assert res.pair_weight[0, 7] == 0.0
+    assert np.isnan(res.pair_weight[1, 11])
+    assert np.nanmedian(res.pair_weight) > 0.9
+    plain = invert_pixels(vx, vy, t1, t2, edges, InversionConfig(interval_days=12.0), return_pair_weights=True)
+    assert np.nanmin(plain.pair_weight) == 1.0 and np.isnan(plain.pair_weight[1, 11])
+    assert invert_pixels(vx, vy, t1, t2, edges, cfg).pair_weight is None
