@@ -111,6 +111,16 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
             return None
         return self.parameterAsDouble(parameters, key, context)
 
+    def optional_enums(self, parameters, key, context) -> list[int]:
+        """The chosen options of an optional multi-choice parameter; none given → [] ("all").
+
+        ``parameterAsEnums`` on QGIS 3.22 answers [0] (the first option) for a parameter that
+        ``qgis_process`` or Python left out, which silently kept only Sentinel-1.
+        """
+        if parameters.get(key) in (None, "", []):
+            return []
+        return self.parameterAsEnums(parameters, key, context)
+
     def text_list(self, parameters, key, context) -> list[str]:
         """A list parameter given as a list (Python, modeler) or as text, one item per line or ';'-separated."""
         raw = parameters.get(key)

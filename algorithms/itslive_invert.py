@@ -20,10 +20,13 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core.itslive.inversion_config import InversionConfig
 from .base import SurfaceMotionAlgorithm, scheduler_or_none
 from .compat import set_advanced
 from .itslive_find_cubes import DEFAULT_CATALOG_URL
 
+DEFAULTS = InversionConfig()
+"""The inversion's defaults (the core config is their one source)."""
 MISSIONS = ("Sentinel-1", "Sentinel-2", "Landsat 4", "Landsat 5", "Landsat 7", "Landsat 8", "Landsat 9")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -90,9 +93,15 @@ class ItsliveInvertAlgorithm(SurfaceMotionAlgorithm):
 <p>Builds a regular velocity time series for every pixel of the selected glaciers from all the
 image-pair velocities of the ITS_LIVE datacubes under them.</p>
 <p>Each pair's velocity is the mean over its two acquisition dates; the unknowns are mean
-velocities over bins of <b>Interval</b> days; a first- or second-difference penalty
-λ/h<sup>k</sup> keeps the series smooth. The robust mode down-weights outliers (Tukey biweight
-on MAD-scaled residuals). Pixels with fewer than 5 valid pairs are left empty.</p>
+velocities over bins of <b>Interval</b> days. The defaults give the best product: every mission,
+pairs weighted by 1/σ² from the cube's errors, outliers down-weighted (Tukey biweight), and a
+roughness penalty λ²∫(d<sup>k</sup>v/dt<sup>k</sup>)²dt (t in years, k = 2) whose strength λ is
+chosen from the data by generalised cross-validation when <b>λ</b> is left empty (the value is
+logged and stored in the file). λ means the same at any interval: its unit is
+yr<sup>k−½</sup> per m/yr (typical: 1e-4 to 1e-3 for k = 2).</p>
+<p>No value is invented: bins outside the span of a pixel's pairs, or whose formal error exceeds
+<b>Maximum error ratio</b> × the pixel's median error, are left empty (count 0); pixels with fewer
+than 5 valid pairs are empty.</p>
 <ul>
 <li><b>Glaciers</b>: outlines (any CRS, e.g. RGI polygons); their attributes are kept.</li>
 <li><b>Cubes</b>: cube URLs or folders, one per line (s3://, the catalog's http://…s3.amazonaws.com/…,
@@ -127,6 +136,7 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
     MIN_OBSERVATIONS = "MIN_OBSERVATIONS"
     BLOCK_SIZE = "BLOCK_SIZE"
     MEAN_VELOCITY = "MEAN_VELOCITY"
+    MAX_ERROR_RATIO = "MAX_ERROR_RATIO"
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterFeatureSource(
@@ -139,17 +149,19 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
         self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            self.INTERVAL_DAYS, "Interval (days)", QgsProcessingParameterNumber.Double, defaultValue=12.0,
+            self.INTERVAL_DAYS, "Interval (days)", QgsProcessingParameterNumber.Double,
+            defaultValue=DEFAULTS.interval_days,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            self.LAMBDA, "Regularisation λ", QgsProcessingParameterNumber.Double, defaultValue=10.0, minValue=0.0))
+            self.LAMBDA, "Regularisation λ, yr^(k−½) per m/yr (empty: chosen from the data)",
+            QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            self.DERIVATIVE, "Regularisation derivative (1: first difference, 2: second)",
-            QgsProcessingParameterNumber.Integer, defaultValue=1, minValue=1, maxValue=2))
+            self.DERIVATIVE, "Regularisation derivative (1: acceleration, 2: its change)",
+            QgsProcessingParameterNumber.Integer, defaultValue=DEFAULTS.derivative, minValue=1, maxValue=2))
         self.addParameter(QgsProcessingParameterEnum(
             self.MISSIONS, "Missions (none: all)", options=list(MISSIONS), allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterBoolean(self.ROBUST, "Robust (down-weight outliers)",
-                                                        defaultValue=False))
+                                                        defaultValue=DEFAULTS.robust))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0))
         self.addParameter(QgsProcessingParameterString(
             self.SCHEDULER, "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
@@ -162,9 +174,14 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             QgsProcessingParameterNumber(self.MAX_DATE_DT, "Maximum pair separation (days)",
                                          QgsProcessingParameterNumber.Double, optional=True, minValue=0.0),
             QgsProcessingParameterBoolean(self.WEIGHTED, "Weight pairs by 1/σ² (vx_error, vy_error)",
-                                          defaultValue=False),
+                                          defaultValue=DEFAULTS.weighted),
+            QgsProcessingParameterNumber(self.MAX_ERROR_RATIO, "Maximum error ratio (bins with a larger formal "
+                                         "error than this × the pixel's median are left empty; 0: off)",
+                                         QgsProcessingParameterNumber.Double,
+                                         defaultValue=DEFAULTS.max_error_ratio, minValue=0.0),
             QgsProcessingParameterNumber(self.MIN_OBSERVATIONS, "Minimum valid pairs per pixel",
-                                         QgsProcessingParameterNumber.Integer, defaultValue=5, minValue=1),
+                                         QgsProcessingParameterNumber.Integer,
+                                         defaultValue=DEFAULTS.min_observations, minValue=1),
             QgsProcessingParameterNumber(self.BLOCK_SIZE, "Block size (pixels per side)",
                                          QgsProcessingParameterNumber.Integer, defaultValue=50, minValue=1),
             QgsProcessingParameterRasterDestination(self.MEAN_VELOCITY, "Mean velocity (GeoTIFF)", optional=True,
@@ -188,7 +205,7 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         mean = self.parameterAsOutputLayer(parameters, self.MEAN_VELOCITY, context) if parameters.get(
             self.MEAN_VELOCITY) else None
-        missions = [MISSIONS[i] for i in self.parameterAsEnums(parameters, self.MISSIONS, context)]
+        missions = [MISSIONS[i] for i in self.optional_enums(parameters, self.MISSIONS, context)]
 
         config = ItsliveInvertConfig(
             glaciers=glaciers, output=output, cubes=self.text_list(parameters, self.CUBES, context),
@@ -196,7 +213,8 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             start=self.parameterAsString(parameters, self.START_DATE, context) or None,
             end=self.parameterAsString(parameters, self.END_DATE, context) or None,
             interval_days=self.parameterAsDouble(parameters, self.INTERVAL_DAYS, context),
-            lam=self.parameterAsDouble(parameters, self.LAMBDA, context),
+            lam=self.optional_double(parameters, self.LAMBDA, context),
+            max_error_ratio=self.parameterAsDouble(parameters, self.MAX_ERROR_RATIO, context),
             derivative=self.parameterAsInt(parameters, self.DERIVATIVE, context),
             missions=tuple(missions), min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
             max_dt=self.optional_double(parameters, self.MAX_DATE_DT, context),

@@ -103,7 +103,7 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
         from .worker import layer_payload, run_task
 
         id_field = self.parameterAsString(parameters, self.POINT_ID, context) or ""
-        missions = [MISSIONS[i] for i in self.parameterAsEnums(parameters, self.MISSIONS, context)]
+        missions = [MISSIONS[i] for i in self.optional_enums(parameters, self.MISSIONS, context)]
         config = PointSeriesConfig(
             cubes=tuple(self.text_list(parameters, self.CUBES, context)),
             catalog=self.parameterAsString(parameters, self.CATALOG, context).strip() or None,

@@ -34,15 +34,23 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--catalog", help="catalog URL or GeoJSON file (default: the official catalog)")
     p.add_argument("--start", help="start date YYYY-MM-DD")
     p.add_argument("--end", help="end date YYYY-MM-DD")
-    p.add_argument("--interval-days", type=float, default=12.0)
-    p.add_argument("--lam", type=float, default=10.0, help="regularisation weight λ")
-    p.add_argument("--derivative", type=int, choices=(1, 2), default=1)
+    d = ItsliveInvertConfig.__dataclass_fields__  # the config's defaults are the CLI's
+    p.add_argument("--interval-days", type=float, default=d["interval_days"].default, help="bin length (days)")
+    p.add_argument("--lam", type=float, default=None,
+                   help="λ, roughness penalty λ²∫(dᵏv/dtᵏ)²dt in yr^(k-½) per m/yr "
+                        "(default: chosen from the data by generalised cross-validation)")
+    p.add_argument("--derivative", type=int, choices=(1, 2), default=d["derivative"].default)
     p.add_argument("--missions", default="", help="e.g. 'Sentinel-1,Landsat 8' (default: all)")
     p.add_argument("--min-dt", type=float, help="minimum pair separation (days)")
     p.add_argument("--max-dt", type=float, help="maximum pair separation (days)")
-    p.add_argument("--weighted", action="store_true", help="weight pairs by 1/σ²")
-    p.add_argument("--robust", action="store_true", help="Tukey IRLS against outliers")
-    p.add_argument("--min-observations", type=int, default=5)
+    p.add_argument("--weighted", action=argparse.BooleanOptionalAction, default=d["weighted"].default,
+                   help="weight pairs by 1/σ² from vx_error/vy_error")
+    p.add_argument("--robust", action=argparse.BooleanOptionalAction, default=d["robust"].default,
+                   help="down-weight outliers (Tukey biweight)")
+    p.add_argument("--robust-iterations", type=int, default=d["robust_iterations"].default)
+    p.add_argument("--min-observations", type=int, default=d["min_observations"].default)
+    p.add_argument("--max-error-ratio", type=float, default=d["max_error_ratio"].default,
+                   help="leave bins whose formal error exceeds this × the pixel's median empty (0: off)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--scheduler", help="'local' (LocalCluster) or a Dask scheduler address")
     p.add_argument("--n-workers", type=int)

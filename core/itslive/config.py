@@ -12,7 +12,7 @@ import pandas as pd
 from ..config_json import config_to_json
 from ..errors import ParameterError
 from .filters import parse_missions
-from .inversion import InversionConfig
+from .inversion_config import InversionConfig
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -26,8 +26,11 @@ class ItsliveInvertConfig:
     - ``cubes``: cube URLs/paths (``s3://``, the catalog's ``http://…s3.amazonaws.com/…``, https or a
       folder); empty → the cubes under the glaciers are found in ``catalog`` (URL or file).
     - ``start``/``end``: the period (YYYY-MM-DD); pairs must lie inside it. Default: the data's span.
-    - ``interval_days`` (bin length), ``lam`` (λ), ``derivative`` (1 or 2), ``weighted`` (1/σ² from
-      vx_error/vy_error), ``robust`` (Tukey IRLS), ``min_observations``: see :class:`InversionConfig`.
+    - ``interval_days`` (bin length), ``lam`` (λ in yr^(k−½) per m/yr; None: chosen by generalised
+      cross-validation), ``derivative`` (1 or 2), ``weighted`` (1/σ² from vx_error/vy_error when the
+      cube has them), ``robust`` (Tukey reweighting), ``robust_iterations``, ``min_observations``,
+      ``max_error_ratio`` (bins whose formal error exceeds this × the pixel's median are left
+      empty): see :class:`InversionConfig`, whose defaults these are.
     - ``missions``: sensors to keep (Sentinel-1, Sentinel-2, Landsat 4–9; empty = all);
       ``min_dt``/``max_dt``: pair separation bounds in days.
     - ``device``: ``auto``/``cpu``/``cuda`` (torch backend when not ``cpu`` and torch is present;
@@ -45,16 +48,17 @@ class ItsliveInvertConfig:
     catalog: str | None = None
     start: str | None = None
     end: str | None = None
-    interval_days: float = 12.0
-    lam: float = 10.0
-    derivative: int = 1
+    interval_days: float = InversionConfig.interval_days
+    lam: float | None = InversionConfig.lam
+    derivative: int = InversionConfig.derivative
     missions: tuple[str, ...] = ()
     min_dt: float | None = None
     max_dt: float | None = None
-    weighted: bool = False
-    robust: bool = False
-    robust_iterations: int = 10
-    min_observations: int = 5
+    weighted: bool = InversionConfig.weighted
+    robust: bool = InversionConfig.robust
+    robust_iterations: int = InversionConfig.robust_iterations
+    min_observations: int = InversionConfig.min_observations
+    max_error_ratio: float = InversionConfig.max_error_ratio
     device: str = "auto"
     scheduler: str | None = None
     n_workers: int | None = None
@@ -72,6 +76,8 @@ class ItsliveInvertConfig:
         self.end = _as_day(self.end, "END_DATE")
         self.device = (self.device or "auto").lower()
         self.scheduler = (self.scheduler or "").strip() or None
+        if isinstance(self.lam, str):
+            self.lam = float(self.lam) if self.lam.strip() else None
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the parameter and the fix."""
@@ -90,8 +96,10 @@ class ItsliveInvertConfig:
                                                       f"{self.start} … {self.end} ({period:.0f} days); shorten it")
         if self.derivative not in (1, 2):
             raise ParameterError("DERIVATIVE", f"must be 1 or 2 (got {self.derivative})")
-        if self.lam < 0:
-            raise ParameterError("LAMBDA", f"must be ≥ 0 (got {self.lam})")
+        if self.lam is not None and not self.lam >= 0:
+            raise ParameterError("LAMBDA", f"must be ≥ 0, or empty to choose it from the data (got {self.lam})")
+        if self.max_error_ratio < 0:
+            raise ParameterError("MAX_ERROR_RATIO", f"must be ≥ 0 (0: off) (got {self.max_error_ratio})")
         if self.device not in DEVICES:
             raise ParameterError("DEVICE", f"must be one of {', '.join(DEVICES)} (got {self.device!r})")
         if self.min_dt is not None and self.max_dt is not None and self.min_dt > self.max_dt:
@@ -101,10 +109,12 @@ class ItsliveInvertConfig:
         self._kernel("numpy", "auto").validate()  # no torch import here (cheap, safe inside QGIS)
 
     def _kernel(self, backend: str, device: str) -> InversionConfig:
-        return InversionConfig(interval_days=float(self.interval_days), lam=float(self.lam),
+        return InversionConfig(interval_days=float(self.interval_days),
+                               lam=None if self.lam is None else float(self.lam),
                                derivative=int(self.derivative), weighted=bool(self.weighted), robust=bool(self.robust),
                                robust_iterations=int(self.robust_iterations),
-                               min_observations=int(self.min_observations), backend=backend, device=device)
+                               min_observations=int(self.min_observations),
+                               max_error_ratio=float(self.max_error_ratio), backend=backend, device=device)
 
     def inversion(self) -> InversionConfig:
         """The kernel's configuration: numpy on ``cpu`` (or without torch), torch otherwise."""

@@ -24,6 +24,11 @@ VELOCITY_VARIABLES = {
 }
 
 
+MASKING_NOTE = ("Values are NaN (count 0) in bins outside the span of the pixel's used image pairs (never "
+                "extrapolated) and in bins whose formal error exceeds max_error_ratio times the pixel's median "
+                "formal error; pixels with fewer than min_observations valid pairs are NaN.")
+
+
 def speed_and_error(vx, vy, vx_error, vy_error) -> tuple[np.ndarray, np.ndarray]:
     """v = |(vx, vy)| and its first-order error sqrt((vx σx)² + (vy σy)²) / v (NaN where v = 0)."""
     v = np.hypot(vx, vy)
@@ -81,14 +86,14 @@ def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray, arrays:
             var = ds.createVariable(name, "f4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True,
                                     chunksizes=chunks, fill_value=np.float32(np.nan))
             var.setncatts({"long_name": long_name, "units": units, "grid_mapping": "mapping",
-                           "coordinates": "time y x"})
+                           "coordinates": "time y x", "comment": MASKING_NOTE})
             if name == "v":
                 var.setncattr("standard_name", "land_ice_surface_velocity")
             var[:] = data[name]
         count = ds.createVariable("count", "i4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True,
                                   chunksizes=chunks)
-        count.setncatts({"long_name": "number of valid image pairs overlapping the bin", "units": "1",
-                         "grid_mapping": "mapping"})
+        count.setncatts({"long_name": "number of used image pairs overlapping the bin (0: bin left empty)",
+                         "units": "1", "grid_mapping": "mapping", "comment": MASKING_NOTE})
         count[:] = arrays["count"]
         gid = ds.createVariable("glacier_id", "i4", ("y", "x"), zlib=True, fill_value=np.int32(0))
         gid.setncatts({"long_name": "glacier of the pixel (index into the glacier_* variables, 0 = none)",

@@ -10,6 +10,7 @@ is written under a temporary name and renamed when complete.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -29,10 +30,18 @@ from ..progress import Progress, ensure_progress
 from .config import ItsliveInvertConfig
 from .cube import Cube, open_cube, read_window
 from .filters import filter_layers
-from .inversion import InversionConfig, days_since_epoch, invert_pixels, time_bins
+from .inversion import (
+    GCV_PIXELS,
+    InversionConfig,
+    LambdaChoice,
+    days_since_epoch,
+    invert_pixels,
+    select_lambda,
+    time_bins,
+)
 from .mask import GlacierGrid, rasterise_glaciers
 
-VERSION = "1"
+VERSION = "2"
 OUTPUT_KEYS = ("vx", "vy", "vx_error", "vy_error", "count")
 
 
@@ -76,6 +85,9 @@ class ItsliveInvertResult:
     missing_chunks: int = 0
     missing_values: int = 0
     warnings: list[str] = field(default_factory=list)
+    lam: float | None = None
+    weighted: bool = False
+    empty_pixels: int = 0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -169,23 +181,52 @@ def _cached_cube(url: str, options_json: str) -> Cube:
     return open_cube(url, storage_options=json.loads(options_json) or None)
 
 
+MASK_KEYS = ("too_few_pairs", "outside_data_span", "formal_error", "empty_pixels")
+"""What :func:`invert_block` reports as left empty (after missing_chunks, missing_values in ``stats``)."""
+
+
+def read_block(task: BlockTask, cube: Cube | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The block's glacier pixels: vx, vy (n_pixels, n_pairs) m/yr and the read statistics."""
+    if cube is None:
+        cube = _cached_cube(task.url, json.dumps(task.storage_options or {}, sort_keys=True))
+    stats: dict = {}
+    window = read_window(cube, slice(*task.rows), slice(*task.cols), ("vx", "vy"), layers=task.layers, stats=stats)
+    return window["vx"][:, task.pix_rows, task.pix_cols].T, window["vy"][:, task.pix_rows, task.pix_cols].T, stats
+
+
 def invert_block(task: BlockTask, edges: np.ndarray, config: InversionConfig, cube: Cube | None = None,
                  progress: Progress | None = None) -> dict[str, np.ndarray]:
     """Read the block's window and invert its glacier pixels.
 
     Returns vx, vy, vx_error, vy_error (n_pixels, M) float32, count (n_pixels, M) int32 and
-    ``stats`` (missing_chunks, missing_values) as a (2,) int64 array.
+    ``stats`` (missing_chunks, missing_values, then the :data:`MASK_KEYS` counts) as an int64 array.
     """
-    if cube is None:
-        cube = _cached_cube(task.url, json.dumps(task.storage_options or {}, sort_keys=True))
-    stats: dict = {}
-    window = read_window(cube, slice(*task.rows), slice(*task.cols), ("vx", "vy"), layers=task.layers, stats=stats)
-    vx = window["vx"][:, task.pix_rows, task.pix_cols].T
-    vy = window["vy"][:, task.pix_rows, task.pix_cols].T
+    vx, vy, stats = read_block(task, cube)
     res = invert_pixels(vx, vy, task.img1, task.img2, edges, config, vx_error=task.vx_error,
                         vy_error=task.vy_error, progress=progress)
+    counts = [stats.get("missing_chunks", 0), stats.get("missing_values", 0), *(res.masked.get(k, 0) for k in MASK_KEYS)]
     return {"vx": res.vx, "vy": res.vy, "vx_error": res.vx_error, "vy_error": res.vy_error, "count": res.count,
-            "stats": np.array([stats.get("missing_chunks", 0), stats.get("missing_values", 0)], np.int64)}
+            "stats": np.array(counts, np.int64)}
+
+
+def choose_lambda(tasks: list[BlockTask], edges: np.ndarray, config: InversionConfig, cubes: dict[str, Cube],
+                  progress: Progress) -> LambdaChoice:
+    """λ for the whole run, by generalised cross-validation on the pixels of the largest blocks of the
+    largest block's cube (one λ for every block keeps the product consistent; the pixels of one cube
+    share one pair list). Blocks are read until GCV_PIXELS pixels with enough pairs are found (at
+    most four)."""
+    largest = max(tasks, key=lambda t: (t.pix_rows.size, -t.index))
+    same_cube = sorted((t for t in tasks if t.url == largest.url), key=lambda t: (-t.pix_rows.size, t.index))
+    vx, vy, found = [], [], 0
+    for task in same_cube[:4]:
+        bx, by, _ = read_block(task, cubes.get(task.url))
+        vx.append(bx)
+        vy.append(by)
+        found += int(((np.isfinite(bx) & np.isfinite(by)).sum(1) >= config.min_observations).sum())
+        if found >= GCV_PIXELS:
+            break
+    return select_lambda(np.concatenate(vx), np.concatenate(vy), largest.img1, largest.img2, edges, config,
+                         vx_error=largest.vx_error, vy_error=largest.vy_error, progress=progress)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -293,6 +334,14 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     tasks = plan_blocks(grid, cubes, tables, config.block_size, config.storage_options)
     for note in {n for c in cubes for n in c.notes}:
         progress.info(note)
+    inversion = _weighting(inversion, [tables[k] for k in used], notes)
+    lam_note = "given"
+    if inversion.lam is None and tasks:
+        choice = choose_lambda(tasks, edges, inversion, {c.url: c for c in cubes}, progress.sub(0.02, 0.05))
+        inversion = dataclasses.replace(inversion, lam=choice.lam)
+        lam_note = f"chosen by generalised cross-validation on {choice.n_pixels} pixels"
+        progress.info(f"λ = {choice.lam:.3g} yr^{inversion.derivative - 0.5:g}/(m/yr), {lam_note} "
+                      f"(searched {choice.grid[0]:.0e} … {choice.grid[-1]:.0e})")
     progress.info(f"{grid.n_pixels} glacier pixels, {len(edges) - 1} bins of {config.interval_days:g} days "
                   f"({start} … {end}), {len(tasks)} blocks, pairs per cube: "
                   + ", ".join(str(len(tables[k])) for k in used))
@@ -303,7 +352,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     out["count"] = np.zeros((m, ny, nx), np.int32)
     checkpoint = Checkpoint(config.output, fingerprint(config, inversion, cubes, grid, edges, tasks))
     done = checkpoint.open(config.resume) & {t.index for t in tasks}
-    missing = np.zeros(2, np.int64)
+    missing = np.zeros(2 + len(MASK_KEYS), np.int64)
     for t in tasks:
         if t.index in done:
             missing += _place(out, t, checkpoint.load(t.index))
@@ -329,12 +378,23 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     progress.check()
     if missing[0]:
         notes.append(f"{int(missing[0])} chunks missing from the store(s): {int(missing[1])} values read as NaN")
+    masked = dict(zip(MASK_KEYS, (int(v) for v in missing[2:]), strict=True))
+    empty = masked["too_few_pairs"] + masked["empty_pixels"]
+    reasons = (f"{masked['too_few_pairs']} with fewer than {inversion.min_observations} valid pairs, "
+               f"{masked['empty_pixels']} with no bin backed by data")
+    if tasks and empty == grid.n_pixels:
+        raise InputError("CUBES", f"every one of the {grid.n_pixels} glacier pixels is empty ({reasons}): nothing "
+                                  "to write; widen the period, the missions or the pair separation filters")
+    if empty:
+        notes.append(f"{empty} of {grid.n_pixels} glacier pixels are empty ({reasons})")
+    progress.info(f"bins left empty: {masked['outside_data_span']} outside the span of their pixel's pairs, "
+                  f"{masked['formal_error']} with a formal error over {inversion.max_error_ratio:g}× the pixel's median")
     for w in notes:
         progress.warn(w)
 
     progress.report(0.95, "Writing NetCDF")
     geotiff = config.geotiff
-    attrs = _attributes(config, inversion, cubes, tables, used, start, end, grid, missing)
+    attrs = _attributes(config, inversion, cubes, tables, used, start, end, grid, missing, lam_note)
     finals = [config.output] + ([geotiff] if geotiff else [])
     from .netcdf import write_netcdf
 
@@ -347,7 +407,8 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     return ItsliveInvertResult(output=config.output, geotiff=geotiff, n_pixels=grid.n_pixels, n_bins=m,
                                n_blocks=len(tasks), n_resumed=len(done),
                                n_pairs={cubes[k].url: len(tables[k]) for k in used}, cubes=[cubes[k].url for k in used],
-                               missing_chunks=int(missing[0]), missing_values=int(missing[1]), warnings=notes)
+                               missing_chunks=int(missing[0]), missing_values=int(missing[1]), warnings=notes,
+                               lam=inversion.lam, weighted=inversion.weighted, empty_pixels=empty)
 
 
 def _place(out: dict[str, np.ndarray], task: BlockTask, result: dict[str, np.ndarray]) -> np.ndarray:
@@ -378,20 +439,46 @@ def _run_dask(todo: list[BlockTask], edges, inversion: InversionConfig, config: 
             raise
 
 
-def _attributes(config, inversion, cubes, tables, used, start, end, grid, missing) -> dict:
+def _weighting(inversion: InversionConfig, tables: list[pd.DataFrame], notes: list[str]) -> InversionConfig:
+    """Unweighted when a cube has no pair errors at all (1/σ² weights need every cube's σ); pairs
+    without an error are otherwise left out, and counted."""
+    if not inversion.weighted:
+        return inversion
+    has_error = [np.isfinite(t[["vx_error", "vy_error"]].to_numpy(float)).all(1) & (t["vx_error"] > 0).to_numpy()
+                 for t in tables if len(t)]
+    if any(not h.any() for h in has_error):
+        notes.append("a cube has no vx_error/vy_error: every pair weighted equally (WEIGHTED off)")
+        return dataclasses.replace(inversion, weighted=False)
+    lacking = sum(int((~h).sum()) for h in has_error)
+    if lacking:
+        notes.append(f"{lacking} pairs without vx_error/vy_error are left out of the weighted inversion")
+    return inversion
+
+
+def _attributes(config, inversion, cubes, tables, used, start, end, grid, missing, lam_note: str) -> dict:
+    from .netcdf import MASKING_NOTE
+
     attrs = {
         "Conventions": "CF-1.8",
         "title": "Glacier surface velocity time series inverted from ITS_LIVE image-pair velocities",
         "source": "Surface Motion QGIS plugin, itslive_invert",
         "references": "ITS_LIVE datacubes (NASA MEaSUREs, https://its-live.jpl.nasa.gov)",
-        "comment": ("Each observation is the mean velocity over its image pair; bins of interval_days; "
-                    "regularised least squares with first/second differences (lambda / h^k)"),
+        "comment": ("Each observation is the mean velocity over its image pair, weighted by inside fraction / "
+                    "((vx_error^2 + vy_error^2)/2) when weighted; bins of interval_days; minimises "
+                    "sum w r^2 + lambda^2 * integral (d^k v / dt^k)^2 dt (t in years); robust: Tukey biweight "
+                    "reweighting; errors sqrt(diag N^-1) times the a-posteriori variance factor. " + MASKING_NOTE),
         "time_coverage_start": str(start), "time_coverage_end": str(end),
         "inversion_backend": inversion.backend,
+        "inversion_lambda": float(inversion.lam),
+        "inversion_lambda_units": f"yr^{inversion.derivative - 0.5:g} per m/yr",
+        "inversion_lambda_selection": lam_note,
+        "inversion_weighted": int(inversion.weighted),
+        "inversion_max_error_ratio": float(inversion.max_error_ratio),
         "cubes": " ".join(cubes[k].url for k in used),
         "pairs_per_cube": " ".join(str(len(tables[k])) for k in used),
         "glaciers": ", ".join(map(str, grid.glaciers.get("RGIId", grid.glaciers["glacier_id"]))),
         "missing_chunks": int(missing[0]),
+        **{f"empty_{k}": int(v) for k, v in zip(MASK_KEYS, missing[2:], strict=True)},
     }
     attrs.update(config.provenance())
     return attrs

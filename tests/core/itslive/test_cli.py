@@ -29,15 +29,19 @@ def test_cli_builds_the_config_and_writes_the_product(local_cube, tmp_path):
     truth.glaciers.to_file(glaciers, driver="GeoJSON")
     out = tmp_path / "v.nc"
     argv = ["itslive-invert", "--glaciers", str(glaciers), "--cube", str(path), "--output", str(out),
-            "--interval-days", "30", "--derivative", "2", "--missions", "Sentinel-1, L8", "--robust",
+            "--interval-days", "30", "--derivative", "1", "--missions", "Sentinel-1, L8", "--no-robust",
             "--device", "cpu", "--quiet"]
     args = parse(argv)
     assert args.func(args) == 0
     with netCDF4.Dataset(out) as ds:
-        assert ds.parameter_derivative == 2 and ds.parameter_missions == "Sentinel-1, Landsat 8"
-        assert ds.parameter_robust == 1 and len(ds["time"]) > 30
+        assert ds.parameter_derivative == 1 and ds.parameter_missions == "Sentinel-1, Landsat 8"
+        assert ds.parameter_robust == 0 and len(ds["time"]) > 30
+        assert ds.inversion_lambda > 0 and ds.inversion_lambda_selection.startswith("chosen by generalised")
     config = config_from_args(args)
-    assert isinstance(config, ItsliveInvertConfig) and config.cubes == [str(path)] and config.lam == 10.0
+    assert isinstance(config, ItsliveInvertConfig) and config.cubes == [str(path)] and config.lam is None
+    defaults = config_from_args(parse(argv[:7]))  # only the required arguments: the API's defaults
+    api = ItsliveInvertConfig(glaciers=str(glaciers), output=out, cubes=[str(path)])
+    assert defaults.inversion() == api.inversion() and defaults.robust and defaults.weighted
 
 
 def test_cli_refuses_bad_parameters(local_cube, tmp_path):

@@ -26,14 +26,15 @@ def problems(draw):
     sigma = rng.uniform(0.5, 3.0, n_pairs)
     values = np.where(valid, rng.normal(50, 20, (n_pix, n_pairs)), np.nan)
     config = inv.InversionConfig(
-        interval_days=h, lam=draw(st.floats(0.5, 50.0)), derivative=draw(st.sampled_from([1, 2])),
-        weighted=True, min_observations=1,
+        interval_days=h, lam=10 ** draw(st.floats(-4.0, -1.0)), derivative=draw(st.sampled_from([1, 2])),
+        weighted=True, robust=False, min_observations=1, max_error_ratio=0.0,
     )
     return edges, t1, t2, values, sigma, config
 
 
-def dense_system(edges, t1, t2, v, sigma, config, c=1.0):
-    """Naive dense A (P × M), W (1/σ² · inside fraction / c), D of one pixel, from the definitions."""
+def dense_system(edges, t1, t2, v, sigma, config):
+    """Naive dense A (P × M), W (inside fraction / σ²), D (λ h^(½−k) Dₖ, h in years) of one pixel,
+    from the definitions."""
     m = edges.size - 1
     a = np.zeros((t1.size, m))
     w = np.zeros(t1.size)
@@ -45,8 +46,8 @@ def dense_system(edges, t1, t2, v, sigma, config, c=1.0):
             a[i, j] = max(0.0, min(hi, edges[j + 1]) - max(lo, edges[j])) / (hi - lo)
         w[i] = (hi - lo) / (t2[i] - t1[i]) / sigma[i] ** 2 * np.isfinite(v[i])
     k = config.derivative
-    d = np.diff(np.eye(m), n=k, axis=0) * config.lam / config.interval_days**k
-    return a, w / c, d
+    d = np.diff(np.eye(m), n=k, axis=0) * config.lam * (config.interval_days / 365.25) ** (0.5 - k)
+    return a, w, d
 
 
 def block_to_dense(flat, layout):
@@ -80,26 +81,33 @@ def test_assembled_normal_matrix_and_rhs_equal_the_dense_reference(problem):
 
 @settings(max_examples=40, deadline=None)
 @given(problems())
-def test_solution_equals_lstsq_of_the_stacked_dense_system(problem):
+def test_solution_and_errors_equal_the_dense_solve(problem):
+    """Issue 10: the banded kernel agrees with the straightforward dense solve to 1e-6 relative."""
     edges, t1, t2, values, sigma, config = problem
-    vy = -0.5 * values
+    vy = -0.5 * values + 3.0
     res = inv.invert_pixels(values, vy, t1, t2, edges, config, vx_error=sigma, vy_error=2 * sigma)
-    used = inv.pair_design(t1, t2, edges).kept & np.isfinite(values).any(0)
+    shared = np.sqrt(0.5 * (sigma**2 + (2 * sigma) ** 2))  # one weight for both components
+    design = inv.pair_design(t1, t2, edges)
     for i, v in enumerate(values):
-        for obs, err, out, out_err in ((v, sigma, res.vx, res.vx_error), (vy[i], 2 * sigma, res.vy, res.vy_error)):
-            c = (1 / err[used] ** 2).mean() if used.any() else 1.0  # weights are normalised to mean 1
-            a, w, d = dense_system(edges, t1, t2, obs, err, config, c)
-            if not (w > 0).any():
-                assert np.isnan(out[i]).all()
-                continue
-            ok = w > 0
-            g = np.vstack([a[ok] * np.sqrt(w[ok])[:, None], d])
-            b = np.concatenate([obs[ok] * np.sqrt(w[ok]), np.zeros(d.shape[0])])
-            if np.linalg.matrix_rank(g) < g.shape[1]:  # e.g. one pair and k = 2: must be flagged
-                assert np.isnan(out[i]).all()
-                continue
-            if np.linalg.cond(g) > 1e4:  # nearly singular: either flagged or solved, not asserted
-                continue
-            x = np.linalg.lstsq(g, b, rcond=None)[0]
-            np.testing.assert_allclose(out[i], x, rtol=1e-5, atol=1e-5 * np.abs(x).max())
-            np.testing.assert_allclose(out_err[i], np.sqrt(np.diag(np.linalg.inv(g.T @ g)) / c), rtol=1e-5)
+        a, w, d = dense_system(edges, t1, t2, v, shared, config)
+        ok = w > 0
+        if not ok.any():
+            assert np.isnan(res.vx[i]).all()
+            continue
+        g = np.vstack([a[ok] * np.sqrt(w[ok])[:, None], d])
+        if np.linalg.matrix_rank(g) < g.shape[1]:  # e.g. one pair and k = 2: must be flagged
+            assert np.isnan(res.vx[i]).all()
+            continue
+        if np.linalg.cond(g) > 1e4:  # nearly singular: either flagged or solved, not asserted
+            continue
+        n_inv = np.linalg.inv(g.T @ g)
+        trace_h = np.trace(n_inv @ (a[ok].T @ (w[ok, None] * a[ok])))
+        span = np.zeros(edges.size - 1, bool)
+        span[design.first[ok].min(): design.last[ok].max() + 1] = True
+        for obs, out, out_err in ((v, res.vx, res.vx_error), (vy[i], res.vy, res.vy_error)):
+            x = n_inv @ (a[ok].T @ (w[ok] * obs[ok]))
+            rss = w[ok] @ (a[ok] @ x - obs[ok]) ** 2
+            err = np.sqrt(np.diag(n_inv) * max(rss, 0) / max(design.weight[ok].sum() - trace_h, 1.0))
+            assert np.array_equal(np.isfinite(out[i]), span)
+            np.testing.assert_allclose(out[i][span], x[span], rtol=1e-6, atol=1e-6 * np.abs(x).max())
+            np.testing.assert_allclose(out_err[i][span], err[span], rtol=1e-5, atol=1e-6 * max(err.max(), np.abs(x).max()))

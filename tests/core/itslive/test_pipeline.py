@@ -82,7 +82,9 @@ def test_product_is_cf_and_beats_raw_pairs(inputs, reference):
         assert ds["vx"].dimensions == ("time", "y", "x") and ds["vx"].grid_mapping == "mapping"
         assert ds["mapping"].spatial_epsg == 3413 and ds["mapping"].grid_mapping_name == "polar_stereographic"
         assert ds["time"].units.startswith("days since 1970-01-01")
-        assert ds.parameter_lam == 10.0 and ds.parameter_robust == 1 and ds.parameter_interval_days == 12.0
+        assert ds.parameter_lam == "" and ds.parameter_robust == 1 and ds.parameter_interval_days == 12.0
+        assert 1e-6 < ds.inversion_lambda < 1e-1 and "cross-validation" in ds.inversion_lambda_selection
+        assert "never extrapolated" in ds["vx"].comment
         assert list(ds["glacier_RGIId"][:]) == ["RGI60-01.90001", "RGI60-01.90002"]
         edges = np.r_[ds["time_bnds"][:, 0], ds["time_bnds"][-1, 1]]
         x, y = ds["x"][:], ds["y"][:]
@@ -239,7 +241,9 @@ def test_missing_chunks_are_nan_with_a_warning(inputs, reference, tmp_path):
     (holed / "vx" / "0.1.1").unlink()  # cube rows 10-19, cols 10-19
     warnings = []
     out = tmp_path / "velocity.nc"
-    result = run_itslive_invert(config(inputs, out, cubes=[str(holed)]), Progress(on_warning=warnings.append))
+    with netCDF4.Dataset(reference[0]) as ds:
+        lam = float(ds.inversion_lambda)  # the same λ: a hole in the λ sample would move the choice
+    result = run_itslive_invert(config(inputs, out, cubes=[str(holed)], lam=lam), Progress(on_warning=warnings.append))
     assert result.missing_chunks == 1 and result.missing_values > 0
     assert any("1 chunks missing" in w for w in warnings)
     got, ref = variables(out), variables(reference[0])
