@@ -333,6 +333,20 @@ def write_realistic_cube(store_path_or_url, *, nx: int = 40, ny: int = 40, start
     return truth
 
 
+def catalog_entry(truth: SyntheticTruth, zarr_url: str, name: str = "Synthetic") -> dict:
+    """A GeoJSON feature describing a generated cube as the ITS_LIVE catalog does (footprint in the
+    cube CRS and in EPSG:4326, ``zarr_url`` in the catalog's http form), for offline catalogs."""
+    import geopandas as gpd
+    from shapely.geometry import box, mapping
+
+    half = abs(float(truth.x[1] - truth.x[0])) / 2
+    footprint = box(truth.x[0] - half, truth.y[-1] - half, truth.x[-1] + half, truth.y[0] + half)
+    lonlat = gpd.GeoSeries([footprint], crs=truth.epsg).to_crs(4326).iloc[0]
+    return {"type": "Feature", "geometry": mapping(lonlat),
+            "properties": {"zarr_url": zarr_url, "epsg": truth.epsg, "geometry_epsg": mapping(footprint),
+                           "datacube_exist": 1, "FULL_NAME": name, "RGI_CODE": 1}}
+
+
 def _write_store(target, storage_options: dict | None, rng: np.random.Generator, x: np.ndarray, y: np.ndarray,
                  epsg: int, resolution: float, pairs: pd.DataFrame, vx_err: np.ndarray, vy_err: np.ndarray,
                  obs_x: np.ndarray, obs_y: np.ndarray, missing: np.ndarray, landice_mask: np.ndarray, chunks,

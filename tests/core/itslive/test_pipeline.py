@@ -48,7 +48,9 @@ def config(inputs, output, **kw) -> ItsliveInvertConfig:
 def reference(inputs, tmp_path_factory):
     """An uninterrupted in-process run (the file every other run must reproduce)."""
     out = tmp_path_factory.mktemp("reference") / "velocity.nc"
-    result = run_itslive_invert(config(inputs, out))
+    messages = []
+    result = run_itslive_invert(config(inputs, out), Progress(on_info=messages.append))
+    assert any(m.startswith(f"λ = {result.lam:.3g}") and "cross-validation" in m for m in messages), messages
     return out, result
 
 
