@@ -126,8 +126,8 @@ def _draw_pairs(ax, pairs: pd.DataFrame, component: str) -> None:
         if not sel.any():
             continue
         segments = np.stack([np.column_stack([x1[sel], y[sel]]), np.column_stack([x2[sel], y[sel]])], axis=1)
-        ax.add_collection(LineCollection(segments, colors=colour, linestyles=style, linewidths=1.0,
-                                         alpha=0.35 if colour == "#1f77b4" else 0.7, label=f"{label} ({sel.sum()})"))
+        ax.add_collection(LineCollection(segments, colors=colour, linestyles=style, linewidths=1.6,
+                                         alpha=0.55 if colour == "#1f77b4" else 0.8, label=f"{label} ({sel.sum()})"))
 
 
 def _robust_limits(ax, values: np.ndarray) -> None:
