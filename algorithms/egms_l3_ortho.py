@@ -72,7 +72,7 @@ up point layers are loaded with a diverging velocity style.</p>
         self.addParameter(QgsProcessingParameterEnum("RESAMPLING", "Time resampling", list(RESAMPLINGS),
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
-            "GNSS_MODEL", "A-EPND GNSS velocity model CSV (optional)", extension="csv", optional=True))
+            "GNSS_MODEL", "A-EPND GNSS velocity model CSV", extension="csv", optional=True))
         self.addParameter(QgsProcessingParameterString(
             "SCHEDULER", "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
             optional=True))
@@ -122,9 +122,7 @@ up point layers are loaded with a diverging velocity style.</p>
             legacy_columns=self.parameterAsBool(parameters, "LEGACY_COLUMNS", context),
         )
         config.validate()  # parameter errors before starting the worker
-        result = run_worker(config, feedback)
-        for line in result["messages"]:
-            feedback.pushInfo(line)
+        result = run_worker(config, feedback)  # its summary messages arrive as worker info lines
         products = result["products"]
         outputs = {"OUTPUT_FOLDER": str(config.output_folder),
                    "PRODUCTS": ";".join(p for tile in products.values() for p in tile.values()),

@@ -9,9 +9,14 @@ import pytest
 @pytest.fixture(scope="session")
 def iface(qgis_iface):
     """pytest-qgis's interface, with the removal calls a plugin's ``unload`` makes (no-ops there too)."""
+    from qgis.gui import QgsBrowserGuiModel
+
     for name in ("removePluginMenu", "removeDockWidget"):
         if not hasattr(qgis_iface, name):
             setattr(qgis_iface, name, lambda *args: None)
+    if not hasattr(qgis_iface, "browserModel"):  # the Processing dialog asks for it
+        browser = QgsBrowserGuiModel()
+        qgis_iface.browserModel = lambda: browser
     return qgis_iface
 
 
