@@ -53,6 +53,13 @@ class ShippedModel(QgsProcessingModelAlgorithm):
     def svgIconPath(self):  # noqa: N802
         return str(RESOURCES / "icons" / "provider.svg")
 
+    def canExecute(self):  # noqa: N802 - greyed out, with the install hint, when a step cannot run
+        for child in self.childAlgorithms().values():
+            ok, message = child.algorithm().canExecute()
+            if not ok:
+                return False, message
+        return True, ""
+
     def createInstance(self):  # noqa: N802
         return ShippedModel(self.path)
 
