@@ -14,11 +14,11 @@ QGIS_PROCESS := /usr/bin/qgis_process.bin
 export QT_QPA_PLATFORM := offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup qgis venv lint test test-core test-algorithms test-qgis-process demo package bench clean
+.PHONY: help setup qgis venv lint test test-core test-algorithms test-gui test-qgis-process demo package bench clean
 
 help:
 	@echo "make demo     set up, then run every algorithm on generated data into demo-output/"
-	@echo "make test     set up, lint, then the three test tiers (core, processing.run, qgis_process)"
+	@echo "make test     set up, lint, then the test tiers (core, processing.run, desktop GUI, qgis_process)"
 	@echo "make package  build dist/surface_motion.zip for QGIS 'Install from ZIP'"
 	@echo "make bench    run the benchmarks in benchmarks/ (results in benchmarks/results/)"
 
@@ -56,10 +56,16 @@ test-core: setup
 test-algorithms: setup
 	$(PY) -m pytest tests/algorithms -q -p no:cacheprovider
 
+# The desktop tier: the plugin in a QGIS session with a map canvas (offscreen), the inspector driven by
+# clicks. Its own pytest session: it registers the provider through initGui, as QGIS desktop does.
+# SURFACE_MOTION_SCREENSHOTS=docs/images make test-gui refreshes the README's screenshots.
+test-gui: setup
+	$(PY) -m pytest tests/gui -q -p no:cacheprovider
+
 test-qgis-process: setup
 	$(PY) -m pytest tests/qgis_process -q -p no:qgis -p no:cacheprovider -W ignore::pytest.PytestConfigWarning
 
-test: setup lint test-core test-algorithms test-qgis-process
+test: setup lint test-core test-algorithms test-gui test-qgis-process
 	@echo "All test tiers passed."
 
 demo: setup

@@ -53,10 +53,14 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
         return self.GROUP.lower()
 
     def shortHelpString(self):  # noqa: N802
-        return self.HELP
+        # The dialog starts a paragraph at every newline: the HTML's source line breaks are spaces.
+        return " ".join(self.HELP.split())
 
     def icon(self):
         return icon(self.ICON)
+
+    def svgIconPath(self):  # noqa: N802 - the modeler draws this one on its boxes
+        return str(RESOURCES / "icons" / self.ICON)
 
     def createInstance(self):  # noqa: N802
         return type(self)()
@@ -92,14 +96,11 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
         ok, message = self.canExecute()
         if not ok:
             raise QgsProcessingException(message)
-        from ..core.errors import CancelledError, SurfaceMotionError
+        from ..core.errors import SurfaceMotionError
 
         try:
             return self.execute(parameters, context, feedback)
-        except CancelledError as exc:
-            feedback.reportError(str(exc))
-            raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
-        except SurfaceMotionError as exc:
+        except SurfaceMotionError as exc:  # cancellation too; Processing reports it (once)
             raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
 
     def execute(self, parameters, context, feedback):

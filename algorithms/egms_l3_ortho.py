@@ -72,7 +72,7 @@ up point layers are loaded with a diverging velocity style.</p>
         self.addParameter(QgsProcessingParameterEnum("RESAMPLING", "Time resampling", list(RESAMPLINGS),
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
-            "GNSS_MODEL", "A-EPND GNSS velocity model CSV (optional)", extension="csv", optional=True))
+            "GNSS_MODEL", "A-EPND GNSS velocity model CSV", extension="csv", optional=True))
         self.addParameter(QgsProcessingParameterString(
             "SCHEDULER", "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
             optional=True))
@@ -122,21 +122,22 @@ up point layers are loaded with a diverging velocity style.</p>
             legacy_columns=self.parameterAsBool(parameters, "LEGACY_COLUMNS", context),
         )
         config.validate()  # parameter errors before starting the worker
-        result = run_worker(config, feedback)
-        for line in result["messages"]:
-            feedback.pushInfo(line)
+        result = run_worker(config, feedback)  # its summary messages arrive as worker info lines
         products = result["products"]
         outputs = {"OUTPUT_FOLDER": str(config.output_folder),
                    "PRODUCTS": ";".join(p for tile in products.values() for p in tile.values()),
                    "CELLS": sum(result["cells"].values())}
+        # one layer-tree group per run; only the up layers (the last component) are checked, so that the
+        # east and up points of a cell are not drawn on top of each other
+        group = f"EGMS L3 Ortho ({Path(config.output_folder).name})"
         for key, comp in (("OUTPUT_EAST", "E"), ("OUTPUT_UP", "U")):
             layers = [Path(t[f"{comp}_gpkg"]) for t in products.values() if f"{comp}_gpkg" in t]
             outputs[key] = str(layers[0]) if layers else None
             for path in layers:
-                self._load(path, f"EGMS L3 {comp} {path.stem.split('_')[2]}", key, context)
+                self._load(path, f"EGMS L3 {comp} {path.stem.split('_')[2]}", key, context, group, comp == "U")
         return outputs
 
-    def _load(self, path, name: str, output: str, context) -> None:
+    def _load(self, path, name: str, output: str, context, group: str, visible: bool) -> None:
         from .layers import LayerStyler
 
         layer = QgsVectorLayer(f"{path}|layername={path.stem}", name, "ogr")
@@ -145,7 +146,7 @@ up point layers are loaded with a diverging velocity style.</p>
         context.temporaryLayerStore().addMapLayer(layer)
         context.addLayerToLoadOnCompletion(
             layer.id(), QgsProcessingContext.LayerDetails(name, context.project(), output))
-        LayerStyler.attach(context, layer.id(), style_path("egms_velocity.qml"))
+        LayerStyler.attach(context, layer.id(), style_path("egms_velocity.qml"), group=group, visible=visible)
 
 
 def run_worker(config, feedback) -> dict:

@@ -79,11 +79,46 @@ class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
                                           QgsCoordinateReferenceSystem.fromWkt(result["crs"]))
         write_frame(sink, table, fields, geometries=result["wkb"], feedback=feedback)
         del sink  # flush a file output before its style is stored
-        qml = style_path("itslive_centerline.qml")
+        qml = graduated_velocity_style(table["v"].to_numpy(float), context)
         save_default_style(dest, qml, "date")
         LayerStyler.attach(context, dest, qml=qml, time_field="date")
         feedback.pushInfo(f"{len(table)} point-dates on {table['line_id'].nunique()} line(s)")
         return {self.OUTPUT: dest, self.HEATMAP: result["heatmap"]}
+
+
+def graduated_velocity_style(v, context) -> str:
+    """A QML (temporary file) of the shipped point symbol, graduated on ``v`` over its 2–98 % range in
+    round classes: a legend in m/yr, and empty samples (v NULL) fall in no class, so they are not drawn."""
+    import numpy as np
+    from qgis.core import (
+        QgsGraduatedSymbolRenderer,
+        QgsProcessingUtils,
+        QgsRendererRange,
+        QgsStyle,
+        QgsVectorLayer,
+    )
+
+    from .itslive_invert import ramp_stops
+
+    finite = v[np.isfinite(v)]
+    stops = ramp_stops(*(np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)))
+    lowest, highest = min(stops[0], finite.min(initial=stops[0])), max(stops[-1], finite.max(initial=stops[-1]))
+    template = QgsVectorLayer("Point?field=v:double&field=date:date", "style", "memory")
+    template.loadNamedStyle(style_path("itslive_centerline.qml"))
+    base = template.renderer().symbol()
+    base.symbolLayer(0).setDataDefinedProperties(type(base.symbolLayer(0).dataDefinedProperties())())
+    ranges = []
+    colours = QgsStyle.defaultStyle().colorRamp("Viridis")
+    for k, (lo, hi) in enumerate(zip(stops[:-1], stops[1:], strict=True)):
+        symbol = base.clone()
+        symbol.setColor(colours.color(k / max(len(stops) - 2, 1)))
+        label = f"< {hi:g}" if k == 0 else f"≥ {lo:g}" if k == len(stops) - 2 else f"{lo:g} – {hi:g}"
+        ranges.append(QgsRendererRange(lowest if k == 0 else lo, highest if k == len(stops) - 2 else hi,
+                                       symbol, f"{label} m/yr"))
+    template.setRenderer(QgsGraduatedSymbolRenderer("v", ranges))
+    path = QgsProcessingUtils.generateTempFilename("itslive_centerline.qml")
+    template.saveNamedStyle(path)
+    return path
 
 
 def save_default_style(dest: str, qml: str, time_field: str) -> None:

@@ -51,7 +51,8 @@ class MeshStyler(QgsProcessingLayerPostProcessorInterface):
 
 
 def style_velocity_mesh(layer: QgsMeshLayer, ramp: str = "Viridis") -> bool:
-    """Show the velocity magnitude ``v``: active scalar group, colour ramp from 0 to its maximum (m/yr).
+    """Show the velocity magnitude ``v``: active scalar group, colour ramp over its 2–98 % range (m/yr)
+    in round steps, so that a few fast pixels do not wash out the glacier.
 
     Returns False when the layer has no ``v`` group. Built in code rather than a QML because the
     dataset group index and the value range depend on the file.
@@ -65,13 +66,15 @@ def style_velocity_mesh(layer: QgsMeshLayer, ramp: str = "Viridis") -> bool:
         meta = layer.datasetGroupMetadata(QgsMeshDatasetIndex(i))
         if meta.name() not in names:
             continue
-        vmax = meta.maximum() if meta.maximum() == meta.maximum() and meta.maximum() > 0 else 1.0
-        shader = QgsColorRampShader(0.0, vmax, QgsStyle.defaultStyle().colorRamp(ramp),
-                                    QgsColorRampShader.Interpolated)
-        shader.classifyColorRamp(6)
+        stops = ramp_stops(*velocity_percentiles(layer.source(), (meta.minimum(), meta.maximum())))
+        colours = QgsStyle.defaultStyle().colorRamp(ramp)
+        shader = QgsColorRampShader(stops[0], stops[-1], colours, QgsColorRampShader.Interpolated)
+        shader.setColorRampItemList([
+            QgsColorRampShader.ColorRampItem(value, colours.color(k / (len(stops) - 1)), f"{value:g}")
+            for k, value in enumerate(stops)])
         settings = layer.rendererSettings()
         scalar = settings.scalarSettings(i)
-        scalar.setClassificationMinimumMaximum(0.0, vmax)
+        scalar.setClassificationMinimumMaximum(stops[0], stops[-1])
         scalar.setColorRampShader(shader)
         scalar.setOpacity(0.9)
         settings.setScalarSettings(i, scalar)
@@ -80,6 +83,42 @@ def style_velocity_mesh(layer: QgsMeshLayer, ramp: str = "Viridis") -> bool:
         layer.triggerRepaint()
         return True
     return False
+
+
+def velocity_percentiles(path: str, fallback: tuple[float, float], most_bands: int = 24) -> tuple[float, float]:
+    """The 2nd and 98th percentiles of ``v`` in the NetCDF (read with QGIS's GDAL, on at most
+    ``most_bands`` time steps spread over the series); ``fallback`` when it cannot be read."""
+    import numpy as np
+    from osgeo import gdal
+
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        ds = gdal.Open(f'NETCDF:"{path}":v')
+    finally:
+        gdal.PopErrorHandler()
+    if ds is None:
+        return fallback
+    bands = np.unique(np.linspace(1, ds.RasterCount, min(most_bands, ds.RasterCount)).round().astype(int))
+    values = np.concatenate([ds.GetRasterBand(int(b)).ReadAsArray().ravel() for b in bands])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return fallback
+    lo, hi = np.percentile(values, [2, 98])
+    return float(lo), float(hi)
+
+
+def ramp_stops(lo: float, hi: float, classes: int = 6) -> list[float]:
+    """Stops covering [lo, hi] on a round step (1, 2, 2.5 or 5 × 10ⁿ m/yr, about ``classes`` classes),
+    from the step below ``lo`` to the first one at or above ``hi``."""
+    import math
+
+    lo = max(lo, 0.0) if math.isfinite(lo) else 0.0
+    hi = hi if math.isfinite(hi) and hi > lo else lo + 1.0
+    raw = (hi - lo) / classes
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.floor(lo / step) * step
+    return [round(start + k * step, 6) for k in range(math.ceil(round((hi - start) / step, 9)) + 1)]
 
 
 class ItsliveInvertAlgorithm(SurfaceMotionAlgorithm):

@@ -81,28 +81,50 @@ def write_frame(sink, frame: pd.DataFrame, fields: QgsFields, geometries=None, f
 
 class LayerStyler(QgsProcessingLayerPostProcessorInterface):
     """Styles a layer loaded on completion (main thread): a QML from resources/styles and, optionally,
-    feature time from a date field (``QgsVectorLayerTemporalProperties``)."""
+    feature time from a date field (``QgsVectorLayerTemporalProperties``) and a layer-tree group
+    (``LayerDetails.groupName`` arrives only in QGIS 3.30) with the layer checked or not."""
 
     _alive: list = []  # Processing keeps only a C++ pointer: hold the Python objects
 
-    def __init__(self, qml: str | None = None, time_field: str | None = None):
+    def __init__(self, qml: str | None = None, time_field: str | None = None, group: str | None = None,
+                 visible: bool = True):
         super().__init__()
         self.qml = qml
         self.time_field = time_field
+        self.group = group
+        self.visible = visible
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
         if self.qml:
             layer.loadNamedStyle(self.qml)
         if self.time_field:
             set_time_field(layer, self.time_field)
+        if self.group:
+            move_to_group(layer, context.project(), self.group, self.visible)
         layer.triggerRepaint()
 
     @classmethod
-    def attach(cls, context, dest: str, qml: str | None = None, time_field: str | None = None) -> None:
+    def attach(cls, context, dest: str, qml: str | None = None, time_field: str | None = None,
+               group: str | None = None, visible: bool = True) -> None:
         if context.willLoadLayerOnCompletion(dest):
-            styler = cls(qml, time_field)
+            styler = cls(qml, time_field, group, visible)
             cls._alive.append(styler)
             context.layerToLoadOnCompletionDetails(dest).setPostProcessor(styler)
+
+
+def move_to_group(layer, project, group_name: str, visible: bool) -> None:
+    """Move the layer's tree node into the top-level group ``group_name`` (created first), checked or not."""
+    if project is None:
+        return
+    root = project.layerTreeRoot()
+    node = root.findLayer(layer.id())
+    if node is None:
+        return
+    group = root.findGroup(group_name) or root.insertGroup(0, group_name)
+    moved = node.clone()
+    moved.setItemVisibilityChecked(visible)
+    group.addChildNode(moved)
+    node.parent().removeChildNode(node)
 
 
 def set_time_field(layer, field: str) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 
-from .base import icon
+from .base import RESOURCES, icon
 
 # module name -> algorithm class, one algorithm per module. Each module imports only qgis at
 # import time (core is imported in run()), so the provider always loads.
@@ -18,6 +19,49 @@ ALGORITHMS = (
     ("itslive_gp_regression", "ItsliveGpRegressionAlgorithm"),
     ("itslive_centerline_profile", "ItsliveCenterlineProfileAlgorithm"),
 )
+
+
+class ShippedModel(QgsProcessingModelAlgorithm):
+    """A graphical model of ``resources/models`` listed under the provider (no file to open).
+
+    Its id is ``surfacemotion:<file stem>`` (the model's own name has spaces and colons); the
+    title stays the model's name.
+    """
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+        if not self.fromFile(str(self.path)):
+            raise ValueError(f"{self.path}: not a QGIS model file")
+        self.title = QgsProcessingModelAlgorithm.displayName(self)
+
+    def name(self):
+        return self.path.stem
+
+    def displayName(self):  # noqa: N802
+        return self.title
+
+    def groupId(self):  # noqa: N802
+        return QgsProcessingModelAlgorithm.group(self).lower()
+
+    def shortHelpString(self):  # noqa: N802 - the dialog makes a paragraph of every line
+        return " ".join(QgsProcessingModelAlgorithm.shortHelpString(self).split())
+
+    def icon(self):
+        return icon("provider.svg")
+
+    def svgIconPath(self):  # noqa: N802
+        return str(RESOURCES / "icons" / "provider.svg")
+
+    def canExecute(self):  # noqa: N802 - greyed out, with the install hint, when a step cannot run
+        for child in self.childAlgorithms().values():
+            ok, message = child.algorithm().canExecute()
+            if not ok:
+                return False, message
+        return True, ""
+
+    def createInstance(self):  # noqa: N802
+        return ShippedModel(self.path)
 
 
 class SurfaceMotionProvider(QgsProcessingProvider):
@@ -37,3 +81,5 @@ class SurfaceMotionProvider(QgsProcessingProvider):
         for module_name, class_name in ALGORITHMS:
             module = importlib.import_module(f"{__package__}.{module_name}")
             self.addAlgorithm(getattr(module, class_name)())
+        for path in sorted((RESOURCES / "models").glob("*.model3")):
+            self.addAlgorithm(ShippedModel(path))

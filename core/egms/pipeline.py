@@ -442,9 +442,9 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
         cells[name] = n
     timings["solve_write"] = time.perf_counter() - t1
     del part_f
-    return EgmsL3Result(finals, list(finals), cells, grid,
-                        messages=[f"{sum(cells.values())} cells in {len(cells)} tile(s), {grid.size} epochs "
-                                  f"{grid[0]}…{grid[-1]} (Dask)"])
+    message = f"{sum(cells.values())} cells in {len(cells)} tile(s), {grid.size} epochs {grid[0]}…{grid[-1]} (Dask)"
+    progress.info(message)
+    return EgmsL3Result(finals, list(finals), cells, grid, messages=[message])
 
 
 def _remove_dir(folder: Path, tries: int = 50) -> None:

@@ -243,7 +243,9 @@ def write_points(path: Path, names: list[str], values: dict[str, np.ndarray], fm
                               for n in names},
                              geometry=gpd.points_from_xy(values["easting"], values["northing"]), crs="EPSG:3035")
     if fmt == "gpkg":
-        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
+        # GeoPackage 1.3: the wheel's GDAL writes 1.4, which the GDAL of QGIS 3.22 warns about on every open
+        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True,
+                      dataset_options={"VERSION": "1.3"})
     else:
         frame.to_parquet(path)
 

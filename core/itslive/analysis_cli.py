@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..progress import Progress, ensure_progress
 from ..worker import run_as_worker
+from .inspect import task_pixel_gp, task_pixel_pairs
 
 WORKER_FLAG = "--worker"
 
@@ -127,7 +128,7 @@ def task_centerline(lines, config: dict, heatmap: str | None = None, progress: P
 
 
 TASKS = {"find_cubes": task_find_cubes, "point_series": task_point_series, "gp": task_gp,
-         "centerline": task_centerline}
+         "centerline": task_centerline, "pixel_pairs": task_pixel_pairs, "pixel_gp": task_pixel_gp}
 _LAYER_ARGS = ("aoi", "points", "lines")
 
 

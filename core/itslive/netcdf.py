@@ -14,10 +14,17 @@ import numpy as np
 from .mask import GlacierGrid
 
 TIME_UNITS = "days since 1970-01-01 00:00:00"
+#: netCDF-C 4.9.0 (the one QGIS 3.22 reads with on Debian 12) looks for this attribute on every variable
+#: (then for two others) and, when HDF5 error printing is on, prints a screenful for each one missing.
+#: Present, the look-up stops at once; 7 significant digits is all a float32 holds (nothing is quantised).
+QUANTIZE_PROBE = "_QuantizeBitGroomNumberOfSignificantDigits"
+#: MDAL's HEC-RAS probe reads this root attribute of every HDF5 file (an HDF5 diagnostic when missing)
+FILE_TYPE_PROBE = "File Type"
 VELOCITY_VARIABLES = {
     "vx": ("velocity in x direction", "m/yr"),
     "vy": ("velocity in y direction", "m/yr"),
-    "v": ("velocity magnitude", "m/yr"),
+    # MDAL lists a file's groups sorted by long_name and QGIS shows the first: the capital puts v first
+    "v": ("Velocity magnitude", "m/yr"),
     "vx_error": ("formal 1-sigma error of vx", "m/yr"),
     "vy_error": ("formal 1-sigma error of vy", "m/yr"),
     "v_error": ("formal 1-sigma error of v (propagated from vx_error, vy_error)", "m/yr"),
@@ -101,6 +108,15 @@ def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray, arrays:
         gid[:] = grid.glacier_id
         _write_glacier_table(ds, grid)
         ds.setncatts({k: (v if isinstance(v, (int, float, np.integer, np.floating)) else str(v)) for k, v in attrs.items()})
+        _answer_reader_probes(ds)
+
+
+def _answer_reader_probes(ds) -> None:
+    """The attributes QGIS's readers probe for (see :data:`QUANTIZE_PROBE`, :data:`FILE_TYPE_PROBE`), so that
+    opening the file logs no HDF5 diagnostics."""
+    for var in ds.variables.values():
+        var.setncattr(QUANTIZE_PROBE, np.int32(7))
+    ds.setncattr(FILE_TYPE_PROBE, "CF-1.8 NetCDF-4: glacier velocity time series (Surface Motion)")
 
 
 def _write_glacier_table(ds, grid: GlacierGrid) -> None:

@@ -12,6 +12,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputLayerDefinition,
     QgsProject,
+    QgsRenderContext,
     QgsVectorLayer,
 )
 
@@ -49,7 +50,16 @@ def test_time_aware_points_and_heatmap(run_algorithm, tmp_path):
     loaded = QgsVectorLayer(layer_id, "loaded", "ogr")
     detail.postProcessor().postProcessLayer(loaded, context, None)
     assert loaded.temporalProperties().isActive()
-    assert loaded.renderer().symbol().symbolLayer(0).dataDefinedProperties().hasActiveProperties()
+    # a graduated legend in round m/yr classes; an empty sample (v NULL) falls in no class: not drawn
+    renderer = loaded.renderer()
+    assert renderer.type() == "graduatedSymbol" and renderer.classAttribute() == "v"
+    assert all(r.label().endswith("m/yr") for r in renderer.ranges())
+    empty = QgsFeature(loaded.fields())
+    empty["v"] = None
+    context_r = QgsRenderContext()
+    renderer.startRender(context_r, loaded.fields())
+    assert renderer.symbolForFeature(empty, context_r) is None
+    renderer.stopRender(context_r)
 
 
 def test_bad_spacing_and_netcdf(run_algorithm, tmp_path):

@@ -43,7 +43,20 @@ def test_invert_loads_a_styled_temporal_mesh(run_algorithm, cube, tmp_path):
     active = layer.rendererSettings().activeScalarDatasetGroup()
     from qgis.core import QgsMeshDatasetIndex
 
-    assert layer.datasetGroupMetadata(QgsMeshDatasetIndex(active)).name() == "velocity magnitude"
+    meta = layer.datasetGroupMetadata(QgsMeshDatasetIndex(active))
+    assert meta.name() == "Velocity magnitude"
+    # the ramp spans the 2–98 % range rounded out to its step, not 0 … the absolute maximum
+    scalar = layer.rendererSettings().scalarSettings(active)
+    import netCDF4
+
+    with netCDF4.Dataset(out) as ds:
+        v = ds["v"][:].filled(np.nan)
+    lo, hi = np.nanpercentile(v, [2, 98])
+    stops = [item.value for item in scalar.colorRampShader().colorRampItemList()]
+    step = stops[1] - stops[0]
+    assert stops[0] <= lo < stops[0] + step and stops[-1] - step < hi <= stops[-1]
+    labels = [item.label for item in scalar.colorRampShader().colorRampItemList()]
+    assert all(label.replace(".", "", 1).isdigit() for label in labels)
     raster = QgsRasterLayer(str(tif), "mean")
     assert raster.isValid() and raster.crs().authid() == "EPSG:3413"
     stats = raster.dataProvider().bandStatistics(1)
@@ -102,3 +115,12 @@ def test_cancel_through_feedback_stops_the_worker_without_output(run_algorithm, 
     assert time.perf_counter() - feedback.cancelled_at < 2.0
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == [".velocity.checkpoint"]
+
+
+def test_velocity_ramp_covers_the_robust_range_in_round_steps():
+    from surface_motion.algorithms.itslive_invert import ramp_stops
+
+    stops = ramp_stops(103.7, 2412.0)
+    assert stops[0] <= 103.7 and stops[-1] >= 2412.0
+    assert stops == [0.0, 500.0, 1000.0, 1500.0, 2000.0, 2500.0]
+    assert ramp_stops(0.0, 0.0) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # an empty file still gets a ramp

@@ -9,6 +9,7 @@ EXPECTED = {
     "itslive_point_series": "its_live",
     "itslive_gp_regression": "its_live",
     "itslive_centerline_profile": "its_live",
+    "itslive_glacier_profile": "its_live",  # the shipped model (resources/models)
 }
 
 
@@ -26,6 +27,7 @@ def test_algorithms_have_group_icon_help(provider):
         assert alg.groupId() == EXPECTED[name]
         assert alg.group() in ("EGMS", "ITS_LIVE")
         assert not alg.icon().isNull(), f"{name} has no icon"
+        assert alg.svgIconPath().endswith(".svg"), f"{name}: the modeler shows no icon"
         assert alg.shortHelpString(), f"{name} has no help"
         assert alg.id() == f"surfacemotion:{name}"
 

@@ -44,7 +44,7 @@ def test_package_zip_holds_plugin_files_only(tmp_path):
         names = zf.namelist()
     assert all(n.startswith("surface_motion/") for n in names)
     for required in ("metadata.txt", "__init__.py", "plugin.py", "algorithms/provider.py", "algorithms/base.py",
-                     "core/__init__.py", "core/io.py", "resources/icons/surface_motion.svg", "LICENSE"):
+                     "core/__init__.py", "core/io.py", "gui/inspector.py", "resources/icons/surface_motion.svg", "LICENSE"):
         assert f"surface_motion/{required}" in names, required
     tops = {n.split("/")[1] for n in names}
     assert not tops & {"tests", ".venv", "benchmarks", "demo-output", "scripts", ".ci", ".build", "dist"}, tops
