@@ -23,7 +23,7 @@ from .inversion import InversionConfig, days_since_epoch, invert_pixels
 
 #: NetCDF attributes → InversionConfig fields (the run's own settings)
 _INVERSION_ATTRIBUTES = {"interval_days": float, "lam": float, "derivative": int, "weighted": bool,
-                         "robust": bool, "robust_iterations": int, "min_observations": int}
+                         "robust": bool, "robust_iterations": int, "min_observations": int, "max_error_ratio": float}
 
 
 def read_run(netcdf: str | Path) -> dict:
@@ -49,6 +49,11 @@ def inversion_config(attributes: dict) -> InversionConfig:
         raw = attributes.get(f"parameter_{name}")
         if raw not in (None, ""):
             values[name] = kind(int(raw)) if kind is bool else kind(raw)
+    # what the run actually used: λ chosen from the data, weights off for a cube without errors
+    if attributes.get("inversion_lambda") not in (None, ""):
+        values["lam"] = float(attributes["inversion_lambda"])
+    if attributes.get("inversion_weighted") not in (None, ""):
+        values["weighted"] = bool(int(attributes["inversion_weighted"]))
     return InversionConfig(**values)
 
 
