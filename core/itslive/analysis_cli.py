@@ -188,11 +188,13 @@ def _gp_options(p) -> None:
     p.add_argument("--no-robust", dest="robust", action="store_false")
     p.add_argument("--step-days", type=float, default=1.0)
     p.add_argument("--components", default="v", help="comma-separated among v, vx, vy")
+    p.add_argument("--extrapolate", action="store_true", help="allow an output range beyond the pairs")
 
 
 def _gp_dict(args) -> dict:
     return {"model": args.model, "robust": args.robust, "step_days": args.step_days,
             "components": tuple(c.strip() for c in args.components.split(",") if c.strip()),
+            "extrapolate": args.extrapolate,
             "start": getattr(args, "start", None) if args.command == "itslive-gp-regression" else None,
             "end": getattr(args, "end", None) if args.command == "itslive-gp-regression" else None}
 
