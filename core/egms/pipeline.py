@@ -343,7 +343,8 @@ def _run_egms_l3(config: EgmsL3Config, progress: Progress) -> EgmsL3Result:
         from ..compute import dask_client
 
         address = None if config.scheduler.strip().lower() == "local" else config.scheduler
-        with dask_client(address, n_workers=config.n_workers) as client:
+        with dask_client(address, n_workers=config.n_workers,
+                         shared_paths=[*paths, config.output_folder]) as client:
             result = _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     else:
         result = _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings)
