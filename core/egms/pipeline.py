@@ -155,6 +155,8 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
         levels[p] = info["level"] if info else None
         releases[p] = info["release"] if info else None
         row = first_row(p)
+        if not row:
+            raise InputError(p, "the CSV has a header but no rows; download the file again from the EGMS Explorer")
         if row in first_rows:  # the same burst under another name would be summed twice into every cell
             raise InputError(p, f"holds the same burst as {first_rows[row].name} (identical first measurement "
                                 "point); give each burst once")

@@ -199,9 +199,19 @@ def _gp_dict(args) -> dict:
             "end": getattr(args, "end", None) if args.command == "itslive-gp-regression" else None}
 
 
+def _check_outputs(**paths: str | None) -> None:
+    """Every output location (option name → path) is writable, before any computation."""
+    from ..io import check_output_location
+
+    for name, path in paths.items():
+        if path:
+            check_output_location(path, f"--{name.replace('_', '-')}")
+
+
 def _find_cubes(args) -> int:
     from ..cli import console_progress
 
+    _check_outputs(output=args.output)
     result = task_find_cubes(read_layer(args.aoi, "AOI"), args.catalog, console_progress())
     if args.output:
         import geopandas as gpd
@@ -217,6 +227,7 @@ def _point_series(args) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
+    _check_outputs(output=args.output, gp_output=args.gp_output, plot=args.plot)
     config = {"cubes": tuple(args.cubes), "catalog": args.catalog, "missions": args.missions, "start": args.start,
               "end": args.end, "min_dt": args.min_dt, "max_dt": args.max_dt, "neighborhood": args.neighborhood}
     result = task_point_series(read_layer(args.points, "points"), config, args.output,
@@ -232,6 +243,7 @@ def _gp(args) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
+    _check_outputs(output=args.output, plot=args.plot)
     result = task_gp(args.input, _gp_dict(args), args.min_dt, args.max_dt, args.plot, console_progress())
     with atomic_output(args.output) as tmp:
         result["table"].to_csv(tmp, index=False)
@@ -247,14 +259,15 @@ def _centerline(args) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
+    _check_outputs(output=args.output, heatmap=args.heatmap)
     result = task_centerline(read_layer(args.lines, "lines"), {"netcdf": args.netcdf, "spacing": args.spacing},
                              args.heatmap, console_progress())
     points = gpd.GeoDataFrame(result["table"], geometry=shapely.from_wkb(result["wkb"]), crs=result["crs"])
     with atomic_output(args.output) as tmp:
         if Path(args.output).suffix.lower() == ".csv":
             points.drop(columns="geometry").to_csv(tmp, index=False)
-        else:
-            points.to_file(tmp)
+        else:  # the layer is named after the final file, not the temporary one
+            points.to_file(tmp, layer=Path(args.output).stem)
     print(f"\n{args.output}: {len(points)} rows", file=sys.stderr)
     return 0
 
