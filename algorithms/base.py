@@ -120,7 +120,10 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """QGIS's own check says only "Incorrect parameter value for X": name the range or the options."""
         for definition in self.parameterDefinitions():
-            message = parameter_problem(definition, parameters.get(definition.name()))
+            try:
+                message = parameter_problem(definition, parameters.get(definition.name()))
+            except Exception:  # noqa: BLE001 - an exception here would abort QGIS: leave it to QGIS's own check
+                message = None
             if message:
                 return False, f"{definition.name()}: {message}"
         return super().checkParameterValues(parameters, context)

@@ -38,9 +38,9 @@ class Range:
         except (TypeError, ValueError):
             return f"'{value}' is not a number; give a value in {self.describe()}"
         if not math.isfinite(number) or not self.minimum <= number <= self.maximum:
-            return f"{value:g} is outside the allowed range {self.describe()}" + (f"; {self.hint}" if self.hint else "")
+            return f"{number:g} is outside the allowed range {self.describe()}" + (f"; {self.hint}" if self.hint else "")
         if self.integer and number != int(number):
-            return f"{value:g} is not a whole number; give a value in {self.describe()}"
+            return f"{number:g} is not a whole number; give a value in {self.describe()}"
         return None
 
     def check(self, value) -> None:

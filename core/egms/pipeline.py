@@ -117,7 +117,12 @@ def aoi_in_3035(config: EgmsL3Config):
     if src.to_epsg() == 3035:
         _check_europe_3035(aoi.bounds)
     else:
-        lon0, lat0, lon1, lat1 = Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform_bounds(*aoi.bounds)
+        try:
+            to_lonlat = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+        except Exception as exc:  # noqa: BLE001 - pyproj raises ProjError for an undefined/local CRS
+            raise ParameterError("AOI", f"its CRS ({src.name}) cannot be transformed to EPSG:3035 ({exc}); set the "
+                                        "layer's real CRS") from exc
+        lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*aoi.bounds)
         w, s, e, n = EUROPE_LONLAT
         if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or lon1 < w or lon0 > e or lat1 < s or lat0 > n:
             raise ParameterError("AOI", f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
