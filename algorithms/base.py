@@ -12,7 +12,14 @@ import os
 import re
 from pathlib import Path
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+)
 from qgis.PyQt.QtGui import QIcon
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
@@ -96,15 +103,48 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
         ok, message = self.canExecute()
         if not ok:
             raise QgsProcessingException(message)
-        from ..core.errors import SurfaceMotionError
+        from ..core.errors import SurfaceMotionError, describe_unexpected
 
         try:
+            self.check_destinations(parameters, context)
             return self.execute(parameters, context, feedback)
         except SurfaceMotionError as exc:  # cancellation too; Processing reports it (once)
             raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
+        except QgsProcessingException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback goes to a log file
+            raise QgsProcessingException(f"{self.displayName()}: {describe_unexpected(exc)}") from exc
 
     def execute(self, parameters, context, feedback):
         raise NotImplementedError
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """QGIS's own check says only "Incorrect parameter value for X": name the range or the options."""
+        for definition in self.parameterDefinitions():
+            try:
+                message = parameter_problem(definition, parameters.get(definition.name()))
+            except Exception:  # noqa: BLE001 - an exception here would abort QGIS: leave it to QGIS's own check
+                message = None
+            if message:
+                return False, f"{definition.name()}: {message}"
+        return super().checkParameterValues(parameters, context)
+
+    def check_destinations(self, parameters, context) -> None:
+        """Fail before any computation when an output file or folder cannot be written there."""
+        from ..core.io import check_output_location
+
+        for definition in self.destinationParameterDefinitions():
+            if parameters.get(definition.name()) in (None, ""):
+                continue
+            if isinstance(definition, QgsProcessingParameterFeatureSink):
+                path = self.parameterAsOutputLayer(parameters, definition.name(), context)
+            else:
+                path = self.parameterAsFileOutput(parameters, definition.name(), context)
+            path = (path or "").split("|")[0].removeprefix("ogr:")
+            if not path or path.startswith(("memory:", "postgres", "dbname")) or "://" in path:
+                continue
+            kind = "folder" if isinstance(definition, QgsProcessingParameterFolderDestination) else "file"
+            check_output_location(path, definition.name(), kind)
 
     def optional_double(self, parameters, key, context) -> float | None:
         """A number parameter left empty → None (``parameterAsDouble`` would give 0)."""
@@ -129,6 +169,45 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
             return [str(v).strip() for v in raw if str(v).strip()]
         text = self.parameterAsString(parameters, key, context) or ""
         return [v.strip() for v in re.split(r"[\n;]", text) if v.strip()]
+
+
+def number_parameter(allowed, label: str, default=None, optional: bool = False,
+                     key: str | None = None) -> QgsProcessingParameterNumber:
+    """A number parameter from a core :class:`~..core.ranges.Range`: its key (or ``key``), minimum, maximum
+    and the decimals the widget shows (``100``, not ``100.000000``)."""
+    kind = QgsProcessingParameterNumber.Integer if allowed.integer else QgsProcessingParameterNumber.Double
+    param = QgsProcessingParameterNumber(key or allowed.key, f"{label} [{allowed.describe()}]", kind, default, optional,
+                                         allowed.minimum, allowed.maximum)
+    # the unit and hint travel with the parameter for the range message of checkParameterValues
+    param.setMetadata({"widget_wrapper": {"decimals": allowed.decimals}, "unit": allowed.unit, "hint": allowed.hint})
+    return param
+
+
+def parameter_problem(definition, value) -> str | None:
+    """Why ``value`` is not accepted by a number (range) or enum (options) parameter; None when it is or
+    when QGIS's own check is enough."""
+    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(definition, QgsProcessingParameterNumber):
+        from ..core.ranges import Range
+
+        meta = definition.metadata()
+        return Range(definition.name(), definition.minimum(), definition.maximum(), unit=meta.get("unit", ""),
+                     decimals=int((meta.get("widget_wrapper") or {}).get("decimals", 0)),
+                     integer=definition.dataType() == QgsProcessingParameterNumber.Integer,
+                     hint=meta.get("hint", "")).problem(value)
+    if isinstance(definition, QgsProcessingParameterEnum):
+        options = definition.options()
+        choices = ", ".join(f"{i} ({o})" for i, o in enumerate(options))
+        values = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        for item in values:
+            try:
+                index = int(str(item).strip())
+            except ValueError:
+                return f"'{item}' is not an option index; give {choices}"
+            if not 0 <= index < len(options):
+                return f"{index} is not an option index; give {choices}"
+    return None
 
 
 def scheduler_or_none(text: str | None) -> str | None:

@@ -16,12 +16,12 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsVectorLayer,
 )
 
-from .base import SurfaceMotionAlgorithm, scheduler_or_none, style_path
+from ..core.ranges import EGMS_MAX_GAP_DAYS, EGMS_MIN_MP_COUNT, EGMS_SPACING, EGMS_SPACING_DAYS
+from .base import SurfaceMotionAlgorithm, number_parameter, scheduler_or_none, style_path
 from .compat import set_advanced
 
 RESAMPLINGS = ("nearest", "linear")
@@ -63,12 +63,9 @@ up point layers are loaded with a diverging velocity style.</p>
             [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterString("START_DATE", "Start date (YYYY-MM-DD)", optional=True))
         self.addParameter(QgsProcessingParameterString("END_DATE", "End date (YYYY-MM-DD)", optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SPACING", "Cell size (m, EPSG:3035)", QgsProcessingParameterNumber.Double, 100.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SPACING_DAYS", "Time step (days)", QgsProcessingParameterNumber.Integer, 6))
-        self.addParameter(QgsProcessingParameterNumber(
-            "MAX_GAP_DAYS", "Largest gap bridged by resampling (days)", QgsProcessingParameterNumber.Double, 90.0))
+        self.addParameter(number_parameter(EGMS_SPACING, "Cell size (EPSG:3035)", 100.0))
+        self.addParameter(number_parameter(EGMS_SPACING_DAYS, "Time step", 6))
+        self.addParameter(number_parameter(EGMS_MAX_GAP_DAYS, "Largest gap bridged by resampling", 90.0))
         self.addParameter(QgsProcessingParameterEnum("RESAMPLING", "Time resampling", list(RESAMPLINGS),
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
@@ -77,8 +74,7 @@ up point layers are loaded with a diverging velocity style.</p>
             "SCHEDULER", "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
             optional=True))
         for param in (
-            QgsProcessingParameterNumber("MIN_MP_COUNT", "Minimum MPs per cell (≥ 1 ascending and ≥ 1 descending)",
-                                         QgsProcessingParameterNumber.Integer, 2, minValue=2),
+            number_parameter(EGMS_MIN_MP_COUNT, "Minimum MPs per cell (≥ 1 ascending and ≥ 1 descending)", 2),
             QgsProcessingParameterBoolean("REMOVE_GNSS_NORTH", "Remove the GNSS model's north velocity from the LOS "
                                                                "(ATBD; needs GNSS_MODEL)", False),
             QgsProcessingParameterBoolean("AVERAGE_PER_GEOMETRY", "Average MPs per cell and geometry first (ATBD)",

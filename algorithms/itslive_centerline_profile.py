@@ -11,11 +11,11 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
     QgsWkbTypes,
 )
 
-from .base import SurfaceMotionAlgorithm, style_path
+from ..core.ranges import CENTERLINE_SPACING
+from .base import SurfaceMotionAlgorithm, number_parameter, style_path
 
 
 class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
@@ -50,8 +50,7 @@ class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
             self.LINE_ID, "Line id field (default: 1…n)", parentLayerParameterName=self.LINES, optional=True))
         self.addParameter(QgsProcessingParameterFile(
             self.INVERSION, "Inversion NetCDF (from the ITS_LIVE inversion)", extension="nc"))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.SPACING, "Spacing (m)", QgsProcessingParameterNumber.Double, defaultValue=100.0, minValue=0.0))
+        self.addParameter(number_parameter(CENTERLINE_SPACING, "Spacing", 100.0))
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT, "Velocity along centerlines", QgsProcessing.TypeVectorPoint))
         self.addParameter(QgsProcessingParameterFileDestination(

@@ -10,12 +10,12 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
 
-from .base import SurfaceMotionAlgorithm
+from ..core.ranges import GP_STEP_DAYS, MAX_DATE_DT, MIN_DATE_DT
+from .base import SurfaceMotionAlgorithm, number_parameter
 from .compat import set_advanced
 
 GP_MODELS = ("interval", "midpoint")
@@ -43,12 +43,14 @@ def add_gp_parameters(alg, prefix: str = "", advanced: bool = False) -> None:
         QgsProcessingParameterEnum(f"{prefix}MODEL", "GP observation model", options=list(GP_MODEL_LABELS),
                                    defaultValue=0),
         QgsProcessingParameterBoolean(f"{prefix}ROBUST", "Robust (down-weight outlying pairs)", defaultValue=True),
-        QgsProcessingParameterNumber(f"{prefix}STEP_DAYS", "Output step (days)", QgsProcessingParameterNumber.Double,
-                                     defaultValue=1.0, minValue=0.01),
+        number_parameter(GP_STEP_DAYS, "Output step", 1.0, key=f"{prefix}STEP_DAYS"),
         QgsProcessingParameterEnum(f"{prefix}COMPONENTS", "Components", options=list(COMPONENTS),
                                    allowMultiple=True, defaultValue=[0]),
         QgsProcessingParameterEnum(f"{prefix}PLOT_FORMAT", "Plot format", options=list(PLOT_FORMATS),
                                    defaultValue=0),
+        set_advanced(QgsProcessingParameterBoolean(
+            f"{prefix}EXTRAPOLATE", "Allow output dates beyond the pairs (extrapolated by the prior)",
+            defaultValue=False)),
     ]
     for param in params:
         alg.addParameter(set_advanced(param) if advanced else param)
@@ -62,7 +64,8 @@ def gp_config(alg, parameters, context, prefix: str = "", start=None, end=None):
     return GPConfig(model=GP_MODELS[alg.parameterAsEnum(parameters, f"{prefix}MODEL", context)],
                     robust=alg.parameterAsBool(parameters, f"{prefix}ROBUST", context),
                     step_days=alg.parameterAsDouble(parameters, f"{prefix}STEP_DAYS", context),
-                    components=components or ("v",), start=start, end=end)
+                    components=components or ("v",), start=start, end=end,
+                    extrapolate=alg.parameterAsBool(parameters, f"{prefix}EXTRAPOLATE", context))
 
 
 def plot_format(alg, parameters, context, prefix: str = "") -> str:
@@ -120,10 +123,8 @@ class ItsliveGpRegressionAlgorithm(SurfaceMotionAlgorithm):
         add_gp_parameters(self)
         self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
         self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
-        for key, label in ((self.MIN_DATE_DT, "Minimum pair separation (days)"),
-                           (self.MAX_DATE_DT, "Maximum pair separation (days)")):
-            self.addParameter(set_advanced(QgsProcessingParameterNumber(
-                key, label, QgsProcessingParameterNumber.Double, optional=True, minValue=0.0)))
+        for allowed, label in ((MIN_DATE_DT, "Minimum pair separation"), (MAX_DATE_DT, "Maximum pair separation")):
+            self.addParameter(set_advanced(number_parameter(allowed, label, optional=True)))
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT, "GP regression table", QgsProcessing.TypeVector))
         self.addOutput(QgsProcessingOutputFile(self.PLOT, "GP plot (next to the table)"))

@@ -15,13 +15,22 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
 )
 
 from ..core.itslive.inversion_config import InversionConfig
-from .base import SurfaceMotionAlgorithm, scheduler_or_none
+from ..core.ranges import (
+    BLOCK_SIZE,
+    DERIVATIVE,
+    INTERVAL_DAYS,
+    LAMBDA,
+    MAX_DATE_DT,
+    MAX_ERROR_RATIO,
+    MIN_DATE_DT,
+    MIN_OBSERVATIONS,
+)
+from .base import SurfaceMotionAlgorithm, number_parameter, scheduler_or_none
 from .compat import set_advanced
 from .itslive_find_cubes import DEFAULT_CATALOG_URL
 
@@ -187,16 +196,11 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True))
         self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
         self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.INTERVAL_DAYS, "Interval (days)", QgsProcessingParameterNumber.Double,
-            defaultValue=DEFAULTS.interval_days,
-            minValue=0.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.LAMBDA, "Regularisation λ, yr^(k−½) per m/yr (empty: chosen from the data)",
-            QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.DERIVATIVE, "Regularisation derivative (1: acceleration, 2: its change)",
-            QgsProcessingParameterNumber.Integer, defaultValue=DEFAULTS.derivative, minValue=1, maxValue=2))
+        self.addParameter(number_parameter(INTERVAL_DAYS, "Interval", DEFAULTS.interval_days))
+        self.addParameter(number_parameter(LAMBDA, "Regularisation λ (empty: chosen from the data)", DEFAULTS.lam,
+                                           optional=True))
+        self.addParameter(number_parameter(DERIVATIVE, "Regularisation derivative (1: acceleration, 2: its change)",
+                                           DEFAULTS.derivative))
         self.addParameter(QgsProcessingParameterEnum(
             self.MISSIONS, "Missions (none: all)", options=list(MISSIONS), allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterBoolean(self.ROBUST, "Robust (down-weight outliers)",
@@ -208,21 +212,14 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, "Velocity time series (NetCDF)", fileFilter="NetCDF files (*.nc)"))
         for param in (
-            QgsProcessingParameterNumber(self.MIN_DATE_DT, "Minimum pair separation (days)",
-                                         QgsProcessingParameterNumber.Double, optional=True, minValue=0.0),
-            QgsProcessingParameterNumber(self.MAX_DATE_DT, "Maximum pair separation (days)",
-                                         QgsProcessingParameterNumber.Double, optional=True, minValue=0.0),
+            number_parameter(MIN_DATE_DT, "Minimum pair separation", optional=True),
+            number_parameter(MAX_DATE_DT, "Maximum pair separation", optional=True),
             QgsProcessingParameterBoolean(self.WEIGHTED, "Weight pairs by 1/σ² (vx_error, vy_error)",
                                           defaultValue=DEFAULTS.weighted),
-            QgsProcessingParameterNumber(self.MAX_ERROR_RATIO, "Maximum error ratio (bins with a larger formal "
-                                         "error than this × the pixel's median are left empty; 0: off)",
-                                         QgsProcessingParameterNumber.Double,
-                                         defaultValue=DEFAULTS.max_error_ratio, minValue=0.0),
-            QgsProcessingParameterNumber(self.MIN_OBSERVATIONS, "Minimum valid pairs per pixel",
-                                         QgsProcessingParameterNumber.Integer,
-                                         defaultValue=DEFAULTS.min_observations, minValue=1),
-            QgsProcessingParameterNumber(self.BLOCK_SIZE, "Block size (pixels per side)",
-                                         QgsProcessingParameterNumber.Integer, defaultValue=50, minValue=1),
+            number_parameter(MAX_ERROR_RATIO, "Maximum error ratio (bins whose formal error exceeds this × the "
+                             "pixel's median are left empty; 0: off)", DEFAULTS.max_error_ratio),
+            number_parameter(MIN_OBSERVATIONS, "Minimum valid pairs per pixel", DEFAULTS.min_observations),
+            number_parameter(BLOCK_SIZE, "Block size (pixels per side)", 50),
             QgsProcessingParameterRasterDestination(self.MEAN_VELOCITY, "Mean velocity (GeoTIFF)", optional=True,
                                                     createByDefault=False),
         ):

@@ -12,12 +12,12 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
 
-from .base import SurfaceMotionAlgorithm
+from ..core.ranges import MAX_DATE_DT, MIN_DATE_DT
+from .base import SurfaceMotionAlgorithm, number_parameter
 from .itslive_find_cubes import DEFAULT_CATALOG_URL
 from .itslive_gp_regression import GP_HELP, add_gp_parameters, gp_config, plot_format, write_gp_outputs
 from .itslive_invert import MISSIONS
@@ -76,10 +76,9 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
             self.MISSIONS, "Missions (none: all)", options=list(MISSIONS), allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
         self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
-        for key, label in ((self.MIN_DATE_DT, "Minimum pair separation date_dt (days)"),
-                           (self.MAX_DATE_DT, "Maximum pair separation date_dt (days)")):
-            self.addParameter(QgsProcessingParameterNumber(
-                key, label, QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+        for allowed, label in ((MIN_DATE_DT, "Minimum pair separation date_dt"),
+                               (MAX_DATE_DT, "Maximum pair separation date_dt")):
+            self.addParameter(number_parameter(allowed, label, optional=True))
         self.addParameter(QgsProcessingParameterEnum(
             self.NEIGHBORHOOD, "Neighbourhood", options=list(NEIGHBORHOODS), defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(self.GP, "GP regression of each point", defaultValue=False))

@@ -33,6 +33,10 @@ def layer_payload(source, name: str, fields: tuple[str, ...] = ()) -> dict:
     crs = source.sourceCrs()
     if not crs.isValid():
         raise QgsProcessingException(f"{name}: the layer has no valid CRS")
+    unknown = [f for f in fields if source.fields().lookupField(f) < 0]
+    if unknown:
+        raise QgsProcessingException(f"{name}: the layer has no field '{unknown[0]}' (fields: "
+                                     f"{', '.join(source.fields().names()) or 'none'}); choose one of them")
     wkb, attributes = [], {f: [] for f in fields}
     request = QgsFeatureRequest().setSubsetOfAttributes(list(fields), source.fields())
     for feature in source.getFeatures(request):
@@ -67,7 +71,7 @@ def run_core_worker(module: str, job: Path, feedback, what: str) -> dict:
     as ``CancelledError``; a crash reports the worker's stderr.
     """
     from ..core.compute import python_executable
-    from ..core.errors import CancelledError, SurfaceMotionError
+    from ..core.errors import CancelledError, SurfaceMotionError, save_traceback
 
     root_package = __package__.split(".")[0]  # "surface_motion" once installed, whatever the folder
     package_root = str(Path(sys.modules[root_package].__file__).absolute().parent.parent)
@@ -83,7 +87,9 @@ def run_core_worker(module: str, job: Path, feedback, what: str) -> dict:
         raise CancelledError()
     if "error" in final:
         raise SurfaceMotionError(final["error"])
-    raise QgsProcessingException(f"the {what} worker stopped (exit code {return_code}):\n" + "".join(stderr)[-3000:])
+    log = save_traceback(RuntimeError(what), "".join(stderr))
+    raise QgsProcessingException(f"the {what} worker process stopped unexpectedly (exit code {return_code}, e.g. "
+                                 f"killed or out of memory); its output is in {log}")
 
 
 def run_task(task: str, kwargs: dict, feedback) -> dict:

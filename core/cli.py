@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import SurfaceMotionError
+from .errors import SurfaceMotionError, describe_unexpected
 from .progress import Progress
 
 SUBCOMMAND_MODULES = ("egms.cli", "itslive.cli", "itslive.analysis_cli")
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="EGMS L3 Ortho from L2a/L2b bursts and ITS_LIVE glacier velocity tools "
         "(the same pipelines as the QGIS Processing algorithms).",
     )
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(f".{name}", __package__).add_subcommands(sub)
@@ -58,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\nsurface-motion {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line for the user; --debug (or the log file) has the traceback
+        if args.debug:
+            raise
+        print(f"\nsurface-motion {args.command}: error: {describe_unexpected(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

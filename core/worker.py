@@ -2,7 +2,8 @@
 
 A worker reports JSON lines on stdout — ``progress``/``message``, ``info``, ``warning``, then one
 final ``result``, ``error`` (with ``kind``) or ``cancelled`` — and SIGTERM cancels it at the next
-``progress.check()``. Exit codes: 0 done, 2 error, 3 cancelled.
+``progress.check()``. Exit codes: 0 done, 2 error, 3 cancelled. An unexpected exception is reported as
+one line too (its traceback goes to a log file, see :func:`..errors.describe_unexpected`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .errors import CancelledError, SurfaceMotionError
+from .errors import CancelledError, SurfaceMotionError, describe_unexpected
 from .progress import Progress
 
 
@@ -37,6 +38,9 @@ def run_as_worker(call: Callable[[Progress], Any], encode: Callable[[Any], Any] 
         return 3
     except SurfaceMotionError as exc:
         emit(error=str(exc), kind=type(exc).__name__)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - never a traceback for the user; the log file keeps it
+        emit(error=describe_unexpected(exc), kind="UnexpectedError")
         return 2
     emit(result=encode(result))
     return 0

@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import ParameterError
 from .config import FORMATS, WEIGHTINGS, EgmsL3Config
 from .resample import METHODS
 
@@ -24,7 +25,7 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("inputs", nargs="+", help="burst files (ZIP, CSV, CSV.gz)")
     p.add_argument("-o", "--output-folder", required=True)
     p.add_argument("--aoi", help="area as WKT (in --aoi-crs) or a vector file readable by geopandas")
-    p.add_argument("--aoi-crs", default="EPSG:3035")
+    p.add_argument("--aoi-crs", help="CRS of a WKT --aoi (default EPSG:3035) or of a file without one")
     p.add_argument("--start-date", help="YYYY-MM-DD (default: the period every input covers)")
     p.add_argument("--end-date", help="YYYY-MM-DD")
     p.add_argument("--spacing", type=float, default=100.0, help="cell size in m (default 100)")
@@ -46,11 +47,14 @@ def add_subcommands(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace) -> EgmsL3Config:
     """The :class:`EgmsL3Config` the algorithm would build from the same values."""
-    aoi, crs = args.aoi, args.aoi_crs
+    aoi, crs = args.aoi, args.aoi_crs or "EPSG:3035"
     if aoi and not aoi.lstrip().upper().startswith(("POLYGON", "MULTIPOLYGON")):
-        import geopandas as gpd
+        from ..itslive.analysis_cli import read_layer
 
-        aoi = gpd.read_file(aoi)
+        aoi = read_layer(aoi, "AOI")
+        if aoi.crs is None and not args.aoi_crs:
+            raise ParameterError("AOI", f"{args.aoi} has no CRS; set it (e.g. a .prj beside a shapefile) or give "
+                                        "--aoi-crs")
         crs = aoi.crs.to_string() if aoi.crs else crs
     return EgmsL3Config(
         inputs=args.inputs, output_folder=args.output_folder, aoi=aoi, aoi_crs=crs,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..config_json import config_from_json, config_to_json
 from ..errors import ParameterError
+from ..ranges import EGMS_MAX_GAP_DAYS, EGMS_MIN_MP_COUNT, EGMS_SPACING, EGMS_SPACING_DAYS
 from .grid import TILE_SIZE
 from .resample import METHODS
 
@@ -81,22 +82,18 @@ class EgmsL3Config:
         """Raise :class:`ParameterError` naming the parameter and the fix."""
         if not self.inputs:
             raise ParameterError("INPUTS", "no input file; give at least one ascending and one descending L2a/L2b burst")
-        if not self.spacing or self.spacing <= 0:
-            raise ParameterError("SPACING", f"must be > 0 m (got {self.spacing}); the official grid uses 100")
+        for allowed, value in ((EGMS_SPACING, self.spacing), (EGMS_SPACING_DAYS, self.spacing_days),
+                               (EGMS_MAX_GAP_DAYS, self.max_gap_days), (EGMS_MIN_MP_COUNT, self.min_mp_count)):
+            allowed.check(value)
         if TILE_SIZE % self.spacing:
-            raise ParameterError("SPACING", f"{self.spacing} m does not divide the 100 km tile; use e.g. 50, 100, 200, 500")
-        if int(self.spacing_days) <= 0:
-            raise ParameterError("SPACING_DAYS", f"must be ≥ 1 day (got {self.spacing_days}); the official grid uses 6")
-        if self.max_gap_days is None or self.max_gap_days < 0:
-            raise ParameterError("MAX_GAP_DAYS", f"must be ≥ 0 days (got {self.max_gap_days}); the official value is 90")
+            raise ParameterError("SPACING", f"{self.spacing:g} m does not divide the 100 km tile; use e.g. 50, 100, "
+                                            "200, 500")
         if self.start_date and self.end_date and self.start_date > self.end_date:
             raise ParameterError("START_DATE", f"{self.start_date} is after END_DATE {self.end_date}; swap them")
         if self.resampling not in METHODS:
             raise ParameterError("RESAMPLING", f"must be one of {', '.join(METHODS)} (got {self.resampling!r})")
         if self.weighting not in WEIGHTINGS:
             raise ParameterError("WEIGHTING", f"must be one of {', '.join(WEIGHTINGS)} (got {self.weighting!r})")
-        if self.min_mp_count < 2:
-            raise ParameterError("MIN_MP_COUNT", "must be ≥ 2 (one ascending and one descending MP)")
         if self.remove_gnss_north and self.gnss_model is None:
             raise ParameterError("REMOVE_GNSS_NORTH", "needs GNSS_MODEL (an A-EPND model CSV)")
         if self.gnss_model is not None and not self.gnss_model.is_file():

@@ -14,20 +14,20 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..io import atomic_outputs
+from ..io import atomic_outputs, check_output_location, clean_leftovers, output_lock, run_folder
 from ..progress import Progress, ensure_progress
+from ..resources import refuse_oversized
 from . import grid as G
 from .config import EgmsL3Config
 from .decompose import CellGroups, average_per_geometry, solve_east_up
 from .products import SUFFIX, ComponentResult, TileResult, product_stem, write_component
-from .reader import date_columns, parse_name, read_burst, read_header
+from .reader import date_columns, first_row, parse_name, read_burst, read_header
 from .resample import resample, time_grid
 from .stats import cell_statistics, years_since_start
 
@@ -117,7 +117,12 @@ def aoi_in_3035(config: EgmsL3Config):
     if src.to_epsg() == 3035:
         _check_europe_3035(aoi.bounds)
     else:
-        lon0, lat0, lon1, lat1 = Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform_bounds(*aoi.bounds)
+        try:
+            to_lonlat = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+        except Exception as exc:  # noqa: BLE001 - pyproj raises ProjError for an undefined/local CRS
+            raise ParameterError("AOI", f"its CRS ({src.name}) cannot be transformed to EPSG:3035 ({exc}); set the "
+                                        "layer's real CRS") from exc
+        lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*aoi.bounds)
         w, s, e, n = EUROPE_LONLAT
         if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or lon1 < w or lon0 > e or lat1 < s or lat0 > n:
             raise ParameterError("AOI", f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
@@ -143,7 +148,7 @@ def _check_europe_3035(bounds) -> None:
 def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict[Path, np.ndarray]]:
     """The time grid (from START/END_DATE or the period every input covers) and each input's dates,
     from the CSV headers only. Also rejects L3 files and mixed products early."""
-    dates, levels, releases = {}, {}, {}
+    dates, levels, releases, first_rows = {}, {}, {}, {}
     for p in paths:
         header = read_header(p)
         if "los_east" not in header and "gnss_velocity_n" in header:
@@ -154,6 +159,13 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
         dates[p] = date_columns(header, p)[1]
         levels[p] = info["level"] if info else None
         releases[p] = info["release"] if info else None
+        row = first_row(p)
+        if not row:
+            raise InputError(p, "the CSV has a header but no rows; download the file again from the EGMS Explorer")
+        if row in first_rows:  # the same burst under another name would be summed twice into every cell
+            raise InputError(p, f"holds the same burst as {first_rows[row].name} (identical first measurement "
+                                "point); give each burst once")
+        first_rows[row] = p
     named = {lv for lv in levels.values() if lv}
     if len(named) > 1:
         raise InputError(", ".join(p.name for p in paths), f"mixes products {' and '.join(sorted(named))}; "
@@ -162,10 +174,16 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
     if len(rels) > 1:
         raise InputError(", ".join(p.name for p in paths), f"mixes releases {', '.join(sorted(rels))}; "
                                                            "give bursts of one release")
+    unnamed = [p.name for p in paths if releases[p] is None]
+    if rels and unnamed:
+        raise InputError(unnamed[0], f"has no release in its name while the other inputs are release {rels.pop()}; "
+                                     "give bursts of one release under their official names "
+                                     "(EGMS_L2b_<track>_<burst>_<swath>_<pol>_<y0>_<y1>_<n>)")
     first = max(d[0] for d in dates.values())
     last = min(d[-1] for d in dates.values())
     start = np.datetime64(config.start_date, "D") if config.start_date else first
     end = np.datetime64(config.end_date, "D") if config.end_date else last
+    _check_period_has_data(start, end, dates, config.max_gap_days)
     if start > end:
         if config.start_date or config.end_date:
             raise ParameterError("START_DATE", f"the period {start}…{end} is empty; START_DATE must be before "
@@ -174,6 +192,35 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
                                                            f"(latest start {first}, earliest end {last}); "
                                                            "set START_DATE/END_DATE or give overlapping bursts")
     return time_grid(start, end, config.spacing_days), dates
+
+
+def _check_period_has_data(start, end, dates: dict[Path, np.ndarray], max_gap_days: float) -> None:
+    """Every epoch must lie within MAX_GAP_DAYS of each input's dates: beyond them the series would be the
+    held end value of nothing (a product of zeros), not a measurement."""
+    gap = np.timedelta64(int(max_gap_days), "D")
+    lo = max(d[0] for d in dates.values()) - gap
+    hi = min(d[-1] for d in dates.values()) + gap
+    if start < lo or end > hi:
+        name, span = min(((p.name, d) for p, d in dates.items()), key=lambda item: item[1][-1] - item[1][0])
+        key = "START_DATE" if start < lo else "END_DATE"
+        raise ParameterError(key, f"the period {start}…{end} reaches beyond the inputs' dates (e.g. {name}: "
+                                  f"{span[0]}…{span[-1]}) by more than MAX_GAP_DAYS ({max_gap_days:g}); choose dates "
+                                  f"within {lo}…{hi} or leave them empty")
+
+
+def _check_size(config: EgmsL3Config, n_epochs: int, paths: list[Path], aoi) -> None:
+    """Refuse up front what cannot fit in memory: the tile rasters (cells per tile) and, without an area, the
+    resampled series of every MP (MPs estimated from the CSV size and its first row × epochs × 4 bytes)."""
+    from .reader import csv_size
+
+    side = int(G.TILE_SIZE // config.spacing)
+    refuse_oversized("SPACING", side * side * 8 * 4, f"a tile of {side:,} × {side:,} cells × 8 bytes × 4 work "
+                                                     "arrays", "use a larger SPACING (the official grid uses 100 m)")
+    if aoi is None and not config.scheduler:
+        rows = sum(csv_size(p) // max(len(first_row(p)), 1) for p in paths)
+        refuse_oversized("AOI", rows * n_epochs * 4 * 2, f"about {rows:,} MPs × {n_epochs} epochs × 4 bytes (× 2 "
+                                                         "for the solve)",
+                         "draw an AOI, shorten the period or use SCHEDULER=local to work burst by burst")
 
 
 # ---------------------------------------------------------------- tasks (run here or on Dask workers)
@@ -274,16 +321,23 @@ def run_egms_l3(config: EgmsL3Config, progress: Progress | None = None) -> EgmsL
     Raises :class:`ParameterError`/:class:`InputError` (nothing written) for bad parameters or
     inputs and :class:`CancelledError` when ``progress`` is cancelled (nothing written).
     """
-    progress = ensure_progress(progress)
+    config.validate()
+    check_output_location(config.output_folder, "OUTPUT_FOLDER", "folder")
+    with output_lock(config.output_folder / "surface-motion-egms", "OUTPUT_FOLDER"):
+        clean_leftovers(config.output_folder)
+        return _run_egms_l3(config, ensure_progress(progress))
+
+
+def _run_egms_l3(config: EgmsL3Config, progress: Progress) -> EgmsL3Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    config.validate()
     aoi = aoi_in_3035(config)
     paths = sorted(config.inputs, key=lambda p: p.name)  # the official product sums bursts in this order
     if len({p.name for p in paths}) < len(paths):
         raise InputError("INPUTS", "the same burst file is given twice; give each burst once")
     progress.report(0.0, "Reading CSV headers")
     grid, _ = plan_grid(config, paths)
+    _check_size(config, grid.size, paths, aoi)
     gnss = None
     if config.gnss_model is not None:
         from .gnss import load_model
@@ -296,7 +350,8 @@ def run_egms_l3(config: EgmsL3Config, progress: Progress | None = None) -> EgmsL
         from ..compute import dask_client
 
         address = None if config.scheduler.strip().lower() == "local" else config.scheduler
-        with dask_client(address, n_workers=config.n_workers) as client:
+        with dask_client(address, n_workers=config.n_workers,
+                         shared_paths=[*paths, config.output_folder]) as client:
             result = _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     else:
         result = _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings)
@@ -387,17 +442,29 @@ def _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings) -> Egm
             timings["solve"] += tt["solve"]
             timings["write"] += tt["write"]
             progress.check()
+        _refuse_empty(cells, sum(len(p.ix) for p in parts), config.min_mp_count)
     return _result(finals, cells, grid, parts, progress)
+
+
+def _refuse_empty(cells: dict[str, int], n_mps: int, min_mp_count: int) -> None:
+    """No product when no cell could be solved (the products would be empty tables and rasters)."""
+    if sum(cells.values()) == 0:
+        raise InputError("INPUTS", f"none of the {n_mps:,} MPs in the area shares a cell with an MP of the other "
+                                   f"geometry (or reaches MIN_MP_COUNT={min_mp_count}): no cell can be solved; "
+                                   "give ascending and descending bursts that overlap, or a larger SPACING")
 
 
 def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
     empty = [t for t, n in cells.items() if n == 0]
     msgs = [f"{sum(cells.values())} cells in {len(cells)} tile(s) from {sum(len(p.ix) for p in parts)} MPs, "
             f"{grid.size} epochs {grid[0]}…{grid[-1]}"]
-    if empty:
-        msgs.append(f"tiles with no solvable cell (need ≥1 ascending and ≥1 descending MP): {', '.join(empty)}")
     for m in msgs:
         progress.info(m)
+    if empty:
+        warning = (f"{len(empty)} of {len(cells)} tiles have no solvable cell (need ≥1 ascending and ≥1 descending "
+                   f"MP); their products are empty: {', '.join(empty)}")
+        progress.warn(warning)
+        msgs.append(warning)
     return EgmsL3Result(finals, list(finals), cells, grid, messages=msgs)
 
 
@@ -418,7 +485,7 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     t1 = time.perf_counter()
     # Workers write into a private folder: cancelling cannot stop a task that already runs, but once the
     # folder is gone its remaining writes fail instead of leaving files behind.
-    run_dir = config.output_folder / f".egms-run-{uuid.uuid4().hex[:8]}.partial"
+    run_dir = run_folder(config.output_folder, "egms-run")
     run_dir.mkdir(parents=True)
     tile_f: list = []
     try:
@@ -431,6 +498,7 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
                 tile_f.append(client.submit(_solve_and_write_parts, te, tn, grid, config, work, stems[name], meta,
                                             ipe, gnss, *sel, pure=False))
             out = _gather(client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", cancel=part_f)
+            _refuse_empty({name: n for name, n, _ in out}, sum(s["n"] for s in summaries), config.min_mp_count)
             for tmp in tmps:
                 os.replace(run_dir / tmp.name, tmp)
     except BaseException:

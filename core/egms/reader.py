@@ -24,6 +24,8 @@ import numpy as np
 from ..errors import InputError
 
 DATE_COLUMN = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+#: a header that was meant to be a date (8 characters, year first, at most two of them not digits)
+DATE_LIKE = re.compile(r"^(19|20)\d{2}[0-9A-Za-z]{4}$")
 NAME = re.compile(
     r"^EGMS_(?P<level>L2a|L2b|L3)_(?P<body>.+?)(?:_(?P<y0>\d{4})_(?P<y1>\d{4})_(?P<sub>\d+))?$")
 
@@ -168,6 +170,19 @@ def read_header(path: str | Path) -> list[str]:
     return [c.strip().strip('"') for c in line.split(",")]
 
 
+def first_row(path: str | Path) -> bytes:
+    """The first data line of the product's CSV (identifies a burst whatever its file name)."""
+    with open_table(path) as (f, _):
+        f.readline()
+        return f.readline().strip()
+
+
+def csv_size(path: str | Path) -> int:
+    """Uncompressed size of the product's CSV in bytes (estimated for gzip)."""
+    with open_table(path) as (_, meta):
+        return int(meta.get("csv_bytes", 0))
+
+
 def resolve_columns(header: list[str], source: str | Path) -> dict[str, str]:
     """Map canonical names (``height``, ``rmse``…) to this file's spelling; raises on missing L2 columns."""
     present = set(header)
@@ -190,6 +205,11 @@ def resolve_columns(header: list[str], source: str | Path) -> dict[str, str]:
 def date_columns(header: list[str], source: str | Path) -> tuple[list[str], np.ndarray]:
     """The ``YYYYMMDD`` columns (file order) and their dates; raises when there are none or one is invalid."""
     cols = [c for c in header if DATE_COLUMN.match(c)]
+    malformed = [c for c in header if DATE_LIKE.match(c) and not DATE_COLUMN.match(c)
+                 and sum(ch.isdigit() for ch in c) >= 6]
+    if malformed:
+        raise InputError(source, "looks like a displacement date but is not YYYYMMDD (a damaged header would "
+                                 f"silently drop that epoch); {FIX_DOWNLOAD}", column=malformed[0])
     if not cols:
         raise InputError(source, "no displacement columns named YYYYMMDD; is this an EGMS L2 burst CSV?")
     try:

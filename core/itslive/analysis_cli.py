@@ -189,18 +189,30 @@ def _gp_options(p) -> None:
     p.add_argument("--no-robust", dest="robust", action="store_false")
     p.add_argument("--step-days", type=float, default=1.0)
     p.add_argument("--components", default="v", help="comma-separated among v, vx, vy")
+    p.add_argument("--extrapolate", action="store_true", help="allow an output range beyond the pairs")
 
 
 def _gp_dict(args) -> dict:
     return {"model": args.model, "robust": args.robust, "step_days": args.step_days,
             "components": tuple(c.strip() for c in args.components.split(",") if c.strip()),
+            "extrapolate": args.extrapolate,
             "start": getattr(args, "start", None) if args.command == "itslive-gp-regression" else None,
             "end": getattr(args, "end", None) if args.command == "itslive-gp-regression" else None}
+
+
+def _check_outputs(**paths: str | None) -> None:
+    """Every output location (option name → path) is writable, before any computation."""
+    from ..io import check_output_location
+
+    for name, path in paths.items():
+        if path:
+            check_output_location(path, f"--{name.replace('_', '-')}")
 
 
 def _find_cubes(args) -> int:
     from ..cli import console_progress
 
+    _check_outputs(output=args.output)
     result = task_find_cubes(read_layer(args.aoi, "AOI"), args.catalog, console_progress())
     if args.output:
         import geopandas as gpd
@@ -216,6 +228,7 @@ def _point_series(args) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
+    _check_outputs(output=args.output, gp_output=args.gp_output, plot=args.plot)
     config = {"cubes": tuple(args.cubes), "catalog": args.catalog, "missions": args.missions, "start": args.start,
               "end": args.end, "min_dt": args.min_dt, "max_dt": args.max_dt, "neighborhood": args.neighborhood}
     result = task_point_series(read_layer(args.points, "points"), config, args.output,
@@ -231,6 +244,7 @@ def _gp(args) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
+    _check_outputs(output=args.output, plot=args.plot)
     result = task_gp(args.input, _gp_dict(args), args.min_dt, args.max_dt, args.plot, console_progress())
     with atomic_output(args.output) as tmp:
         result["table"].to_csv(tmp, index=False)
@@ -246,14 +260,15 @@ def _centerline(args) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
+    _check_outputs(output=args.output, heatmap=args.heatmap)
     result = task_centerline(read_layer(args.lines, "lines"), {"netcdf": args.netcdf, "spacing": args.spacing},
                              args.heatmap, console_progress())
     points = gpd.GeoDataFrame(result["table"], geometry=shapely.from_wkb(result["wkb"]), crs=result["crs"])
     with atomic_output(args.output) as tmp:
         if Path(args.output).suffix.lower() == ".csv":
             points.drop(columns="geometry").to_csv(tmp, index=False)
-        else:
-            points.to_file(tmp)
+        else:  # the layer is named after the final file, not the temporary one
+            points.to_file(tmp, layer=Path(args.output).stem)
     print(f"\n{args.output}: {len(points)} rows", file=sys.stderr)
     return 0
 

@@ -15,10 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError
 from ..progress import Progress, ensure_progress
+from ..ranges import CENTERLINE_SPACING
+from ..resources import refuse_oversized
 
 VARIABLES = ("v", "vx", "vy")
+#: memory per row of the profile table (9 columns) and its building copies
+TABLE_ROW_BYTES = 200
 
 
 @dataclass
@@ -30,8 +34,7 @@ class CenterlineConfig:
     id_field: str | None = None
 
     def validate(self) -> None:
-        if not self.spacing > 0:
-            raise ParameterError("SPACING", f"must be > 0 m, got {self.spacing}")
+        CENTERLINE_SPACING.check(self.spacing)
         if not Path(self.netcdf).is_file():
             raise InputError(self.netcdf, "inversion NetCDF not found")
 
@@ -128,12 +131,21 @@ def centerline_profile(lines, config: CenterlineConfig, progress: Progress | Non
     if lines is None or len(lines) == 0:
         raise InputError("LINES", "the layer has no features")
     if lines.crs is None:
-        raise InputError("LINES", "the layer has no CRS")
+        raise InputError("LINES", "the layer has no CRS; set it so that the lines can be placed on the grid")
+    kinds = set(lines.geometry.dropna().geom_type) - {"LineString", "MultiLineString"}
+    if kinds:
+        raise InputError("LINES", f"holds {', '.join(sorted(kinds))} geometries; give lines (e.g. OGGM centerlines; "
+                                  "'Polygons to lines' turns outlines into lines)")
     lines = lines.copy()
     if "line_id" not in lines.columns:
         lines["line_id"] = np.arange(1, len(lines) + 1)
     inv = open_inversion(config.netcdf)
-    samples = sample_lines(lines.to_crs(inv.epsg), config.spacing)
+    lines = lines.to_crs(inv.epsg)
+    n_samples = int(sum(np.ceil(g.length / config.spacing) + 1 for g in lines.geometry.dropna()))
+    refuse_oversized("SPACING", n_samples * len(inv.times) * TABLE_ROW_BYTES,
+                     f"{n_samples:,} samples × {len(inv.times)} dates × {TABLE_ROW_BYTES} bytes",
+                     "use a larger SPACING (about the grid resolution is enough)")
+    samples = sample_lines(lines, config.spacing)
     progress.report(0.1, f"{len(samples)} points on {samples['line_id'].nunique()} line(s)")
     px, py = samples["x"].to_numpy(), samples["y"].to_numpy()
     dx = abs(inv.x[1] - inv.x[0]) if len(inv.x) > 1 else 1.0

@@ -11,6 +11,16 @@ import pandas as pd
 
 from ..config_json import config_to_json
 from ..errors import ParameterError
+from ..ranges import (
+    BLOCK_SIZE,
+    DERIVATIVE,
+    INTERVAL_DAYS,
+    LAMBDA,
+    MAX_ERROR_RATIO,
+    MIN_OBSERVATIONS,
+    ROBUST_ITERATIONS,
+    check_pair_filters,
+)
 from .filters import parse_missions
 from .inversion_config import InversionConfig
 
@@ -87,25 +97,19 @@ class ItsliveInvertConfig:
             raise ParameterError("MEAN_VELOCITY", f"'{self.geotiff.name}' must end in .tif")
         if self.start and self.end and self.start >= self.end:
             raise ParameterError("START_DATE", f"start {self.start} is not before end {self.end}; swap them")
-        if not self.interval_days or self.interval_days <= 0:
-            raise ParameterError("INTERVAL_DAYS", f"must be > 0 days (got {self.interval_days}); 12 suits Sentinel-1")
+        for allowed, value in ((INTERVAL_DAYS, self.interval_days), (LAMBDA, self.lam), (DERIVATIVE, self.derivative),
+                               (MIN_OBSERVATIONS, self.min_observations), (BLOCK_SIZE, self.block_size),
+                               (ROBUST_ITERATIONS, self.robust_iterations), (MAX_ERROR_RATIO, self.max_error_ratio)):
+            if value is not None:  # LAMBDA empty: chosen from the data
+                allowed.check(value)
+        check_pair_filters(self.min_dt, self.max_dt)
         if self.start and self.end:
             period = (np.datetime64(self.end) - np.datetime64(self.start)) / np.timedelta64(1, "D")
             if self.interval_days > period:
                 raise ParameterError("INTERVAL_DAYS", f"{self.interval_days} days is longer than the period "
                                                       f"{self.start} … {self.end} ({period:.0f} days); shorten it")
-        if self.derivative not in (1, 2):
-            raise ParameterError("DERIVATIVE", f"must be 1 or 2 (got {self.derivative})")
-        if self.lam is not None and not self.lam >= 0:
-            raise ParameterError("LAMBDA", f"must be ≥ 0, or empty to choose it from the data (got {self.lam})")
-        if self.max_error_ratio < 0:
-            raise ParameterError("MAX_ERROR_RATIO", f"must be ≥ 0 (0: off) (got {self.max_error_ratio})")
         if self.device not in DEVICES:
             raise ParameterError("DEVICE", f"must be one of {', '.join(DEVICES)} (got {self.device!r})")
-        if self.min_dt is not None and self.max_dt is not None and self.min_dt > self.max_dt:
-            raise ParameterError("MIN_DATE_DT", f"{self.min_dt} days exceeds MAX_DATE_DT {self.max_dt} days")
-        if self.block_size < 1:
-            raise ParameterError("BLOCK_SIZE", f"must be ≥ 1 pixel (got {self.block_size})")
         self._kernel("numpy", "auto").validate()  # no torch import here (cheap, safe inside QGIS)
 
     def _kernel(self, backend: str, device: str) -> InversionConfig:
@@ -126,6 +130,9 @@ class ItsliveInvertConfig:
                 if self.device == "cuda":
                     raise ParameterError("DEVICE", "cuda needs torch: pip install -r requirements-gpu.txt") from None
             else:
+                if self.device == "cuda" and not _cuda_available():
+                    raise ParameterError("DEVICE", "cuda: torch sees no CUDA device on this machine (no GPU, or a "
+                                                   "CPU-only torch build); choose auto or cpu")
                 backend = "torch" if self.device == "cuda" or _cuda_available() else "numpy"
         return self._kernel(backend, self.device if backend == "torch" else "auto")
 

@@ -239,7 +239,13 @@ def read_window(cube: Cube, rows: slice, cols: slice, variables=("vx", "vy"),
     async def fetch():
         return await asyncio.gather(*[a._async_array.get_orthogonal_selection(selection) for a in arrays])
 
-    raw = sync(fetch())
+    try:
+        raw = sync(fetch())
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a chunk that cannot be decoded: find and name it
+        raise InputError(cube.url, f"{_undecodable_chunk(arrays, selection)} cannot be decoded ({type(exc).__name__}: "
+                                   f"{exc}); the store is damaged: copy or download the cube again") from exc
     out = {}
     for name, array, data in zip(variables, arrays, raw, strict=True):
         values = np.asarray(data).astype(np.float32)
@@ -248,6 +254,21 @@ def read_window(cube: Cube, rows: slice, cols: slice, variables=("vx", "vy"),
         if cube.store is not None:
             _mask_missing_chunks(cube.store, array, layers, rows, cols, values, stats)
     return out
+
+
+def _undecodable_chunk(arrays: list[zarr.Array], selection: tuple) -> str:
+    """The store key of the first chunk of the window that fails to decode (read one chunk at a time)."""
+    layers, rows, cols = selection
+    for array in arrays:
+        ct, cy, cx = array.chunks
+        for key, (t, r, c) in _chunk_keys(array, layers, rows, cols).items():
+            try:
+                array[t * ct:(t + 1) * ct, r * cy:(r + 1) * cy, c * cx:(c + 1) * cx]
+            except InputError:
+                raise
+            except Exception:  # noqa: BLE001 - this is the damaged one
+                return f"chunk '{key}'"
+    return "a chunk of the window"
 
 
 def _mask_missing_chunks(store: ResilientStore, array: zarr.Array, layers: np.ndarray, rows: slice,

@@ -54,6 +54,7 @@ import scipy.sparse as sp
 
 from ..errors import InputError, ParameterError
 from ..progress import Progress, ensure_progress
+from ..ranges import GP_FIT_NODES, GP_MAX_NODES, GP_STEP_DAYS, check_pair_filters
 
 YEAR_DAYS = 365.25
 MODELS = ("interval", "midpoint")
@@ -74,6 +75,8 @@ class GPConfig:
     step_days: output grid step (days). start/end: output range (default: the data span).
     components: velocity components to regress (``v`` and optionally ``vx``, ``vy``).
     robust: Tukey-biweight re-weighting of the pairs.
+    extrapolate: allow an output range reaching beyond the pairs (refused otherwise: the prior alone
+    would fill those dates).
     """
 
     model: str = "interval"
@@ -85,15 +88,29 @@ class GPConfig:
     max_nodes: int = 800
     fit_nodes: int = 300
     seed: int = 0
+    extrapolate: bool = False
 
     def validate(self) -> None:
         if self.model not in MODELS:
             raise ParameterError("MODEL", f"'{self.model}' is not one of {', '.join(MODELS)}")
-        if not self.step_days > 0:
-            raise ParameterError("STEP_DAYS", f"must be > 0 days, got {self.step_days}")
+        for allowed, value in ((GP_STEP_DAYS, self.step_days), (GP_MAX_NODES, self.max_nodes),
+                               (GP_FIT_NODES, self.fit_nodes)):
+            allowed.check(value)
+        start, end = (_timestamp(v, k) for v, k in ((self.start, "START_DATE"), (self.end, "END_DATE")))
+        if start is not None and end is not None and start >= end:
+            raise ParameterError("START_DATE", f"{start.date()} is not before END_DATE {end.date()}; swap them")
         bad = [c for c in self.components if c not in COMPONENTS]
         if bad or not self.components:
             raise ParameterError("COMPONENTS", f"choose among {', '.join(COMPONENTS)}, got {bad or 'none'}")
+
+
+def _timestamp(value, key: str) -> pd.Timestamp | None:
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return pd.Timestamp(str(value).strip())
+    except ValueError as exc:
+        raise ParameterError(key, f"'{value}' is not a date; use YYYY-MM-DD") from exc
 
 
 @dataclass
@@ -163,7 +180,24 @@ def normalise_series(raw: pd.DataFrame, source: str | Path = "series") -> pd.Dat
                 raise InputError(source, f"{int(bad.sum())} non-numeric values", column=name)
             table[name] = values.astype(float)
     table = table[table["v"].notna() & table["date_dt"].notna()]
+    _refuse_invalid_pairs(table, source)
     return table.sort_values("mid_date").reset_index(drop=True)
+
+
+def _refuse_invalid_pairs(table: pd.DataFrame, source) -> None:
+    """Pairs a regression cannot use: infinite values, negative errors, no time between the two images."""
+    for name in ("v", "vx", "vy", "v_error", "vx_error", "vy_error"):
+        if name in table.columns:
+            infinite = int(np.isinf(table[name].to_numpy(float)).sum())
+            if infinite:
+                raise InputError(source, f"{infinite} infinite values (inf); remove those rows", column=name)
+            if name.endswith("_error") and (table[name] < 0).any():
+                raise InputError(source, f"{int((table[name] < 0).sum())} negative errors; an error is a standard "
+                                         "deviation (≥ 0): fix or remove those rows", column=name)
+    flat = int((table["date_dt"] <= 0).sum())
+    if flat:
+        raise InputError(source, f"{flat} pairs with date_dt = 0 (img1 = img2): a velocity needs two different "
+                                 "acquisition dates; remove those rows", column="date_dt")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -372,14 +406,18 @@ def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
 
 
 def _interpolate_nodes(t: np.ndarray, nodes: np.ndarray, mean: np.ndarray, Q: np.ndarray):
-    """Mean and σ of the piecewise-linear latent at times t."""
+    """Mean and σ of the piecewise-linear latent at times t (in slices: memory stays ~ slice × nodes)."""
     h = nodes[1] - nodes[0]
     u = np.clip((t - nodes[0]) / h, 0.0, len(nodes) - 1.0)
     j0 = np.minimum(np.floor(u).astype(np.int64), len(nodes) - 2)
     f = u - j0
     mu = (1 - f) * mean[j0] + f * mean[j0 + 1]
-    rows = (1 - f)[:, None] * Q[j0] + f[:, None] * Q[j0 + 1]
-    return mu, np.sqrt(np.einsum("ij,ij->i", rows, rows))
+    sigma = np.empty(len(t))
+    for s in range(0, len(t), 4096):
+        part = slice(s, s + 4096)
+        rows = (1 - f[part])[:, None] * Q[j0[part]] + f[part][:, None] * Q[j0[part] + 1]
+        sigma[part] = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+    return mu, sigma
 
 
 # --------------------------------------------------------------------------------------------------
@@ -392,11 +430,19 @@ def _years(times: pd.Series | np.ndarray, origin: np.datetime64) -> np.ndarray:
 
 def output_dates(series: pd.DataFrame, cfg: GPConfig) -> pd.DatetimeIndex:
     """The output grid: every ``step_days`` from start (default: first img1) to end (default: last img2)."""
-    start = pd.Timestamp(cfg.start) if cfg.start else series["img1"].min().floor("D")
-    end = pd.Timestamp(cfg.end) if cfg.end else series["img2"].max().ceil("D")
+    first, last = series["img1"].min().floor("D"), series["img2"].max().ceil("D")
+    start = _timestamp(cfg.start, "START_DATE") or first
+    end = _timestamp(cfg.end, "END_DATE") or last
     if start >= end:
         raise ParameterError("START_DATE", f"start {start.date()} is not before end {end.date()}")
-    return pd.date_range(start, end, freq=pd.Timedelta(days=cfg.step_days))
+    dates = pd.date_range(start, end, freq=pd.Timedelta(days=cfg.step_days))
+    outside = int(((dates < first) | (dates > last)).sum())
+    if outside and not cfg.extrapolate:
+        key = "START_DATE" if start < first else "END_DATE"
+        raise ParameterError(key, f"the output {start.date()}…{end.date()} reaches beyond the pairs "
+                                  f"({first.date()}…{last.date()}): {outside} of {len(dates)} dates would be "
+                                  "extrapolated by the prior alone; choose dates inside the pairs or set EXTRAPOLATE")
+    return dates
 
 
 def regress_component(series: pd.DataFrame, component: str, cfg: GPConfig,
@@ -489,8 +535,7 @@ def gp_from_table(series: pd.DataFrame, cfg: GPConfig, min_dt: float | None = No
                   progress: Progress | None = None) -> tuple[pd.DataFrame, list]:
     """The GP entry point of the CLI and the algorithms: optional date_dt filter (days), then a
     regression per point. Returns the prediction table and the plot panels (see :func:`regress_points`)."""
-    if min_dt is not None and max_dt is not None and min_dt > max_dt:
-        raise ParameterError("MIN_DATE_DT", f"minimum date_dt {min_dt} exceeds maximum {max_dt}")
+    check_pair_filters(min_dt, max_dt)
     keep = np.ones(len(series), dtype=bool)
     if min_dt is not None:
         keep &= (series["date_dt"] >= min_dt).to_numpy()

@@ -24,12 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..checkpoint import data_fingerprint, guarded_outputs  # guard
 from ..errors import InputError, ParameterError
 from ..io import atomic_outputs
 from ..progress import Progress, ensure_progress
 from .config import ItsliveInvertConfig
 from .cube import Cube, open_cube, read_window
 from .filters import filter_layers
+from .guards import check_coverage, refuse_oversized_inversion, require_crs  # guard
 from .inversion import (
     GCV_PIXELS,
     InversionConfig,
@@ -109,6 +111,7 @@ def load_glaciers(glaciers):
             raise InputError(path, f"cannot read the glacier outlines ({exc})") from exc
     if not isinstance(glaciers, gpd.GeoDataFrame) or len(glaciers) == 0:
         raise InputError("GLACIERS", "no glacier outline given")
+    require_crs(glaciers)  # guard
     polygons = glaciers[glaciers.geometry.notna() & glaciers.geom_type.isin(["Polygon", "MultiPolygon"])]
     if len(polygons) == 0:
         raise InputError("GLACIERS", "the layer has no polygon: give glacier outlines (e.g. RGI polygons)")
@@ -305,6 +308,7 @@ def fingerprint(config: ItsliveInvertConfig, inversion: InversionConfig, cubes: 
 # the run
 
 
+@guarded_outputs(lambda config, *_, **__: {"OUTPUT": config.output, "MEAN_VELOCITY": config.geotiff})  # guard
 def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = None) -> ItsliveInvertResult:
     """Invert every glacier pixel of the cubes under ``config.glaciers`` and write ``config.output``.
 
@@ -332,6 +336,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     start, end = _period(config, [tables[k] for k in used if len(tables[k])])
     edges = days_since_epoch(time_bins(start, end, config.interval_days))
     tasks = plan_blocks(grid, cubes, tables, config.block_size, config.storage_options)
+    refuse_oversized_inversion(len(edges) - 1, grid.glacier_id.shape, tasks)  # guard
     for note in {n for c in cubes for n in c.notes}:
         progress.info(note)
     inversion = _weighting(inversion, [tables[k] for k in used], notes)
@@ -350,7 +355,8 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     m, (ny, nx) = len(edges) - 1, grid.glacier_id.shape
     out = {k: np.full((m, ny, nx), np.nan, np.float32) for k in OUTPUT_KEYS[:4]}
     out["count"] = np.zeros((m, ny, nx), np.int32)
-    checkpoint = Checkpoint(config.output, fingerprint(config, inversion, cubes, grid, edges, tasks))
+    checkpoint = Checkpoint(config.output, fingerprint(config, inversion, cubes, grid, edges, tasks)
+                            + data_fingerprint(cubes))  # guard
     done = checkpoint.open(config.resume) & {t.index for t in tasks}
     missing = np.zeros(2 + len(MASK_KEYS), np.int64)
     for t in tasks:
@@ -376,17 +382,11 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
             result = invert_block(task, edges, inversion, cube=by_url[task.url])
             finished(task, result, n)
     progress.check()
+    check_coverage(out, grid.glacier_id > 0, missing, inversion.min_observations, progress)  # guard
     if missing[0]:
         notes.append(f"{int(missing[0])} chunks missing from the store(s): {int(missing[1])} values read as NaN")
     masked = dict(zip(MASK_KEYS, (int(v) for v in missing[2:]), strict=True))
-    empty = masked["too_few_pairs"] + masked["empty_pixels"]
-    reasons = (f"{masked['too_few_pairs']} with fewer than {inversion.min_observations} valid pairs, "
-               f"{masked['empty_pixels']} with no bin backed by data")
-    if tasks and empty == grid.n_pixels:
-        raise InputError("CUBES", f"every one of the {grid.n_pixels} glacier pixels is empty ({reasons}): nothing "
-                                  "to write; widen the period, the missions or the pair separation filters")
-    if empty:
-        notes.append(f"{empty} of {grid.n_pixels} glacier pixels are empty ({reasons})")
+    empty = masked["too_few_pairs"] + masked["empty_pixels"]  # check_coverage has reported them
     progress.info(f"bins left empty: {masked['outside_data_span']} outside the span of their pixel's pairs, "
                   f"{masked['formal_error']} with a formal error over {inversion.max_error_ratio:g}× the pixel's median")
     for w in notes:

@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import InputError, ParameterError
 from ..io import atomic_output
 from ..progress import Progress, ensure_progress
+from ..ranges import check_pair_filters
 
 VARIABLES = ("v", "vx", "vy", "v_error")
 COLUMNS = ("point_id", "mid_date", "img1", "img2", "date_dt", "v", "vx", "vy", "v_error", "vx_error", "vy_error",
@@ -47,9 +48,7 @@ class PointSeriesConfig:
     def validate(self) -> None:
         if self.neighborhood not in (1, 3):
             raise ParameterError("NEIGHBORHOOD", f"must be 1 or 3 pixels, got {self.neighborhood}")
-        for name, value in (("MIN_DATE_DT", self.min_dt), ("MAX_DATE_DT", self.max_dt)):
-            if value is not None and value < 0:
-                raise ParameterError(name, f"must be ≥ 0 days, got {value}")
+        check_pair_filters(self.min_dt, self.max_dt)
 
 
 def check_points(points) -> None:

@@ -65,7 +65,7 @@ def test_time_aware_points_and_heatmap(run_algorithm, tmp_path):
 def test_bad_spacing_and_netcdf(run_algorithm, tmp_path):
     nc = write_inversion(tmp_path / "inv.nc")
     out = tmp_path / "profile.gpkg"
-    with pytest.raises(QgsProcessingException, match="SPACING: must be > 0"):
+    with pytest.raises(QgsProcessingException, match="SPACING: 0 is outside the allowed range 1…100,000 m"):
         run_algorithm("itslive_centerline_profile", {"LINES": line_layer(), "INVERSION": str(nc), "SPACING": 0,
                                                      "OUTPUT": str(out), "HEATMAP": str(tmp_path / "h.png")})
     bad = tmp_path / "bad.nc"
