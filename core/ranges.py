@@ -28,7 +28,7 @@ class Range:
     hint: str = ""
 
     def describe(self) -> str:
-        lo, hi = (f"{v:,.{self.decimals}f}" if self.decimals else f"{v:,.0f}" for v in (self.minimum, self.maximum))
+        lo, hi = (_number(v, self.decimals) for v in (self.minimum, self.maximum))
         return f"{lo}…{hi}{' ' + self.unit if self.unit else ''}"
 
     def problem(self, value) -> str | None:
@@ -48,6 +48,12 @@ class Range:
         message = self.problem(value)
         if message:
             raise ParameterError(self.key, message)
+
+
+def _number(value: float, decimals: int) -> str:
+    """``value`` with thousands separators and at most ``decimals`` decimals, no trailing zeros."""
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # EGMS L3 Ortho

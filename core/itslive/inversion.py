@@ -906,6 +906,8 @@ class LambdaChoice:
     n_pixels: int
 
 
+TYPICAL_LAMBDA = {1: 5e-3, 2: 3e-4}
+"""λ (per derivative order) that GCV chose on the realistic cubes (1/σ² weights): a fallback only."""
 GCV_PIXELS = 128
 """Sample pixels (from the three quarters with the most pairs, seeded) on which λ is chosen."""
 GCV_DECADES = (-8.0, 1.0)

@@ -34,6 +34,7 @@ from .filters import filter_layers
 from .guards import check_coverage, refuse_oversized_inversion, require_crs  # guard
 from .inversion import (
     GCV_PIXELS,
+    TYPICAL_LAMBDA,
     InversionConfig,
     LambdaChoice,
     days_since_epoch,
@@ -213,7 +214,7 @@ def invert_block(task: BlockTask, edges: np.ndarray, config: InversionConfig, cu
 
 
 def choose_lambda(tasks: list[BlockTask], edges: np.ndarray, config: InversionConfig, cubes: dict[str, Cube],
-                  progress: Progress) -> LambdaChoice:
+                  progress: Progress) -> LambdaChoice | None:
     """λ for the whole run, by generalised cross-validation on the pixels of the largest blocks of the
     largest block's cube (one λ for every block keeps the product consistent; the pixels of one cube
     share one pair list). Blocks are read until GCV_PIXELS pixels with enough pairs are found (at
@@ -228,6 +229,8 @@ def choose_lambda(tasks: list[BlockTask], edges: np.ndarray, config: InversionCo
         found += int(((np.isfinite(bx) & np.isfinite(by)).sum(1) >= config.min_observations).sum())
         if found >= GCV_PIXELS:
             break
+    if found == 0:
+        return None
     return select_lambda(np.concatenate(vx), np.concatenate(vy), largest.img1, largest.img2, edges, config,
                          vx_error=largest.vx_error, vy_error=largest.vy_error, progress=progress)
 
@@ -343,10 +346,13 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     lam_note = "given"
     if inversion.lam is None and tasks:
         choice = choose_lambda(tasks, edges, inversion, {c.url: c for c in cubes}, progress.sub(0.02, 0.05))
-        inversion = dataclasses.replace(inversion, lam=choice.lam)
-        lam_note = f"chosen by generalised cross-validation on {choice.n_pixels} pixels"
-        progress.info(f"λ = {choice.lam:.3g} yr^{inversion.derivative - 0.5:g}/(m/yr), {lam_note} "
-                      f"(searched {choice.grid[0]:.0e} … {choice.grid[-1]:.0e})")
+        if choice is None:  # nothing to choose from: the coverage check below names the cause
+            inversion = dataclasses.replace(inversion, lam=TYPICAL_LAMBDA[inversion.derivative])
+            lam_note = "typical value (no sampled pixel has enough pairs to choose from)"
+        else:
+            inversion = dataclasses.replace(inversion, lam=choice.lam)
+            lam_note = f"chosen by generalised cross-validation on {choice.n_pixels} pixels"
+        progress.info(f"λ = {inversion.lam:.3g} yr^{inversion.derivative - 0.5:g}/(m/yr), {lam_note}")
     progress.info(f"{grid.n_pixels} glacier pixels, {len(edges) - 1} bins of {config.interval_days:g} days "
                   f"({start} … {end}), {len(tasks)} blocks, pairs per cube: "
                   + ", ".join(str(len(tables[k])) for k in used))
