@@ -29,8 +29,11 @@ GP_HELP = (
     "seed's), hyperparameters by maximising the marginal likelihood. <i>Interval mean</i> (default) treats "
     "each pair as the mean of the latent velocity over its two acquisition dates, which is what a pair "
     "measures; <i>Mid-date point</i> treats it as a sample at its mid_date, which smears long pairs. "
-    "Per-pair noise = error² + a learned extra noise. <b>Robust</b> re-weights pairs with a Tukey biweight "
-    "on standardised residuals (first pass on pairs ≤ 180 days), rejecting blocks of bad pairs.</p>"
+    "The Matérn term's amplitude varies in time (learned): high around a surge, low where the velocity "
+    "follows its seasonal cycle, so that gaps (polar night) do not swing. Per-pair noise = (fitted scale × "
+    "stated error)² + a learned extra noise; the speed's error is projected from the vx/vy errors. "
+    "<b>Robust</b> (default) rejects outlying pairs with a Tukey biweight on standardised residuals (first "
+    "pass on pairs ≤ 180 days), blocks of bad pairs included.</p>"
     "<p>Output table: <code>date, v, v_std, v_lower, v_upper</code> (lower/upper = mean ∓ 2σ, m/yr) and "
     "the same for vx/vy when chosen; the plot (PNG or SVG, written next to the table) shows each pair "
     "as a horizontal bar over its interval, the GP mean and the ±2σ band.</p>"
@@ -38,14 +41,18 @@ GP_HELP = (
 
 
 def add_gp_parameters(alg, prefix: str = "", advanced: bool = False) -> None:
-    """The GP parameters (model, robust, step, components, plot format), keys prefixed by ``prefix``."""
+    """The GP parameters (model, robust, step, components, plot format), keys prefixed by ``prefix``;
+    their defaults are the core GPConfig's."""
+    from ..core.itslive.gp_config import GPConfig
+
+    defaults = GPConfig()
     params = [
         QgsProcessingParameterEnum(f"{prefix}MODEL", "GP observation model", options=list(GP_MODEL_LABELS),
-                                   defaultValue=0),
-        QgsProcessingParameterBoolean(f"{prefix}ROBUST", "Robust (down-weight outlying pairs)", defaultValue=True),
-        number_parameter(GP_STEP_DAYS, "Output step", 1.0, key=f"{prefix}STEP_DAYS"),
+                                   defaultValue=GP_MODELS.index(defaults.model)),
+        QgsProcessingParameterBoolean(f"{prefix}ROBUST", "Robust (reject outlying pairs)", defaultValue=defaults.robust),
+        number_parameter(GP_STEP_DAYS, "Output step", defaults.step_days, key=f"{prefix}STEP_DAYS"),
         QgsProcessingParameterEnum(f"{prefix}COMPONENTS", "Components", options=list(COMPONENTS),
-                                   allowMultiple=True, defaultValue=[0]),
+                                   allowMultiple=True, defaultValue=[COMPONENTS.index(c) for c in defaults.components]),
         QgsProcessingParameterEnum(f"{prefix}PLOT_FORMAT", "Plot format", options=list(PLOT_FORMATS),
                                    defaultValue=0),
         set_advanced(QgsProcessingParameterBoolean(

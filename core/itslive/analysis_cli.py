@@ -185,11 +185,20 @@ def _filters(p) -> None:
 
 
 def _gp_options(p) -> None:
-    p.add_argument("--model", choices=("interval", "midpoint"), default="interval")
-    p.add_argument("--no-robust", dest="robust", action="store_false")
-    p.add_argument("--step-days", type=float, default=1.0)
-    p.add_argument("--components", default="v", help="comma-separated among v, vx, vy")
-    p.add_argument("--extrapolate", action="store_true", help="allow an output range beyond the pairs")
+    """The GP options; their defaults are GPConfig's."""
+    import argparse
+    from dataclasses import fields
+
+    from .gp_config import MODELS, GPConfig
+
+    d = {f.name: f.default for f in fields(GPConfig)}
+    p.add_argument("--model", choices=MODELS, default=d["model"])
+    p.add_argument("--robust", action=argparse.BooleanOptionalAction, default=d["robust"],
+                   help="reject outlying pairs (Tukey biweight)")
+    p.add_argument("--step-days", type=float, default=d["step_days"])
+    p.add_argument("--components", default=",".join(d["components"]), help="comma-separated among v, vx, vy")
+    p.add_argument("--extrapolate", action=argparse.BooleanOptionalAction, default=d["extrapolate"],
+                   help="allow an output range beyond the pairs")
 
 
 def _gp_dict(args) -> dict:
