@@ -52,6 +52,10 @@ class Progress:
         if self.cancelled():
             raise CancelledError()
 
+    def quiet(self) -> Progress:
+        """The same progress and cancellation, without the messages (e.g. one line per block)."""
+        return Progress(self.on_progress, self.is_cancelled, None, None, self.start, self.stop)
+
     def sub(self, start: float, stop: float) -> Progress:
         span = self.stop - self.start
         return Progress(

@@ -9,9 +9,6 @@ from ..errors import InputError
 from ..progress import Progress
 from ..resources import refuse_oversized
 
-#: bytes per output cell held in memory: vx, vy, vx_error, vy_error (float32) and count (int32)
-OUTPUT_CELL_BYTES = 20
-
 
 def require_crs(layer, name: str = "GLACIERS") -> None:
     """Raise :class:`InputError` when a GeoDataFrame has no CRS (its coordinates cannot be placed)."""
@@ -21,32 +18,28 @@ def require_crs(layer, name: str = "GLACIERS") -> None:
 
 
 def refuse_oversized_inversion(n_bins: int, grid_shape: tuple[int, int], tasks) -> None:
-    """Refuse a run whose output grid (bins × pixels × 20 bytes) plus the largest block window read
-    (pairs × window pixels × 2 components × 4 bytes, ×3 for the float64 work copies) exceeds memory."""
+    """Refuse a run whose largest block window (pairs × window pixels × 2 components × 4 bytes, ×3 for
+    the float64 work copies) or one output row of bins (bins × 28 bytes, for the slab writer) exceeds
+    memory. The output itself goes to disk block by block, so it does not count."""
     ny, nx = grid_shape
-    output = n_bins * ny * nx * OUTPUT_CELL_BYTES
     window = max(((t.rows[1] - t.rows[0]) * (t.cols[1] - t.cols[0]) * len(t.layers) for t in tasks), default=0)
-    need = output + 3 * window * 2 * 4
-    refuse_oversized("INTERVAL_DAYS", need,
-                     f"{n_bins} bins × {ny * nx:,} grid pixels × {OUTPUT_CELL_BYTES} bytes plus blocks of up to "
-                     f"{window:,} pair-pixels",
-                     "use a longer interval, a shorter period, fewer glaciers or a smaller BLOCK_SIZE")
+    need = 3 * window * 2 * 4 + 28 * ny * nx
+    refuse_oversized("BLOCK_SIZE", need,
+                     f"blocks of up to {window:,} pair-pixels and {ny * nx:,} grid pixels per bin",
+                     "use a smaller BLOCK_SIZE, fewer pairs (missions, dates, date_dt) or fewer glaciers")
 
 
-def check_coverage(out: dict[str, np.ndarray], on_glacier: np.ndarray, missing: np.ndarray,
+def check_coverage(filled_pixels: np.ndarray, filled_bins: np.ndarray, on_glacier: np.ndarray, missing: np.ndarray,
                    min_observations: int, progress: Progress) -> None:
     """Refuse an inversion in which no glacier pixel got a value, and report partial emptiness with counts.
 
-    ``out['vx']`` is (bins, ny, nx); ``on_glacier`` (ny, nx) bool; ``missing`` = (chunks, values) missing
-    from the stores."""
-    values = out["vx"][:, on_glacier]
-    filled = np.isfinite(values)
+    ``filled_pixels`` (ny, nx) and ``filled_bins`` (bins,): where some value was written; ``on_glacier``
+    (ny, nx) bool; ``missing`` = (chunks, values) missing from the stores."""
     n_pixels = int(on_glacier.sum())
-    empty_pixels = int((~filled.any(axis=0)).sum())
+    empty_pixels = int((on_glacier & ~filled_pixels).sum())
     if n_pixels == 0 or empty_pixels == n_pixels:
-        most = int(out["count"][:, on_glacier].max(initial=0))
         reason = (f"none of the {n_pixels:,} glacier pixels got a value: each has fewer than MIN_OBSERVATIONS="
-                  f"{min_observations} valid pairs in the period (largest count of valid pairs in one bin: {most})")
+                  f"{min_observations} valid pairs in the period")
         if missing[0]:
             reason += (f"; {int(missing[0])} chunks are missing from the store(s), so {int(missing[1]):,} values "
                        "read as empty: the cube is incomplete or its metadata is stale (copy it again)")
@@ -54,6 +47,6 @@ def check_coverage(out: dict[str, np.ndarray], on_glacier: np.ndarray, missing: 
     if empty_pixels:
         progress.warn(f"{empty_pixels:,} of {n_pixels:,} glacier pixels have no value (fewer than "
                       f"{min_observations} valid pairs)")
-    empty_bins = int((~filled.any(axis=1)).sum())
+    empty_bins = int((~filled_bins).sum())
     if empty_bins:
-        progress.warn(f"{empty_bins} of {values.shape[0]} time bins have no value in any pixel (no pair covers them)")
+        progress.warn(f"{empty_bins} of {filled_bins.size} time bins have no value in any pixel (no pair covers them)")

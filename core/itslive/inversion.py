@@ -67,6 +67,9 @@ ASSEMBLY_CHUNK = 32
 copy to stay in cache (measured ~1.3× faster than 128)."""
 PATTERN_PIXELS = 1024
 """Most pixels solved against one factorisation in a batch (larger patterns are split)."""
+BATCH_PATTERNS = 256
+"""Most factorisations per batch: batched GEMMs are efficient long before, and a batch is the unit of
+progress and cancellation (well under a second each)."""
 BATCH_BYTES = 256 * 2**20
 """Default working-memory budget of one batch of factorisations on the CPU."""
 
@@ -508,17 +511,20 @@ def split_patterns(gid: np.ndarray, n_patterns: int, most: int) -> tuple[np.ndar
     return piece_id.ravel(), keys // pieces
 
 
-def batch_slices(costs: np.ndarray, budget: float, sizes: np.ndarray | None = None) -> list[slice]:
+def batch_slices(costs: np.ndarray, budget: float, sizes: np.ndarray | None = None,
+                 most: int | None = None) -> list[slice]:
     """Consecutive slices of items whose summed cost stays within ``budget`` (≥ 1 item each).
 
     With ``sizes`` (ascending, e.g. pixels per pattern) a slice also ends before an item more than
-    twice the size of its first one, so padding every pattern to the largest wastes < 2×.
+    twice the size of its first one, so padding every pattern to the largest wastes < 2×; with
+    ``most``, a slice holds at most that many items.
     """
     costs = np.asarray(costs, dtype=float)
     out, start, acc = [], 0, 0.0
     for i, c in enumerate(costs):
         too_wide = sizes is not None and sizes[i] > 2 * max(sizes[start], 1)
-        if i > start and (acc + c > budget or too_wide):
+        too_many = most is not None and i - start >= most
+        if i > start and (acc + c > budget or too_wide or too_many):
             out.append(slice(start, i))
             start, acc = i, 0.0
         acc += c
@@ -621,7 +627,8 @@ class _Solver:
         var = np.empty((g, m)) if want_var else None
         dof = np.empty(g) if want_var else None
         ok = np.zeros(g, dtype=bool)
-        batches = batch_slices(bytes_per_pattern(layout, nrhs * sizes[order]), self.budget, sizes[order])
+        batches = batch_slices(bytes_per_pattern(layout, nrhs * sizes[order]), self.budget, sizes[order],
+                               BATCH_PATTERNS)
         for b, sl in enumerate(batches):
             progress.check()
             pieces = order[sl]

@@ -7,6 +7,7 @@ run writes the same bytes as an uninterrupted one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,19 +57,19 @@ def _grid_mapping_attrs(epsg: int, grid: GlacierGrid) -> dict:
     return attrs
 
 
-def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray, arrays: dict[str, np.ndarray],
-                 attrs: dict) -> None:
-    """Write the series to ``path`` (a temporary name: the caller renames it when complete).
+def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray,
+                 read_slab: Callable[[int, int], dict[str, np.ndarray]], attrs: dict, slab_bins: int = 32) -> np.ndarray:
+    """Write the series to ``path`` (a temporary name: the caller renames it when complete), slab by
+    slab of ``slab_bins`` bins, so memory stays at one slab whatever the length of the series.
 
-    ``edges``: (M+1,) float days since 1970-01-01; ``arrays``: vx, vy, vx_error, vy_error (M, ny, nx)
-    float32 m/yr and count (M, ny, nx) int32; ``attrs``: global provenance attributes.
+    ``edges``: (M+1,) float days since 1970-01-01; ``read_slab(t0, t1)`` gives bins t0:t1 of vx, vy,
+    vx_error, vy_error (t1 − t0, ny, nx) float32 m/yr and count (…) int32; ``attrs``: global
+    provenance attributes. Returns the time-mean speed (ny, nx) m/yr (NaN where no bin has one).
     """
     import netCDF4
 
     edges = np.asarray(edges, float)
-    m, ny, nx = arrays["vx"].shape
-    v, v_error = speed_and_error(arrays["vx"], arrays["vy"], arrays["vx_error"], arrays["vy_error"])
-    data = {**arrays, "v": v, "v_error": v_error}
+    m, (ny, nx) = edges.size - 1, grid.glacier_id.shape
     with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
         ds.createDimension("time", m)
         ds.createDimension("nv", 2)
@@ -96,12 +97,20 @@ def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray, arrays:
                            "coordinates": "time y x", "comment": MASKING_NOTE})
             if name == "v":
                 var.setncattr("standard_name", "land_ice_surface_velocity")
-            var[:] = data[name]
         count = ds.createVariable("count", "i4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True,
                                   chunksizes=chunks)
         count.setncatts({"long_name": "number of used image pairs overlapping the bin (0: bin left empty)",
                          "units": "1", "grid_mapping": "mapping", "comment": MASKING_NOTE})
-        count[:] = arrays["count"]
+        speed_sum, speed_n = np.zeros((ny, nx)), np.zeros((ny, nx), np.int64)
+        for t0 in range(0, m, max(int(slab_bins), 1)):
+            t1 = min(t0 + max(int(slab_bins), 1), m)
+            arrays = read_slab(t0, t1)
+            v, v_error = speed_and_error(arrays["vx"], arrays["vy"], arrays["vx_error"], arrays["vy_error"])
+            for name, values in {**arrays, "v": v, "v_error": v_error}.items():
+                ds[name][t0:t1] = values
+            finite = np.isfinite(v)
+            speed_sum += np.where(finite, v, 0.0).sum(0)
+            speed_n += finite.sum(0)
         gid = ds.createVariable("glacier_id", "i4", ("y", "x"), zlib=True, fill_value=np.int32(0))
         gid.setncatts({"long_name": "glacier of the pixel (index into the glacier_* variables, 0 = none)",
                        "grid_mapping": "mapping"})
@@ -109,6 +118,8 @@ def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray, arrays:
         _write_glacier_table(ds, grid)
         ds.setncatts({k: (v if isinstance(v, (int, float, np.integer, np.floating)) else str(v)) for k, v in attrs.items()})
         _answer_reader_probes(ds)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(speed_n > 0, speed_sum / speed_n, np.nan).astype(np.float32)
 
 
 def _answer_reader_probes(ds) -> None:

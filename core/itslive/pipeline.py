@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import uuid
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,11 +239,14 @@ def choose_lambda(tasks: list[BlockTask], edges: np.ndarray, config: InversionCo
 
 
 class Checkpoint:
-    """Finished blocks of a run, in ``.<output stem>.checkpoint/`` next to the output.
+    """Finished blocks of a run, in ``.<output stem>.checkpoint/`` next to the output: the run's
+    out-of-core store, from which the NetCDF is written slab by slab of bins.
 
     ``manifest.json`` holds the fingerprint of everything that determines the result; a folder
-    with another fingerprint (other parameters or inputs) is discarded. Each block file is
-    written to a temporary name and renamed, so a killed run never leaves a half-written block.
+    with another fingerprint (other parameters or inputs) is discarded. A block is a folder
+    ``block-NNNNNN/`` of one ``.npy`` per output (time-major (M, n_pixels), so a slab of bins is
+    one contiguous read) and ``stats.npy``; it is written under a temporary name and renamed, so
+    a killed run never leaves a half-written block.
     """
 
     def __init__(self, output: Path, fingerprint: str):
@@ -262,32 +264,35 @@ class Checkpoint:
             if not (resume and same):
                 shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        for partial in self.folder.glob("block-*.tmp*"):  # a killed run's unfinished block
+            shutil.rmtree(partial, ignore_errors=True)
         if not manifest.exists():
-            self._write_atomic(manifest, json.dumps({"fingerprint": self.fingerprint}).encode())
-        return {int(p.stem.split("-")[1]) for p in self.folder.glob("block-*.npz")}
+            tmp = manifest.with_name(manifest.name + ".tmp")
+            tmp.write_text(json.dumps({"fingerprint": self.fingerprint}))
+            os.replace(tmp, manifest)
+        return {int(p.name.split("-")[1]) for p in self.folder.glob("block-*") if p.name[6:].isdigit()}
 
     def _path(self, index: int) -> Path:
-        return self.folder / f"block-{index:06d}.npz"
+        return self.folder / f"block-{index:06d}"
 
-    @staticmethod
-    def _write_atomic(path: Path, payload: bytes) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+    def save(self, index: int, result: dict[str, np.ndarray]) -> None:
+        """Store a block's result (arrays (n_pixels, M) as :func:`invert_block` returns them)."""
+        final = self._path(index)
+        tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
+        tmp.mkdir()
+        for key, values in result.items():
+            with open(tmp / f"{key}.npy", "wb") as f:
+                np.save(f, values if key == "stats" else np.ascontiguousarray(values.T))
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, final)
 
-    def save(self, index: int, arrays: dict[str, np.ndarray]) -> None:
-        import io
+    def stats(self, index: int) -> np.ndarray:
+        return np.load(self._path(index) / "stats.npy")
 
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        self._write_atomic(self._path(index), buffer.getvalue())
-
-    def load(self, index: int) -> dict[str, np.ndarray]:
-        with np.load(self._path(index)) as data:
-            return {k: data[k] for k in data.files}
+    def slab(self, index: int, key: str, t0: int, t1: int) -> np.ndarray:
+        """Bins t0:t1 of one output of a block: (t1 − t0, n_pixels), read through a memory map."""
+        return np.asarray(np.load(self._path(index) / f"{key}.npy", mmap_mode="r")[t0:t1])
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -359,24 +364,21 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     progress.report(0.05, "Inverting blocks")
 
     m, (ny, nx) = len(edges) - 1, grid.glacier_id.shape
-    out = {k: np.full((m, ny, nx), np.nan, np.float32) for k in OUTPUT_KEYS[:4]}
-    out["count"] = np.zeros((m, ny, nx), np.int32)
     checkpoint = Checkpoint(config.output, fingerprint(config, inversion, cubes, grid, edges, tasks)
                             + data_fingerprint(cubes))  # guard
     done = checkpoint.open(config.resume) & {t.index for t in tasks}
-    missing = np.zeros(2 + len(MASK_KEYS), np.int64)
+    coverage = Coverage.empty(grid.glacier_id.shape, m, 2 + len(MASK_KEYS))
     for t in tasks:
         if t.index in done:
-            missing += _place(out, t, checkpoint.load(t.index))
+            coverage.add(t, checkpoint.slab(t.index, "vx", 0, m), checkpoint.stats(t.index))
     if done:
         progress.info(f"resuming: {len(done)} of {len(tasks)} blocks taken from the checkpoint")
     todo = [t for t in tasks if t.index not in done]
     blocks = progress.sub(0.05, 0.95)
 
     def finished(task: BlockTask, result: dict[str, np.ndarray], n_done: int) -> None:
-        nonlocal missing
-        checkpoint.save(task.index, result)
-        missing += _place(out, task, result)
+        checkpoint.save(task.index, result)  # results go to disk at once: memory does not grow with the cube
+        coverage.add(task, result["vx"].T, result["stats"])
         blocks.report((len(done) + n_done) / max(len(tasks), 1), f"Block {len(done) + n_done}/{len(tasks)}")
 
     if config.scheduler:
@@ -385,10 +387,14 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
         by_url = {c.url: c for c in cubes}
         for n, task in enumerate(todo, 1):
             blocks.check()
-            result = invert_block(task, edges, inversion, cube=by_url[task.url])
+            # progress and cancellation inside a block too: a 50 × 50 block takes seconds
+            share = blocks.sub((len(done) + n - 1) / len(tasks), (len(done) + n) / len(tasks)).quiet()
+            result = invert_block(task, edges, inversion, cube=by_url[task.url], progress=share)
             finished(task, result, n)
     progress.check()
-    check_coverage(out, grid.glacier_id > 0, missing, inversion.min_observations, progress)  # guard
+    missing = coverage.stats
+    check_coverage(coverage.filled_pixels, coverage.filled_bins, grid.glacier_id > 0, missing,
+                   inversion.min_observations, progress)  # guard
     if missing[0]:
         notes.append(f"{int(missing[0])} chunks missing from the store(s): {int(missing[1])} values read as NaN")
     masked = dict(zip(MASK_KEYS, (int(v) for v in missing[2:]), strict=True))
@@ -404,10 +410,19 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     finals = [config.output] + ([geotiff] if geotiff else [])
     from .netcdf import write_netcdf
 
+    def read_slab(t0: int, t1: int) -> dict[str, np.ndarray]:
+        """Bins t0:t1 of every output on the grid, gathered from the block files."""
+        out = {k: np.full((t1 - t0, ny, nx), np.nan, np.float32) for k in OUTPUT_KEYS[:4]}
+        out["count"] = np.zeros((t1 - t0, ny, nx), np.int32)
+        for t in tasks:
+            for key in OUTPUT_KEYS:
+                out[key][:, t.out_rows, t.out_cols] = checkpoint.slab(t.index, key, t0, t1)
+        return out
+
     with atomic_outputs(finals) as tmps:
-        write_netcdf(tmps[0], grid, edges, out, attrs)
+        mean = write_netcdf(tmps[0], grid, edges, read_slab, attrs, slab_bins=slab_size(m, ny * nx))
         if geotiff:
-            _write_mean_geotiff(tmps[1], grid, out)
+            _write_mean_geotiff(tmps[1], grid, mean)
     checkpoint.remove()
     progress.report(1.0, "Done")
     return ItsliveInvertResult(output=config.output, geotiff=geotiff, n_pixels=grid.n_pixels, n_bins=m,
@@ -417,10 +432,34 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
                                lam=inversion.lam, weighted=inversion.weighted, empty_pixels=empty)
 
 
-def _place(out: dict[str, np.ndarray], task: BlockTask, result: dict[str, np.ndarray]) -> np.ndarray:
-    for key in OUTPUT_KEYS:
-        out[key][:, task.out_rows, task.out_cols] = result[key].T
-    return result["stats"]
+SLAB_BYTES = 256 * 2**20
+"""Memory for one slab of bins of the whole grid when writing the NetCDF (all outputs and v)."""
+
+
+def slab_size(n_bins: int, n_cells: int) -> int:
+    """Bins per slab: as many as fit SLAB_BYTES (28 bytes per cell: 5 outputs, v, v_error), ≥ 1."""
+    return int(max(1, min(n_bins, SLAB_BYTES // max(28 * n_cells, 1))))
+
+
+@dataclass
+class Coverage:
+    """What the finished blocks filled, kept small (no output array): pixels and bins with a value,
+    and the summed block statistics (missing chunks and values, then the :data:`MASK_KEYS` counts)."""
+
+    filled_pixels: np.ndarray  # (ny, nx) bool
+    filled_bins: np.ndarray  # (M,) bool
+    stats: np.ndarray  # int64
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int], n_bins: int, n_stats: int) -> Coverage:
+        return cls(np.zeros(shape, bool), np.zeros(n_bins, bool), np.zeros(n_stats, np.int64))
+
+    def add(self, task: BlockTask, vx: np.ndarray, stats: np.ndarray) -> None:
+        """A block's vx (M, n_pixels) and stats."""
+        finite = np.isfinite(vx)
+        self.filled_pixels[task.out_rows, task.out_cols] |= finite.any(0)
+        self.filled_bins |= finite.any(1)
+        self.stats += stats
 
 
 def _run_dask(todo: list[BlockTask], edges, inversion: InversionConfig, config: ItsliveInvertConfig,
@@ -490,13 +529,9 @@ def _attributes(config, inversion, cubes, tables, used, start, end, grid, missin
     return attrs
 
 
-def _write_mean_geotiff(path: Path, grid: GlacierGrid, out: dict[str, np.ndarray]) -> None:
+def _write_mean_geotiff(path: Path, grid: GlacierGrid, mean: np.ndarray) -> None:
+    """The time-mean speed (ny, nx) m/yr, NaN where no bin has a value, as a GeoTIFF."""
     from ..geotiff import write_geotiff
-    from .netcdf import speed_and_error
 
-    v, _ = speed_and_error(out["vx"], out["vy"], out["vx_error"], out["vy_error"])
-    with warnings.catch_warnings():  # all-NaN pixels (off the glaciers) are expected
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(v, axis=0)
     res = float(grid.x[1] - grid.x[0]) if len(grid.x) > 1 else float(grid.y[0] - grid.y[1])
     write_geotiff(path, mean, grid.x[0] - res / 2, grid.y[0] + res / 2, res, grid.epsg)

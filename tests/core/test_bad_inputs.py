@@ -404,7 +404,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes; the inversion's checkpoint is left out (it keeps finished
     blocks for a resume by design)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and ".checkpoint" not in p.parts[-2]}
+            if p.is_file() and not any(part.endswith(".checkpoint") for part in p.relative_to(folder).parts)}
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:

@@ -151,7 +151,7 @@ def test_cancel_between_blocks_then_resume(inputs, reference, tmp_path):
     assert time.perf_counter() - state["cancel_at"] < 2.0
     assert leftovers(tmp_path) == []
     checkpoint = tmp_path / ".velocity.checkpoint"
-    assert sorted(p.name for p in checkpoint.iterdir()) == ["block-000000.npz", "block-000001.npz", "manifest.json"]
+    assert sorted(p.name for p in checkpoint.iterdir()) == ["block-000000", "block-000001", "manifest.json"]
     result = run_itslive_invert(config(inputs, out))
     assert result.n_resumed == 2
     assert out.read_bytes() == reference[0].read_bytes()
@@ -319,3 +319,25 @@ def test_cubes_found_in_a_catalog_when_none_given(inputs, reference, s3_cube, tm
                                        storage_options=server.read_options()))
     assert result.cubes == [url]
     assert_same_data(out, reference[0])
+
+
+def test_progress_moves_and_cancels_within_a_large_block(inputs, tmp_path, monkeypatch):
+    """One block holding every glacier pixel (as a 10⁵-pixel glacier's blocks are large): progress
+    moves batch by batch within it and a cancel takes effect within 2 s (QGIS stays usable). Small
+    batches here stand in for the many batches of a large block."""
+    from surface_motion.core.itslive import inversion
+
+    monkeypatch.setattr(inversion, "BATCH_PATTERNS", 8)
+    times, state = [], {"cancel_at": None}
+
+    def on_progress(fraction, message):
+        times.append(time.perf_counter())
+        if fraction > 0.5 and state["cancel_at"] is None:
+            state["cancel_at"] = time.perf_counter()
+
+    progress = Progress(on_progress=on_progress, is_cancelled=lambda: state["cancel_at"] is not None)
+    with pytest.raises(CancelledError):
+        run_itslive_invert(config(inputs, tmp_path / "velocity.nc", block_size=200, lam=3e-4), progress)
+    assert time.perf_counter() - state["cancel_at"] < 2.0
+    inside = [t for t in times if t <= state["cancel_at"]]
+    assert len(inside) > 20 and max(np.diff(inside)) < 1.0
