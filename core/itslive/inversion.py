@@ -917,6 +917,9 @@ TYPICAL_LAMBDA = {1: 5e-3, 2: 3e-4}
 """λ (per derivative order) that GCV chose on the realistic cubes (1/σ² weights): a fallback only."""
 GCV_PIXELS = 128
 """Sample pixels (from the three quarters with the most pairs, seeded) on which λ is chosen."""
+GCV_MAX_BINS = 120
+"""GCV runs on a window of at most this many bins (the one holding the most valid pairs): λ is a
+rate per unit of time, so a window chooses the same λ as the whole series, at (window/M)³ of the cost."""
 GCV_DECADES = (-8.0, 1.0)
 """log10 λ range searched in steps of 0.25, then refined by golden section."""
 
@@ -941,15 +944,16 @@ def _select_lambda(problem: _Problem, config: InversionConfig, progress: Progres
     rng = np.random.default_rng(0)
     candidates = np.flatnonzero(n_valid >= np.quantile(n_valid, 0.25))
     rows = np.sort(rng.choice(candidates, size=min(GCV_PIXELS, candidates.size), replace=False))
-    valid = problem.valid[rows]
-    sample = _Problem(problem.design, problem.edges, rows, [v[rows] for v in problem.values], valid,
+    design, edges, inside = _gcv_window(problem.design, problem.edges, problem.valid[rows])
+    valid = problem.valid[rows] & inside
+    sample = _Problem(design, edges, rows, [v[rows] for v in problem.values], valid,
                       problem.weight if problem.weight.ndim == 1 else problem.weight[rows])
-    m = problem.edges.size - 1
+    m = edges.size - 1
     k = config.derivative
     d = difference_matrix(m, k) if m > k else np.zeros((0, m))
     scale = (config.interval_days / YEAR_DAYS) ** (0.5 - k)
-    products = _dense_products(problem.design)
-    a = problem.design.a.toarray()
+    products = _dense_products(design)
+    a = design.a.toarray()
     grid = 10 ** np.arange(GCV_DECADES[0], GCV_DECADES[1] + 1e-9, 0.25)
 
     w = np.where(valid, sample.weight, 0.0)
@@ -970,6 +974,25 @@ def _select_lambda(problem: _Problem, config: InversionConfig, progress: Progres
     # 3 significant digits: far finer than GCV's resolution, and the same λ on any machine (the last
     # bits of BLAS results vary with threads and memory alignment; a checkpoint must resume exactly)
     return LambdaChoice(float(f"{lam:.3g}"), grid, scores, int(rows.size))
+
+
+def _gcv_window(design: PairDesign, edges: np.ndarray, valid: np.ndarray) -> tuple[PairDesign, np.ndarray, np.ndarray]:
+    """The design restricted to the window of GCV_MAX_BINS bins holding the most valid pairs (all of
+    it when shorter): (design on the window's bins, its edges, (n, P) pairs lying inside it)."""
+    m = edges.size - 1
+    if m <= GCV_MAX_BINS:
+        return design, edges, np.ones_like(valid)
+    per_pair = valid.sum(0)
+    starts = np.arange(m - GCV_MAX_BINS + 1)
+    within = (design.first[None] >= starts[:, None]) & (design.last[None] < starts[:, None] + GCV_MAX_BINS)
+    i0 = int(starts[np.argmax((within & design.kept[None]) @ per_pair)])
+    rows = design.kept & (design.first >= i0) & (design.last < i0 + GCV_MAX_BINS)
+    a = sparse.csr_matrix(design.a.multiply(rows[:, None]))[:, i0 : i0 + GCV_MAX_BINS].tocsr()
+    a.eliminate_zeros()
+    window = PairDesign(a, np.clip(design.first - i0, 0, GCV_MAX_BINS - 1),
+                        np.clip(design.last - i0, 0, GCV_MAX_BINS - 1), np.where(rows, design.weight, 0.0), rows,
+                        design.bandwidth)
+    return window, edges[i0 : i0 + GCV_MAX_BINS + 1], np.broadcast_to(rows, valid.shape)
 
 
 def _dense_products(design: PairDesign) -> sparse.csr_matrix:

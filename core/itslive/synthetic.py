@@ -333,6 +333,74 @@ def write_realistic_cube(store_path_or_url, *, nx: int = 40, ny: int = 40, start
     return truth
 
 
+def write_large_cube(target, *, side: int = 200, n_pairs: int = 5000, start="2015-01-01", end="2024-12-31",
+                     seed: int = 0, chunk: int = 10, dropout: float = 0.2, swath_share: float = 0.3,
+                     resolution: float = 120.0, epsg: int = 3413,
+                     origin: tuple[float, float] = (-3300000.0, 300000.0)) -> SyntheticTruth:
+    """A large cube for scaling benchmarks, written chunk column by chunk column (memory: one column
+    of ``n_pairs`` × ``chunk``² values, whatever the size).
+
+    ``side`` × ``side`` pixels, ``n_pairs`` ITS_LIVE-like pairs (:func:`.truth.itslive_like_pairs`),
+    white noise of the stated σ, every pixel its own validity pattern: ``dropout`` independent
+    gaps plus, for a ``swath_share`` of the pairs, a half of the scene cut off by a straight swath
+    edge (coherent gaps, as in real cubes). Truth as in :func:`write_synthetic_cube`.
+    """
+    from .truth import itslive_like_pairs
+
+    rng = np.random.default_rng(seed)
+    t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
+    x = origin[0] + resolution * (np.arange(side) + 0.5)
+    y = origin[1] - resolution * (np.arange(side) + 0.5)
+    glaciers, params = _glaciers(x, y, epsg)
+    base, direction = _speed_field(x, y, params, 1500.0)
+    a, b = itslive_like_pairs(rng, n_pairs, t0, t1)
+    temporal = Temporal(seasonal_amplitude=0.25, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)), surge=750.0,
+                        surge_center=(t0 + t1) / 2, surge_width=30.0)
+    truth = SyntheticTruth(x=x, y=y, epsg=epsg, base=base, direction=direction, on_glacier=base > 0,
+                           temporal=temporal, glaciers=glaciers, layers=pd.DataFrame())
+    sigma = 1.5 * YEAR_DAYS / (b - a) + 2.0
+    swath = rng.random(n_pairs) < swath_share
+    angle, offset = rng.uniform(0, 2 * np.pi, n_pairs), rng.uniform(-0.3, 0.3, n_pairs)
+    group = _create_group(target, None)
+    time_attrs = {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "days since 1970-01-01"}
+    _write(group, "x", x, {"_ARRAY_DIMENSIONS": ["x"], "units": "m"})
+    _write(group, "y", y, {"_ARRAY_DIMENSIONS": ["y"], "units": "m"})
+    _write(group, "mid_date", (a + b) / 2, dict(time_attrs))
+    _write(group, "acquisition_date_img1", a, dict(time_attrs))
+    _write(group, "acquisition_date_img2", b, dict(time_attrs))
+    _write(group, "date_dt", (b - a).astype(np.float32), {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "days"})
+    for name in ("satellite_img1", "satellite_img2"):
+        _write(group, name, np.full(n_pairs, "1A", "<U2"), {"_ARRAY_DIMENSIONS": ["mid_date"]}, fill="")
+    for name in ("vx_error", "vy_error"):
+        _write(group, name, sigma.astype(np.float32), {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "m/y"})
+    attrs = {"_ARRAY_DIMENSIONS": ["mid_date", "y", "x"], "missing_value": -32767, "units": "m/y",
+             "grid_mapping": "mapping"}
+    arrays = {}
+    for name in ("vx", "vy"):
+        arrays[name] = group.create_array(name, shape=(n_pairs, side, side), dtype=np.int16,
+                                          chunks=(n_pairs, chunk, chunk), fill_value=0)
+        arrays[name].attrs.update(attrs)
+    u = (np.arange(side) + 0.5) / side - 0.5
+    for r0 in range(0, side, chunk):
+        for c0 in range(0, side, chunk):
+            rows, cols = slice(r0, min(r0 + chunk, side)), slice(c0, min(c0 + chunk, side))
+            mean_x, mean_y = pair_mean_velocity(a, b, base[rows, cols], direction[rows, cols], temporal)
+            yy, xx = np.meshgrid(u[rows], u[cols], indexing="ij")
+            cut = swath[:, None, None] & ((np.cos(angle)[:, None, None] * xx + np.sin(angle)[:, None, None] * yy)
+                                          > offset[:, None, None])
+            gone = cut | (rng.random(cut.shape) < dropout)
+            for name, mean in (("vx", mean_x), ("vy", mean_y)):
+                value = np.moveaxis(mean, -1, 0) + rng.standard_normal(gone.shape) * sigma[:, None, None]
+                stored = np.clip(np.round(value), -32000, 32000).astype(np.int16)
+                stored[gone] = -32767
+                arrays[name][:, rows, cols] = stored
+    _write_mapping(group, x, y, epsg, resolution)
+    group.attrs.update({"projection": str(epsg), "title": "ITS_LIVE-like cube for scaling benchmarks (synthetic)"})
+    zarr.consolidate_metadata(group.store, zarr_format=2)
+    truth.layers = pd.DataFrame({"t1": a, "t2": b, "vx_error": sigma, "vy_error": sigma})
+    return truth
+
+
 def catalog_entry(truth: SyntheticTruth, zarr_url: str, name: str = "Synthetic") -> dict:
     """A GeoJSON feature describing a generated cube as the ITS_LIVE catalog does (footprint in the
     cube CRS and in EPSG:4326, ``zarr_url`` in the catalog's http form), for offline catalogs."""
