@@ -3,6 +3,8 @@ NaN rules, input errors, batching, cancellation and the torch backend."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from surface_motion.core.errors import CancelledError, InputError, ParameterError
@@ -314,6 +316,24 @@ def test_cuda_backend_agrees_with_numpy():
     b = invert_pixels(vx, vy, t1, t2, edges, plain(backend="torch", device="cuda"))
     np.testing.assert_allclose(b.vx, a.vx, rtol=1e-6, atol=1e-6 * np.nanmax(np.abs(a.vx)))
     np.testing.assert_allclose(b.vy_error, a.vy_error, rtol=1e-6, atol=1e-6 * np.nanmax(a.vy_error))
+
+
+@pytest.mark.cuda
+def test_cuda_defaults_with_outlier_handling_agree_with_numpy():
+    """The default formulation (weighted, 2 robust passes, masking) on CUDA: numpy's numbers to 1e-6."""
+    _torch_or_skip()
+    vx, vy, t1, t2, edges = random_case(seed=15)
+    rng = np.random.default_rng(15)
+    vx[rng.random(vx.shape) < 0.03] += 1500.0  # gross outliers for the robust passes
+    sigma = rng.uniform(10, 40, t1.size)
+    cfg = InversionConfig(interval_days=H, lam=3e-4)
+    a = invert_pixels(vx, vy, t1, t2, edges, cfg, vx_error=sigma, vy_error=sigma)
+    b = invert_pixels(vx, vy, t1, t2, edges, replace(cfg, backend="torch", device="cuda"), vx_error=sigma,
+                      vy_error=sigma)
+    for f in ("vx", "vy", "vx_error", "vy_error"):
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=1e-6,
+                                   atol=1e-6 * np.nanmax(np.abs(getattr(a, f))))
+    np.testing.assert_array_equal(a.count, b.count)
 
 
 def test_pair_weights_mark_the_outlier_and_invalid_pairs():
