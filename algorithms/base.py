@@ -23,6 +23,8 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QIcon
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
+#: the plugin's import name (its folder's name where QGIS installed it), for class paths in parameter metadata
+PLUGIN_PACKAGE = __package__.rpartition(".")[0]
 RESOURCES = PLUGIN_DIR / "resources"
 
 

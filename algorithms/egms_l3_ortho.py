@@ -21,7 +21,7 @@ from qgis.core import (
 )
 
 from ..core.ranges import EGMS_MAX_GAP_DAYS, EGMS_MIN_MP_COUNT, EGMS_SPACING, EGMS_SPACING_DAYS
-from .base import SurfaceMotionAlgorithm, number_parameter, scheduler_or_none, style_path
+from .base import PLUGIN_PACKAGE, SurfaceMotionAlgorithm, number_parameter, scheduler_or_none, style_path
 from .compat import set_advanced
 
 RESAMPLINGS = ("nearest", "linear")
@@ -56,8 +56,12 @@ up point layers are loaded with a diverging velocity style.</p>
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            "INPUTS", "EGMS L2a/L2b burst files (ZIP, CSV, CSV.gz)", QgsProcessing.TypeFile))
+        inputs = QgsProcessingParameterMultipleLayers("INPUTS", "EGMS L2a/L2b burst files (ZIP, CSV, CSV.gz)",
+                                                      QgsProcessing.TypeFile)
+        # QGIS 3.22's own widget opens every file as a layer (the ZIPs are dropped, GDAL logs each one)
+        inputs.setMetadata({"widget_wrapper": {"class": f"{PLUGIN_PACKAGE}.gui.file_list.FileListWidgetWrapper",
+                                               "file_filter": "EGMS bursts (*.zip *.csv *.csv.gz)"}})
+        self.addParameter(inputs)
         self.addParameter(QgsProcessingParameterFeatureSource(
             "AOI", "Area of interest (polygons; empty = every tile the inputs touch)",
             [QgsProcessing.TypeVectorPolygon], optional=True))
