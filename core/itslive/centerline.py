@@ -94,13 +94,24 @@ def sample_lines(lines, spacing: float) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def pixel_position(p: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Fractional pixel index of coordinates ``p`` on a regular axis of pixel ``centres`` (0 = first
+    centre), clamped to the outer centres within the outer pixels' half; NaN beyond the grid's edge.
+
+    The outer half pixel is part of the grid: a line that starts on a glacier outline at the grid
+    border lies there, and its first sample would otherwise be empty (a blank heat map column)."""
+    n = len(centres)
+    step = centres[1] - centres[0] if n > 1 else 1.0
+    f = (np.asarray(p, float) - centres[0]) / step
+    inside = (f >= -0.5 - 1e-9) & (f <= n - 0.5 + 1e-9)
+    return np.where(inside, np.clip(f, 0, n - 1), np.nan)
+
+
 def bilinear(values: np.ndarray, x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
-    """Interpolate (t, ny, nx) gridded values at points (px, py): bilinear between pixel centres,
-    nearest pixel where a neighbour is NaN, NaN outside the grid. Returns (t, n_points)."""
-    fx = np.interp(px, x, np.arange(len(x)), left=np.nan, right=np.nan) if x[0] < x[-1] else \
-        np.interp(-px, -x, np.arange(len(x)), left=np.nan, right=np.nan)
-    fy = np.interp(py, y, np.arange(len(y)), left=np.nan, right=np.nan) if y[0] < y[-1] else \
-        np.interp(-py, -y, np.arange(len(y)), left=np.nan, right=np.nan)
+    """Interpolate (t, ny, nx) gridded values at points (px, py): bilinear between pixel centres (the
+    outer pixel's value in its outer half), nearest pixel where a neighbour is NaN, NaN outside the grid.
+    Returns (t, n_points)."""
+    fx, fy = pixel_position(px, x), pixel_position(py, y)
     inside = np.isfinite(fx) & np.isfinite(fy)
     out = np.full((values.shape[0], len(px)), np.nan)
     if not inside.any():

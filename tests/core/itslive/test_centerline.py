@@ -79,3 +79,21 @@ def test_hole_uses_nearest_and_bad_inputs(tmp_path):
         centerline_profile(line, CenterlineConfig(str(bad)))
     with pytest.raises(InputError, match="LINES: the layer has no features"):
         centerline_profile(line.iloc[:0], CenterlineConfig(str(nc)))
+
+
+def test_line_starting_in_the_outer_half_pixel_has_a_first_sample(tmp_path):
+    """A line that starts on an outline at the grid's border (inside the first pixel, before its
+    centre) gets that pixel's value: the heat map's first column is not blank."""
+    nc = write_inversion(tmp_path / "inv.nc")
+    start = X[0] - 50.0  # in pixel 0, 10 m from the grid's western edge
+    table, _ = centerline_profile(_line(coords=((start, Y[5]), (X[6], Y[5]))), CenterlineConfig(str(nc), spacing=60.0))
+    first = table[table["point_index"] == 0]
+    t = (first["date"] - np.datetime64("1970-01-01")).dt.total_seconds().to_numpy() / 86400.0
+    np.testing.assert_allclose(first["v"], field(t, X[0], Y[5]), atol=1e-3)  # the outer pixel's value
+    _, distance, _, values = heatmap_panels(table)[0]
+    assert distance[0] == 0.0 and np.isfinite(values[:, 0]).all()
+    # beyond the grid's edge there is nothing to sample
+    outside, _ = centerline_profile(_line(coords=((X[0] - 70.0, Y[5]), (X[6], Y[5]))),
+                                    CenterlineConfig(str(nc), spacing=60.0))
+    assert outside.loc[outside["point_index"] == 0, "v"].isna().all()
+    assert outside.loc[outside["point_index"] == 1, "v"].notna().all()
