@@ -98,6 +98,9 @@ class GPFit:
     hyperparameters: dict = field(default_factory=dict)
     n_obs: int = 0
     n_downweighted: int = 0
+    #: robust weight of each pair used (index of the series' rows; below ACCEPT_WEIGHT: rejected; all 1
+    #: when not robust)
+    pair_weight: pd.Series | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -546,7 +549,7 @@ def regress_component(series: pd.DataFrame, component: str, cfg: GPConfig,
     std = std * scale
     table = pd.DataFrame({"date": dates, component: mean, f"{component}_std": std,
                           f"{component}_lower": mean - 2 * std, f"{component}_upper": mean + 2 * std})
-    return GPFit(table, hyper, len(data), downweighted)
+    return GPFit(table, hyper, len(data), downweighted, pd.Series(weights, index=data.index))
 
 
 def regress_series(series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None) -> tuple[pd.DataFrame, dict]:
@@ -570,7 +573,8 @@ def regress_points(series: pd.DataFrame, cfg: GPConfig, progress: Progress | Non
     """:func:`regress_series` for every point of a (multi-point) series table.
 
     Returns the long prediction table (``point_id`` first when the input has one) and the plot panels
-    ``(title, observations, prediction)`` for :func:`.plots.plot_gp`.
+    ``(title, observations, prediction)`` for :func:`.plots.plot_gp`; the observations carry each
+    component's robust weights as ``<component>_pair_weight``.
     """
     progress = ensure_progress(progress)
     cfg.validate()
@@ -588,6 +592,8 @@ def regress_points(series: pd.DataFrame, cfg: GPConfig, progress: Progress | Non
         if pid is not None:
             table.insert(0, id_column, pid)
         tables.append(table)
+        # the plot marks the pairs the robust fit rejected (NaN: no value of that component)
+        points = points.assign(**{f"{c}_pair_weight": fit.pair_weight for c, fit in fits.items()})
         panels.append((title, points, table))
     return pd.concat(tables, ignore_index=True), panels
 

@@ -137,6 +137,23 @@ def test_robust_option_rejects_bad_pairs():
     assert robust.n_downweighted >= 0.8 * 0.12 * len(series)
 
 
+def test_panels_carry_the_robust_weight_of_each_pair():
+    series = synthetic_series(min_dt=10, max_dt=300, outliers=0.12, seed=2)
+    series = series.sample(frac=1.0, random_state=1)  # weights must follow the rows, not their order
+    series.loc[series.index[:5], "v"] = np.nan  # pairs without a value get no weight
+    cfg = gp.GPConfig(step_days=5.0, robust=True)
+    _, panels = gp.regress_points(series, cfg)
+    observations = panels[0][1]
+    weight = observations["v_pair_weight"]
+    fit = gp.regress_component(series, "v", cfg)
+    pd.testing.assert_series_equal(weight.dropna(), fit.pair_weight, check_names=False)
+    assert weight.iloc[:5].isna().all() and weight.iloc[5:].between(0.0, 1.0).all()
+    assert int((weight < gp.ACCEPT_WEIGHT).sum()) == fit.n_downweighted
+    outlier = observations["v"] < 100.0  # the generated bad pairs (0–50 m/yr; the glacier flows at ~1000)
+    assert (weight[outlier] < gp.ACCEPT_WEIGHT).mean() > 0.9
+    assert (weight[~outlier & observations["v"].notna()] >= gp.ACCEPT_WEIGHT).mean() > 0.95
+
+
 SURGE_CENTER, SURGE_WIDTH, SURGE_AMPLITUDE = 2.5, 30.0 / gp.YEAR_DAYS, 1200.0
 
 
