@@ -21,6 +21,8 @@ from ..io import atomic_output
 FORMATS = ("png", "svg")
 _MISSION_COLOURS = {"S": "#1f77b4", "L": "#ff7f0e"}
 _MISSION_NAMES = {"S": "Sentinel pairs", "L": "Landsat pairs"}
+REJECTED_COLOUR = "#d62728"
+REJECTED_LABEL = "rejected by the robust GP"
 
 
 def _check_format(path: Path) -> str:
@@ -46,16 +48,33 @@ def _mission_of(series: pd.DataFrame) -> np.ndarray:
     return np.full(len(series), "?")
 
 
+def rejected_pairs(series: pd.DataFrame, component: str) -> np.ndarray:
+    """Which pairs the robust GP rejected (``<component>_pair_weight`` below :data:`~.gp.ACCEPT_WEIGHT`);
+    none when the series has no weights."""
+    from .gp import ACCEPT_WEIGHT
+
+    column = f"{component}_pair_weight"
+    if column not in series.columns:
+        return np.zeros(len(series), dtype=bool)
+    return (series[column] < ACCEPT_WEIGHT).to_numpy()
+
+
 def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str, title: str) -> None:
     x1 = mdates.date2num(pd.to_datetime(series["img1"]).to_numpy())
     x2 = mdates.date2num(pd.to_datetime(series["img2"]).to_numpy())
     y = series[component].to_numpy(float)
     mission = _mission_of(series)
-    for code in np.unique(mission):
-        sel = mission == code
-        segments = np.stack([np.column_stack([x1[sel], y[sel]]), np.column_stack([x2[sel], y[sel]])], axis=1)
-        ax.add_collection(LineCollection(segments, colors=_MISSION_COLOURS.get(code, "0.5"), linewidths=1.2,
-                                         alpha=0.45, label=_MISSION_NAMES.get(code, "pairs")))
+    down = rejected_pairs(series, component)
+
+    def bars(sel: np.ndarray) -> np.ndarray:
+        return np.stack([np.column_stack([x1[sel], y[sel]]), np.column_stack([x2[sel], y[sel]])], axis=1)
+
+    for code in np.unique(mission[~down]):
+        ax.add_collection(LineCollection(bars((mission == code) & ~down), colors=_MISSION_COLOURS.get(code, "0.5"),
+                                         linewidths=1.2, alpha=0.45, label=_MISSION_NAMES.get(code, "pairs")))
+    if down.any():  # pairs the fit hardly used: drawn apart, so that a band far from them is explained
+        ax.add_collection(LineCollection(bars(down), colors=REJECTED_COLOUR, linewidths=1.0, alpha=0.8,
+                                         linestyles="dashed", label=REJECTED_LABEL))
     dates = mdates.date2num(pd.to_datetime(prediction["date"]).to_numpy())
     ax.fill_between(dates, prediction[f"{component}_lower"], prediction[f"{component}_upper"],
                     color="k", alpha=0.18, linewidth=0, label="GP ±2σ")
@@ -75,18 +94,25 @@ def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str,
 def plot_gp(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], path: str | Path,
             component: str = "v") -> Path:
     """One panel per (title, observations, prediction): each pair as a horizontal bar over
-    [img1, img2] at its velocity (coloured by mission), the GP mean and its ±2σ band.
+    [img1, img2] at its velocity (coloured by mission; dashed red when the robust GP rejected it),
+    the GP mean and its ±2σ band.
 
-    observations: ``img1, img2, <component>`` (+ ``mission``); prediction: ``date, <component>,
-    <component>_lower, <component>_upper``. Written atomically as PNG or SVG (from the suffix).
+    observations: ``img1, img2, <component>`` (+ ``mission``, ``<component>_pair_weight``); prediction:
+    ``date, <component>, <component>_lower, <component>_upper``. Written atomically as PNG or SVG (from the suffix).
     """
     if not panels:
         raise ParameterError("PLOT", "nothing to plot")
     _check_format(Path(path))
+    return _save(gp_figure(panels, component), path)
+
+
+def gp_figure(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], component: str = "v") -> Figure:
+    """The figure of :func:`plot_gp`; pairs with a ``<component>_pair_weight`` below
+    :data:`~.gp.ACCEPT_WEIGHT` are drawn dashed red with their own legend entry."""
     fig = Figure(figsize=(11, 3.2 * len(panels)))
     for i, (title, series, prediction) in enumerate(panels):
         _gp_axes(fig.add_subplot(len(panels), 1, i + 1), series, prediction, component, title)
-    return _save(fig, path)
+    return fig
 
 
 def plot_heatmap(panels: Sequence[tuple[str, np.ndarray, pd.DatetimeIndex | np.ndarray, np.ndarray]],

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from surface_motion.core.errors import ParameterError
-from surface_motion.core.itslive.plots import plot_gp, plot_heatmap
+from surface_motion.core.itslive.plots import REJECTED_LABEL, gp_figure, plot_gp, plot_heatmap
 
 
 def _panel():
@@ -36,3 +36,35 @@ def test_bad_plot_name(tmp_path):
     with pytest.raises(ParameterError, match="png or .svg"):
         plot_gp([_panel()], tmp_path / "gp.pdf")
     assert not list(tmp_path.iterdir())
+
+
+def _bars(ax) -> dict[str, set[tuple[float, float, float]]]:
+    """label → the (start, end, velocity) of the horizontal bars drawn under that label."""
+    from matplotlib.collections import LineCollection
+
+    return {c.get_label(): {(round(seg[0][0], 6), round(seg[1][0], 6), round(seg[0][1], 6)) for seg in c.get_segments()}
+            for c in ax.collections if isinstance(c, LineCollection)}
+
+
+def test_gp_plot_marks_the_rejected_pairs():
+    import matplotlib.dates as mdates
+
+    title, series, prediction = _panel()
+    weights = np.ones(len(series))
+    weights[[3, 4, 17]] = [0.0, 1e-6, 0.09]
+    weights[9] = 0.1  # at the threshold: accepted
+    series = series.assign(v_pair_weight=weights)
+    ax = gp_figure([(title, series, prediction)]).axes[0]
+    bars = _bars(ax)
+
+    def expected(rows) -> set:
+        sub = series.iloc[rows]
+        return {(round(mdates.date2num(a), 6), round(mdates.date2num(b), 6), round(v, 6))
+                for a, b, v in zip(sub["img1"], sub["img2"], sub["v"], strict=True)}
+
+    assert bars[REJECTED_LABEL] == expected([3, 4, 17])
+    kept = [i for i in range(len(series)) if i not in (3, 4, 17)]
+    assert bars["Sentinel pairs"] | bars["Landsat pairs"] == expected(kept)
+    assert REJECTED_LABEL in [t.get_text() for t in ax.get_legend().get_texts()]
+    # without weights (not robust, or an older table) nothing is marked
+    assert REJECTED_LABEL not in _bars(gp_figure([_panel()]).axes[0])
