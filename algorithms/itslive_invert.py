@@ -10,6 +10,7 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputFile,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
@@ -41,7 +42,8 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 class MeshStyler(QgsProcessingLayerPostProcessorInterface):
-    """Shows the velocity magnitude ``v`` of the NetCDF mesh (runs in the main thread).
+    """Shows the velocity magnitude ``v`` of the pixel mesh, ramp from the inversion NetCDF (runs in the
+    main thread).
 
     QGIS takes the C++ object but not its Python side, and the algorithm instance is deleted before
     the layer gets loaded: :meth:`create` keeps the latest instances referenced here.
@@ -49,19 +51,24 @@ class MeshStyler(QgsProcessingLayerPostProcessorInterface):
 
     _alive: list = []
 
+    def __init__(self, netcdf: str):
+        super().__init__()
+        self.netcdf = netcdf
+
     @classmethod
-    def create(cls) -> MeshStyler:
-        styler = cls()
+    def create(cls, netcdf: str) -> MeshStyler:
+        styler = cls(netcdf)
         cls._alive = [*cls._alive[-31:], styler]
         return styler
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        style_velocity_mesh(layer)
+        style_velocity_mesh(layer, self.netcdf)
 
 
-def style_velocity_mesh(layer: QgsMeshLayer, ramp: str = "Viridis") -> bool:
+def style_velocity_mesh(layer: QgsMeshLayer, netcdf: str | None = None, ramp: str = "Viridis") -> bool:
     """Show the velocity magnitude ``v``: active scalar group, colour ramp over its 2–98 % range (m/yr)
-    in round steps, so that a few fast pixels do not wash out the glacier.
+    in round steps, so that a few fast pixels do not wash out the glacier. ``netcdf``: the inversion
+    whose ``v`` sets the range (default: the layer's own file, the grid mesh).
 
     Returns False when the layer has no ``v`` group. Built in code rather than a QML because the
     dataset group index and the value range depend on the file.
@@ -70,12 +77,13 @@ def style_velocity_mesh(layer: QgsMeshLayer, ramp: str = "Viridis") -> bool:
 
     from ..core.itslive.netcdf import VELOCITY_VARIABLES
 
-    names = {"v", VELOCITY_VARIABLES["v"][0]}  # MDAL names a group by its long_name
+    # MDAL names a group by its long_name; its UGRID reader (the pixel mesh) drops " magnitude"
+    names = {"v", VELOCITY_VARIABLES["v"][0], VELOCITY_VARIABLES["v"][0].removesuffix(" magnitude")}
     for i in range(layer.dataProvider().datasetGroupCount()):
         meta = layer.datasetGroupMetadata(QgsMeshDatasetIndex(i))
         if meta.name() not in names:
             continue
-        stops = ramp_stops(*velocity_percentiles(layer.source(), (meta.minimum(), meta.maximum())))
+        stops = ramp_stops(*velocity_percentiles(netcdf or layer.source(), (meta.minimum(), meta.maximum())))
         colours = QgsStyle.defaultStyle().colorRamp(ramp)
         shader = QgsColorRampShader(stops[0], stops[-1], colours, QgsColorRampShader.Interpolated)
         shader.setColorRampItemList([
@@ -160,8 +168,9 @@ https or local). Empty: the cubes under the glaciers are found in the <b>Catalog
 <code>local</code> starts a Dask cluster, an address uses that Dask scheduler.</li>
 </ul>
 <p>Output: a CF-1.8 NetCDF (time, y, x) with vx, vy, v, their formal errors, the observation
-count per bin and the glacier of each pixel; it opens as a time-aware mesh layer styled by
-velocity magnitude. An interrupted run resumes from its checkpoint when rerun with the same
+count per bin and the glacier of each pixel. Beside it, <code>&lt;name&gt;_pixels.nc</code> holds v on
+one mesh face per glacier pixel: it opens as a time-aware mesh layer styled by velocity magnitude that
+covers the glacier to its edge. An interrupted run resumes from its checkpoint when rerun with the same
 parameters. Optional: the mean velocity as a GeoTIFF.</p>
 """
 
@@ -178,6 +187,7 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
     DEVICE = "DEVICE"
     SCHEDULER = "SCHEDULER"
     OUTPUT = "OUTPUT"
+    OUTPUT_MESH = "OUTPUT_MESH"
     MIN_DATE_DT = "MIN_DATE_DT"
     MAX_DATE_DT = "MAX_DATE_DT"
     WEIGHTED = "WEIGHTED"
@@ -228,6 +238,7 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
                            ("N_RESUMED", "Blocks resumed from the checkpoint"),
                            ("MISSING_CHUNKS", "Chunks missing from the stores")):
             self.addOutput(QgsProcessingOutputNumber(key, label))
+        self.addOutput(QgsProcessingOutputFile(self.OUTPUT_MESH, "Glacier pixels as a mesh (v, for display)"))
 
     def execute(self, parameters, context, feedback):
         from ..core.itslive.config import ItsliveInvertConfig
@@ -264,22 +275,28 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         )
         config.validate()  # parameter errors before starting anything
         result = run_worker(config, feedback)
-        self._load_mesh(result["output"], context)
+        from .worker import run_task
+
+        mesh = run_task("pixel_mesh", {"netcdf": result["output"]}, feedback)["path"]
+        self._load_mesh(mesh, result["output"], context)
         return {
             self.OUTPUT: result["output"],
+            self.OUTPUT_MESH: mesh,
             self.MEAN_VELOCITY: result["geotiff"],
             "N_PIXELS": result["n_pixels"], "N_BINS": result["n_bins"], "N_BLOCKS": result["n_blocks"],
             "N_RESUMED": result["n_resumed"], "MISSING_CHUNKS": result["missing_chunks"],
         }
 
-    def _load_mesh(self, path: str, context) -> None:
-        """Load the NetCDF as a temporal mesh layer when the run completes (styled in the main thread)."""
-        layer = QgsMeshLayer(path, f"ITS_LIVE velocity ({Path(path).stem})", "mdal")
+    def _load_mesh(self, mesh: str, netcdf: str, context) -> None:
+        """Load the pixel mesh of the NetCDF as a temporal mesh layer when the run completes (styled in the
+        main thread). Not the NetCDF's own grid: MDAL puts its values on the pixel centres and leaves the
+        pixels along every outline blank (see ``core/itslive/pixel_mesh.py``)."""
+        layer = QgsMeshLayer(mesh, f"ITS_LIVE velocity ({Path(netcdf).stem})", "mdal")
         if not layer.isValid():
-            raise QgsProcessingException(f"{path}: written but MDAL cannot open it as a mesh")
+            raise QgsProcessingException(f"{mesh}: written but MDAL cannot open it as a mesh")
         context.temporaryLayerStore().addMapLayer(layer)
         details = QgsProcessingContext.LayerDetails(layer.name(), context.project(), self.OUTPUT)
-        details.setPostProcessor(MeshStyler.create())
+        details.setPostProcessor(MeshStyler.create(netcdf))
         context.addLayerToLoadOnCompletion(layer.id(), details)
 
 

@@ -14,6 +14,8 @@ import numpy as np
 from osgeo import gdal
 from qgis.core import QgsCoordinateTransform, QgsMeshLayer, QgsPointXY, QgsProject, QgsRasterLayer
 
+from ..core.itslive.pixel_mesh import SOURCE_ATTRIBUTE
+
 VARIABLES = ("v", "vx", "vy", "v_error", "vx_error", "vy_error", "count")
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 
@@ -42,13 +44,22 @@ class PixelSeries:
 
 
 def netcdf_path(layer) -> str | None:
-    """The NetCDF file behind a mesh or raster layer (``NETCDF:"file":v`` or a plain path), or None."""
+    """The NetCDF file behind a mesh or raster layer (``NETCDF:"file":v`` or a plain path; for the pixel
+    mesh ``itslive_invert`` loads, the inversion it was made from), or None."""
     if not isinstance(layer, (QgsMeshLayer, QgsRasterLayer)) or not layer.isValid():
         return None
     source = layer.source()
     m = re.match(r'^NETCDF:"?(.+?)"?:[A-Za-z_]\w*$', source)
     path = m[1] if m else source.split("|", 1)[0]
-    return path if path.lower().endswith(".nc") and Path(path).is_file() else None
+    if not (path.lower().endswith(".nc") and Path(path).is_file()):
+        return None
+    if isinstance(layer, QgsMeshLayer):
+        with gdal.quiet_errors() if hasattr(gdal, "quiet_errors") else _Quiet():
+            ds = gdal.Open(path)
+        inversion = _attributes(ds).get(SOURCE_ATTRIBUTE) if ds is not None else None
+        if inversion:
+            return str(Path(path).with_name(inversion))
+    return path
 
 
 def is_inversion_layer(layer) -> bool:

@@ -127,8 +127,16 @@ def task_centerline(lines, config: dict, heatmap: str | None = None, progress: P
     return result
 
 
+def task_pixel_mesh(netcdf: str, progress: Progress | None = None) -> dict:
+    """The glacier pixels of an inversion NetCDF as a UGRID mesh beside it (``path``, ``faces``)."""
+    from .pixel_mesh import write_pixel_mesh
+
+    return write_pixel_mesh(netcdf, progress)
+
+
 TASKS = {"find_cubes": task_find_cubes, "point_series": task_point_series, "gp": task_gp,
-         "centerline": task_centerline, "pixel_pairs": task_pixel_pairs, "pixel_gp": task_pixel_gp}
+         "centerline": task_centerline, "pixel_pairs": task_pixel_pairs, "pixel_gp": task_pixel_gp,
+         "pixel_mesh": task_pixel_mesh}
 _LAYER_ARGS = ("aoi", "points", "lines")
 
 

@@ -37,6 +37,9 @@ def test_invert_loads_a_styled_temporal_mesh(run_algorithm, cube, tmp_path):
     layer_id, detail = next(iter(details.items()))
     layer = context.temporaryLayerStore().mapLayer(layer_id)
     assert isinstance(layer, QgsMeshLayer) and layer.isValid() and layer.providerType() == "mdal"
+    # the pixel mesh beside the NetCDF: one face per glacier pixel, in the NetCDF's CRS
+    assert layer.source() == result["OUTPUT_MESH"] == str(tmp_path / "velocity_pixels.nc")
+    assert layer.crs().authid() == "EPSG:3413" and layer.dataProvider().faceCount() == result["N_PIXELS"]
     assert layer.temporalProperties().isActive()
     assert layer.temporalProperties().timeExtent().begin().date().year() == 2018
     detail.postProcessor().postProcessLayer(layer, context, None)
@@ -44,7 +47,7 @@ def test_invert_loads_a_styled_temporal_mesh(run_algorithm, cube, tmp_path):
     from qgis.core import QgsMeshDatasetIndex
 
     meta = layer.datasetGroupMetadata(QgsMeshDatasetIndex(active))
-    assert meta.name() == "Velocity magnitude"
+    assert meta.name() == "Velocity"  # v's long_name, less the " magnitude" MDAL's UGRID reader drops
     # the ramp spans the 2–98 % range rounded out to its step, not 0 … the absolute maximum
     scalar = layer.rendererSettings().scalarSettings(active)
     import netCDF4
