@@ -16,16 +16,17 @@ def run(ctx) -> list[str]:
     import shapely
     from surface_motion.core.itslive.catalog import write_local_catalog
     from surface_motion.core.itslive.inversion import days_since_epoch as days
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.itslive.synthetic import write_realistic_cube
 
     folder = ctx.output / "itslive_analysis"
     folder.mkdir(parents=True, exist_ok=True)
     cube = folder / "ITS_LIVE_vel_EPSG3413_G0120_X-3300000_Y300000.zarr"
-    truth = write_synthetic_cube(cube, nx=40, ny=40, n_pairs=800, start="2018-01-01", end="2021-01-01", seed=21)
+    truth = write_realistic_cube(cube, nx=40, ny=40, seed=21)
     catalog = write_local_catalog(folder / "catalog.json", [(cube, truth.epsg, truth.x, truth.y)], "Synthetic")
     glaciers = folder / "glaciers.gpkg"
     truth.glaciers.to_crs(4326).to_file(glaciers)
-    lines = [f"inputs in {folder}: cube ({len(truth.x)} × {len(truth.y)} px, 800 pairs 2018–2021), "
+    lines = [f"inputs in {folder}: realistic cube ({len(truth.x)} × {len(truth.y)} px, {len(truth.layers)} pairs "
+             "2017–2021), "
              f"catalog.json (local catalog), glaciers.gpkg ({len(truth.glaciers)} outlines, EPSG:4326)"]
 
     found = ctx.qgis_process("itslive_find_cubes", AOI=glaciers, CATALOG=catalog, OUTPUT=folder / "cubes.gpkg")
