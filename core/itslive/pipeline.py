@@ -273,19 +273,11 @@ class Checkpoint:
         return {int(p.name.split("-")[1]) for p in self.folder.glob("block-*") if p.name[6:].isdigit()}
 
     def _path(self, index: int) -> Path:
-        return self.folder / f"block-{index:06d}"
+        return block_path(self.folder, index)
 
     def save(self, index: int, result: dict[str, np.ndarray]) -> None:
         """Store a block's result (arrays (n_pixels, M) as :func:`invert_block` returns them)."""
-        final = self._path(index)
-        tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
-        tmp.mkdir()
-        for key, values in result.items():
-            with open(tmp / f"{key}.npy", "wb") as f:
-                np.save(f, values if key == "stats" else np.ascontiguousarray(values.T))
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, final)
+        save_block(self.folder, index, result)
 
     def stats(self, index: int) -> np.ndarray:
         return np.load(self._path(index) / "stats.npy")
@@ -296,6 +288,40 @@ class Checkpoint:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def block_path(folder: Path, index: int) -> Path:
+    return Path(folder) / f"block-{index:06d}"
+
+
+def save_block(folder: Path, index: int, result: dict[str, np.ndarray]) -> None:
+    """Write a block's result into the checkpoint ``folder``: a temporary folder renamed when complete."""
+    final = block_path(folder, index)
+    tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
+    tmp.mkdir()
+    for key, values in result.items():
+        with open(tmp / f"{key}.npy", "wb") as f:
+            np.save(f, values if key == "stats" else np.ascontiguousarray(values.T))
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(tmp, final)
+
+
+def block_summary(vx: np.ndarray, stats: np.ndarray) -> dict[str, np.ndarray]:
+    """What the run keeps of a block once it is on disk: pixels (n,) and bins (M,) with a value, and
+    the stats. ``vx``: (M, n_pixels)."""
+    finite = np.isfinite(vx)
+    return {"filled_pixels": finite.any(0), "filled_bins": finite.any(1), "stats": stats}
+
+
+def invert_block_to_checkpoint(task: BlockTask, edges: np.ndarray, config: InversionConfig,
+                               folder: str) -> dict[str, np.ndarray]:
+    """:func:`invert_block` on a Dask worker, written straight into the checkpoint (a folder the
+    workers share with the run): only the small :func:`block_summary` travels back, so the main
+    process neither deserialises nor writes the blocks."""
+    result = invert_block(task, edges, config)
+    save_block(Path(folder), task.index, result)
+    return block_summary(result["vx"].T, result["stats"])
 
 
 def fingerprint(config: ItsliveInvertConfig, inversion: InversionConfig, cubes: list[Cube], grid: GlacierGrid,
@@ -370,19 +396,18 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     coverage = Coverage.empty(grid.glacier_id.shape, m, 2 + len(MASK_KEYS))
     for t in tasks:
         if t.index in done:
-            coverage.add(t, checkpoint.slab(t.index, "vx", 0, m), checkpoint.stats(t.index))
+            coverage.add(t, block_summary(checkpoint.slab(t.index, "vx", 0, m), checkpoint.stats(t.index)))
     if done:
         progress.info(f"resuming: {len(done)} of {len(tasks)} blocks taken from the checkpoint")
     todo = [t for t in tasks if t.index not in done]
     blocks = progress.sub(0.05, 0.95)
 
-    def finished(task: BlockTask, result: dict[str, np.ndarray], n_done: int) -> None:
-        checkpoint.save(task.index, result)  # results go to disk at once: memory does not grow with the cube
-        coverage.add(task, result["vx"].T, result["stats"])
+    def finished(task: BlockTask, summary: dict[str, np.ndarray], n_done: int) -> None:
+        coverage.add(task, summary)
         blocks.report((len(done) + n_done) / max(len(tasks), 1), f"Block {len(done) + n_done}/{len(tasks)}")
 
     if config.scheduler:
-        _run_dask(todo, edges, inversion, config, finished, blocks)
+        _run_dask(todo, edges, inversion, config, checkpoint.folder, finished, blocks)
     else:
         by_url = {c.url: c for c in cubes}
         for n, task in enumerate(todo, 1):
@@ -390,7 +415,8 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
             # progress and cancellation inside a block too: a 50 × 50 block takes seconds
             share = blocks.sub((len(done) + n - 1) / len(tasks), (len(done) + n) / len(tasks)).quiet()
             result = invert_block(task, edges, inversion, cube=by_url[task.url], progress=share)
-            finished(task, result, n)
+            checkpoint.save(task.index, result)  # results go to disk at once: memory does not grow with the cube
+            finished(task, block_summary(result["vx"].T, result["stats"]), n)
     progress.check()
     missing = coverage.stats
     check_coverage(coverage.filled_pixels, coverage.filled_bins, grid.glacier_id > 0, missing,
@@ -454,27 +480,27 @@ class Coverage:
     def empty(cls, shape: tuple[int, int], n_bins: int, n_stats: int) -> Coverage:
         return cls(np.zeros(shape, bool), np.zeros(n_bins, bool), np.zeros(n_stats, np.int64))
 
-    def add(self, task: BlockTask, vx: np.ndarray, stats: np.ndarray) -> None:
-        """A block's vx (M, n_pixels) and stats."""
-        finite = np.isfinite(vx)
-        self.filled_pixels[task.out_rows, task.out_cols] |= finite.any(0)
-        self.filled_bins |= finite.any(1)
-        self.stats += stats
+    def add(self, task: BlockTask, summary: dict[str, np.ndarray]) -> None:
+        """A block's :func:`block_summary`."""
+        self.filled_pixels[task.out_rows, task.out_cols] |= summary["filled_pixels"]
+        self.filled_bins |= summary["filled_bins"]
+        self.stats += summary["stats"]
 
 
 def _run_dask(todo: list[BlockTask], edges, inversion: InversionConfig, config: ItsliveInvertConfig,
-              finished, progress: Progress) -> None:
-    """Blocks as Dask tasks; results are checkpointed here as they complete; cancel stops them."""
+              folder: Path, finished, progress: Progress) -> None:
+    """Blocks as Dask tasks that write their results into the checkpoint ``folder`` themselves (the
+    workers must see it: checked up front for a remote scheduler); cancel stops them."""
     from distributed import as_completed
 
     from ..compute import dask_client
 
     address = None if config.scheduler.lower() == "local" else config.scheduler
-    with dask_client(address, n_workers=config.n_workers) as client:
+    with dask_client(address, n_workers=config.n_workers, shared_paths=[folder]) as client:
         edges_f = client.scatter(edges, broadcast=True)
         run_id = uuid.uuid4().hex[:8]
-        futures = {client.submit(invert_block, t, edges_f, inversion, key=f"itslive-block-{run_id}-{t.index}"): t
-                   for t in todo}
+        futures = {client.submit(invert_block_to_checkpoint, t, edges_f, inversion, str(folder),
+                                 key=f"itslive-block-{run_id}-{t.index}"): t for t in todo}
         try:
             for n, future in enumerate(as_completed(futures), 1):
                 progress.check()
