@@ -41,7 +41,7 @@ def run(ctx) -> list[str]:
                      crs=truth.epsg).to_crs(4326).to_file(points)
     series_csv = folder / "series.csv"
     res = ctx.qgis_process("itslive_point_series", POINTS=points, POINT_ID="name", CUBES=found["CUBES"],
-                           NEIGHBORHOOD=1, OUTPUT=folder / "series.gpkg", CSV=series_csv, GP="true",
+                           NEIGHBORHOOD=0, OUTPUT=folder / "series.gpkg", CSV=series_csv, GP="true",
                            GP_STEP_DAYS=5, GP_OUTPUT=folder / "gp_interval.gpkg")
     series = pd.read_csv(series_csv, parse_dates=["img1", "img2", "mid_date"])
     lines.append(f"point series: {len(series)} pairs at 2 points → series.gpkg, series.csv; GP (interval model) "
