@@ -573,7 +573,6 @@ class _Solver:
         m = design.a.shape[1]
         self.layout = block_layout(m, max(design.bandwidth, config.derivative))
         self.penalty = config.penalty()
-        self.difference = difference_matrix(m, config.derivative) if m > config.derivative else np.zeros((0, m))
         if config.backend == "torch":
             from ..compute import torch_device
 
