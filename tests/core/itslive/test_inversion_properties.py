@@ -98,7 +98,7 @@ def test_solution_and_errors_equal_the_dense_solve(problem):
         if np.linalg.matrix_rank(g) < g.shape[1]:  # e.g. one pair and k = 2: must be flagged
             assert np.isnan(res.vx[i]).all()
             continue
-        if np.linalg.cond(g) > 1e4:  # nearly singular: either flagged or solved, not asserted
+        if np.linalg.cond(g) > 1e3:  # N = gᵀg would have cond > 1e6: explicit block inverses lose digits there
             continue
         n_inv = np.linalg.inv(g.T @ g)
         trace_h = np.trace(n_inv @ (a[ok].T @ (w[ok, None] * a[ok])))
