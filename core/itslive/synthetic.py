@@ -111,6 +111,16 @@ def _speed_field(x, y, params, vmax: float) -> tuple[np.ndarray, np.ndarray]:
     return base, direction
 
 
+def _scene(nx: int, ny: int, origin: tuple[float, float], resolution: float, epsg: int, vmax: float):
+    """The grid (pixel-centre ``x``, ``y``), the two glacier outlines and the truth's base speed (m/yr)
+    and flow direction (rad) on it, shared by every generator."""
+    x = origin[0] + resolution * (np.arange(nx) + 0.5)
+    y = origin[1] - resolution * (np.arange(ny) + 0.5)
+    glaciers, params = _glaciers(x, y, epsg)
+    base, direction = _speed_field(x, y, params, vmax)
+    return x, y, glaciers, base, direction
+
+
 def _daylight(t: np.ndarray) -> np.ndarray:
     """False in the polar night (mid-November to January), when optical sensors see nothing."""
     doy = t % YEAR_DAYS  # days since 1 January (approximately; the epoch is 1 January 1970)
@@ -157,10 +167,7 @@ def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pai
     """
     rng = np.random.default_rng(seed)
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
-    x = origin[0] + resolution * (np.arange(nx) + 0.5)
-    y = origin[1] - resolution * (np.arange(ny) + 0.5)
-    glaciers, params = _glaciers(x, y, epsg)
-    base, direction = _speed_field(x, y, params, vmax)
+    x, y, glaciers, base, direction = _scene(nx, ny, origin, resolution, epsg, vmax)
 
     n_dup = int(round(n_pairs * duplicate_fraction))
     pairs = _pairs(rng, n_pairs - n_dup, t0, t1)
@@ -288,10 +295,7 @@ def write_realistic_cube(store_path_or_url, *, nx: int = 40, ny: int = 40, start
     """
     rng = np.random.default_rng(seed)
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
-    x = origin[0] + resolution * (np.arange(nx) + 0.5)
-    y = origin[1] - resolution * (np.arange(ny) + 0.5)
-    glaciers, params = _glaciers(x, y, epsg)
-    base, direction = _speed_field(x, y, params, vmax)
+    x, y, glaciers, base, direction = _scene(nx, ny, origin, resolution, epsg, vmax)
     pairs = pd.concat([_sensor_pairs(rng, s, t0, t1) for s in sensors], ignore_index=True)
     pairs = pairs.sort_values("t1", kind="stable").reset_index(drop=True)
     pairs["duplicate_of"] = -1
@@ -349,10 +353,7 @@ def write_large_cube(target, *, side: int = 200, n_pairs: int = 5000, start="201
 
     rng = np.random.default_rng(seed)
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
-    x = origin[0] + resolution * (np.arange(side) + 0.5)
-    y = origin[1] - resolution * (np.arange(side) + 0.5)
-    glaciers, params = _glaciers(x, y, epsg)
-    base, direction = _speed_field(x, y, params, 1500.0)
+    x, y, glaciers, base, direction = _scene(side, side, origin, resolution, epsg, 1500.0)
     a, b = itslive_like_pairs(rng, n_pairs, t0, t1)
     temporal = Temporal(seasonal_amplitude=0.25, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)), surge=750.0,
                         surge_center=(t0 + t1) / 2, surge_width=30.0)
