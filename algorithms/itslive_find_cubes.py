@@ -14,7 +14,7 @@ from qgis.core import (
 
 from .base import SurfaceMotionAlgorithm, style_path
 
-# the same as core.itslive.catalog.DEFAULT_CATALOG_URL (core is imported only inside run())
+# the same as core.itslive.io.catalog.DEFAULT_CATALOG_URL (core is imported only inside run())
 DEFAULT_CATALOG_URL = "https://its-live-data.s3.amazonaws.com/datacubes/catalog_v02.json"
 
 

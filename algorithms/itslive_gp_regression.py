@@ -43,7 +43,7 @@ GP_HELP = (
 def add_gp_parameters(alg, prefix: str = "", advanced: bool = False) -> None:
     """The GP parameters (model, robust, step, components, plot format), keys prefixed by ``prefix``;
     their defaults are the core GPConfig's."""
-    from ..core.itslive.gp_config import GPConfig
+    from ..core.itslive.analysis.gp_config import GPConfig
 
     defaults = GPConfig()
     params = [
@@ -65,7 +65,7 @@ def add_gp_parameters(alg, prefix: str = "", advanced: bool = False) -> None:
 
 def gp_config(alg, parameters, context, prefix: str = "", start=None, end=None):
     """The core GPConfig from the parameters added by :func:`add_gp_parameters`."""
-    from ..core.itslive.gp import GPConfig
+    from ..core.itslive.analysis.gp import GPConfig
 
     components = tuple(COMPONENTS[i] for i in alg.parameterAsEnums(parameters, f"{prefix}COMPONENTS", context))
     return GPConfig(model=GP_MODELS[alg.parameterAsEnum(parameters, f"{prefix}MODEL", context)],

@@ -20,7 +20,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.itslive.inversion_config import InversionConfig
+from ..core.itslive.inversion.config import InversionConfig
 from ..core.ranges import (
     BLOCK_SIZE,
     DERIVATIVE,
@@ -75,7 +75,7 @@ def style_velocity_mesh(layer: QgsMeshLayer, netcdf: str | None = None, ramp: st
     """
     from qgis.core import QgsColorRampShader, QgsMeshDatasetIndex, QgsStyle
 
-    from ..core.itslive.netcdf import VELOCITY_VARIABLES
+    from ..core.itslive.io.netcdf import VELOCITY_VARIABLES
 
     # MDAL names a group by its long_name; its UGRID reader (the pixel mesh) drops " magnitude"
     names = {"v", VELOCITY_VARIABLES["v"][0], VELOCITY_VARIABLES["v"][0].removesuffix(" magnitude")}
@@ -290,7 +290,7 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
     def _load_mesh(self, mesh: str, netcdf: str, context) -> None:
         """Load the pixel mesh of the NetCDF as a temporal mesh layer when the run completes (styled in the
         main thread). Not the NetCDF's own grid: MDAL puts its values on the pixel centres and leaves the
-        pixels along every outline blank (see ``core/itslive/pixel_mesh.py``)."""
+        pixels along every outline blank (see ``core/itslive/io/pixel_mesh.py``)."""
         layer = QgsMeshLayer(mesh, f"ITS_LIVE velocity ({Path(netcdf).stem})", "mdal")
         if not layer.isValid():
             raise QgsProcessingException(f"{mesh}: written but MDAL cannot open it as a mesh")

@@ -97,7 +97,7 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
 
         from qgis.core import QgsProcessingException, QgsProcessingUtils
 
-        from ..core.itslive.series import PointSeriesConfig
+        from ..core.itslive.analysis.series import PointSeriesConfig
         from .layers import fields_for, write_frame
         from .worker import layer_payload, run_task
 

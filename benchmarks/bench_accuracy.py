@@ -208,7 +208,7 @@ def score_inversion(path, truth, rows, cols) -> Score:
 def score_gp(table: pd.DataFrame, truth, rows, cols, window: float = GP_WINDOW_DAYS) -> Score:
     """GP output of point ``k`` (``point_id`` = k; date, v, v_lower, v_upper) against the true speed
     averaged over ``window`` days centred on each date."""
-    from surface_motion.core.itslive.truth import mean_speed
+    from surface_motion.core.synthetic.truth import mean_speed
 
     score = Score()
     for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
@@ -243,9 +243,9 @@ def points_layer(truth, rows, cols):
 
 
 def run_series_and_gp(cube: str, truth, rows, cols) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """Point series of the pixels (core/itslive/series.py) and the GP with its defaults; wall seconds of both."""
-    from surface_motion.core.itslive.gp import GPConfig, gp_from_table, normalise_series
-    from surface_motion.core.itslive.series import PointSeriesConfig, point_series
+    """Point series of the pixels (core/itslive/analysis/series.py) and the GP with its defaults; wall seconds of both."""
+    from surface_motion.core.itslive.analysis.gp import GPConfig, gp_from_table, normalise_series
+    from surface_motion.core.itslive.analysis.series import PointSeriesConfig, point_series
 
     points = points_layer(truth, rows, cols)
     t0 = time.perf_counter()
@@ -343,7 +343,7 @@ METHODS = ("raw pairs", "Surface Motion inversion (defaults)", "Surface Motion G
 
 
 def benchmark_cube(seed: int, n_pixels: int, folder: Path, ticoi: Path | None) -> dict:
-    from surface_motion.core.itslive.synthetic import write_realistic_cube
+    from surface_motion.core.synthetic.itslive import write_realistic_cube
 
     cube = str(folder / f"cube{seed}.zarr")
     truth = write_realistic_cube(cube, seed=seed)

@@ -102,7 +102,7 @@ def fixture_qgis_process(out: Path) -> float:
 
 
 def large(data: Path, out: Path, scheduler: str = "", formats: str = "zip,tiff,md5,gpkg,parquet") -> dict:
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     marker = data / "done.json"
     if not marker.exists():

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / ".build" / "plugins"))
 sys.path.insert(0, str(REPO))
 
-from surface_motion.core.itslive import gp  # noqa: E402
+from surface_motion.core.itslive.analysis import gp  # noqa: E402
 
 from tests.core.itslive.test_gp import rmse_to_truth, surge_series, surge_truth, synthetic_series  # noqa: E402
 
@@ -22,7 +22,7 @@ FIXTURES = Path(os.environ.get("SURFACE_MOTION_FIXTURES", REPO.parent / "shared"
 
 
 def main() -> int:
-    lines = ["# GP regression (core/itslive/gp.py)", "",
+    lines = ["# GP regression (core/itslive/analysis/gp.py)", "",
              f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start.", "",
              "| series | pairs | model | robust | time [s] | output days | nodes spacing [d] | downweighted |",
              "|---|---|---|---|---|---|---|---|"]

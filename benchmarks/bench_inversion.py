@@ -41,7 +41,7 @@ from surface_motion.core.itslive.inversion import (  # noqa: E402
     pair_design,
     select_lambda,
 )
-from surface_motion.core.itslive.truth import Temporal, itslive_like_pairs, pair_mean_velocity  # noqa: E402
+from surface_motion.core.synthetic.truth import Temporal, itslive_like_pairs, pair_mean_velocity  # noqa: E402
 
 H = 12.0
 LAMBDA = 3e-4

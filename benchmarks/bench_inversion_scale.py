@@ -41,7 +41,7 @@ print("RESULT" + json.dumps({"seconds": time.perf_counter() - t, "n_pixels": res
 
 def cube(folder: Path, side: int, pairs: int) -> tuple[Path, Path]:
     """The cube (generated once per size, kept in ``folder``) and its glacier outlines."""
-    from surface_motion.core.itslive.synthetic import write_large_cube
+    from surface_motion.core.synthetic.itslive import write_large_cube
 
     path = folder / f"cube_{side}_{pairs}.zarr"
     glaciers = folder / f"glaciers_{side}_{pairs}.gpkg"

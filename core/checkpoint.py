@@ -41,7 +41,7 @@ def _find(fs, path: str, attempts: int = 6) -> dict:
     """``fs.find(path, detail=True)`` on zarr's async file system, retried like chunk reads."""
     from zarr.core.sync import sync
 
-    from .itslive.s3 import _is_transient
+    from .itslive.io.s3 import _is_transient
 
     for attempt in range(1, attempts + 1):
         try:

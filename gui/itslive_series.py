@@ -14,7 +14,7 @@ import numpy as np
 from osgeo import gdal
 from qgis.core import QgsCoordinateTransform, QgsMeshLayer, QgsPointXY, QgsProject, QgsRasterLayer
 
-from ..core.itslive.pixel_mesh import SOURCE_ATTRIBUTE
+from ..core.itslive.io.pixel_mesh import SOURCE_ATTRIBUTE
 
 VARIABLES = ("v", "vx", "vy", "v_error", "vx_error", "vy_error", "count")
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")

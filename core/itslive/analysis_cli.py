@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..progress import Progress, ensure_progress
 from ..worker import run_as_worker
-from .inspect import task_pixel_gp, task_pixel_pairs
+from .analysis.inspect import task_pixel_gp, task_pixel_pairs
 
 WORKER_FLAG = "--worker"
 
@@ -60,7 +60,7 @@ def _geometry_result(frame, crs) -> dict:
 
 def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None = None) -> dict:
     """Cubes under the AOI: ``table`` (zarr_url, epsg, region, …), footprints as ``wkb`` in ``crs``."""
-    from .catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
+    from .io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
 
     progress = ensure_progress(progress)
     progress.report(0.1, "Loading the ITS_LIVE catalog")
@@ -76,8 +76,8 @@ def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None =
 def task_point_series(points, config: dict, csv: str | None = None, gp: dict | None = None,
                       plot: str | None = None, progress: Progress | None = None) -> dict:
     """Point series (``table``), its CSV, and with ``gp`` (GPConfig fields) the GP table and plot."""
-    from .gp import GPConfig, gp_from_table, write_gp_plot
-    from .series import PointSeriesConfig, point_series, write_series_csv
+    from .analysis.gp import GPConfig, gp_from_table, write_gp_plot
+    from .analysis.series import PointSeriesConfig, point_series, write_series_csv
 
     progress = ensure_progress(progress)
     gp_cfg = GPConfig(**gp) if gp else None
@@ -88,7 +88,7 @@ def task_point_series(points, config: dict, csv: str | None = None, gp: dict | N
         write_series_csv(table, csv)
     result = {"table": table, "gp_table": None, "plot": None}
     if gp_cfg is not None:
-        from .gp import normalise_series
+        from .analysis.gp import normalise_series
 
         series = normalise_series(table, "point series")
         result["gp_table"], panels = gp_from_table(series, gp_cfg, progress=progress.sub(0.6, 0.95))
@@ -100,7 +100,7 @@ def task_point_series(points, config: dict, csv: str | None = None, gp: dict | N
 def task_gp(input: str, config: dict, min_dt: float | None = None, max_dt: float | None = None,
             plot: str | None = None, progress: Progress | None = None) -> dict:
     """GP regression of a point-series CSV: ``table`` and ``plot``."""
-    from .gp import GPConfig, gp_from_table, read_series_csv, write_gp_plot
+    from .analysis.gp import GPConfig, gp_from_table, read_series_csv, write_gp_plot
 
     progress = ensure_progress(progress)
     cfg = GPConfig(**config)
@@ -116,8 +116,8 @@ def task_centerline(lines, config: dict, heatmap: str | None = None, progress: P
     """Velocity along the lines: ``table`` with point ``wkb`` in the NetCDF ``crs`` and the heat map."""
     import geopandas as gpd
 
-    from .centerline import CenterlineConfig, centerline_profile, heatmap_panels
-    from .plots import plot_heatmap
+    from .analysis.centerline import CenterlineConfig, centerline_profile, heatmap_panels
+    from .analysis.plots import plot_heatmap
 
     progress = ensure_progress(progress)
     table, epsg = centerline_profile(lines, CenterlineConfig(**config), progress.sub(0.0, 0.9))
@@ -129,7 +129,7 @@ def task_centerline(lines, config: dict, heatmap: str | None = None, progress: P
 
 def task_pixel_mesh(netcdf: str, progress: Progress | None = None) -> dict:
     """The glacier pixels of an inversion NetCDF as a UGRID mesh beside it (``path``, ``faces``)."""
-    from .pixel_mesh import write_pixel_mesh
+    from .io.pixel_mesh import write_pixel_mesh
 
     return write_pixel_mesh(netcdf, progress)
 
@@ -197,7 +197,7 @@ def _gp_options(p) -> None:
     import argparse
     from dataclasses import fields
 
-    from .gp_config import MODELS, GPConfig
+    from .analysis.gp_config import MODELS, GPConfig
 
     d = {f.name: f.default for f in fields(GPConfig)}
     p.add_argument("--model", choices=MODELS, default=d["model"])

@@ -22,7 +22,7 @@ from ..ranges import (
     check_pair_filters,
 )
 from .filters import parse_missions
-from .inversion_config import InversionConfig
+from .inversion.config import InversionConfig
 
 DEVICES = ("auto", "cpu", "cuda")
 

@@ -28,11 +28,9 @@ from ..errors import InputError, ParameterError
 from ..io import atomic_outputs
 from ..progress import Progress, ensure_progress
 from .config import ItsliveInvertConfig
-from .cube import Cube, open_cube, read_window
 from .filters import filter_layers
 from .guards import check_coverage, refuse_oversized_inversion, require_crs  # guard
 from .inversion import (
-    GCV_PIXELS,
     TYPICAL_LAMBDA,
     InversionConfig,
     LambdaChoice,
@@ -41,7 +39,9 @@ from .inversion import (
     select_lambda,
     time_bins,
 )
-from .mask import GlacierGrid, rasterise_glaciers
+from .inversion.gcv import GCV_PIXELS
+from .io.cube import Cube, open_cube, read_window
+from .io.mask import GlacierGrid, rasterise_glaciers
 
 VERSION = "2"
 OUTPUT_KEYS = ("vx", "vy", "vx_error", "vy_error", "count")
@@ -120,7 +120,7 @@ def load_glaciers(glaciers):
 
 def find_cube_urls(glaciers, catalog: str | None, progress: Progress) -> list[str]:
     """The catalog's cubes under the glaciers (their zarr URLs)."""
-    from .catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
+    from .io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
 
     table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
     found = find_cubes(table, glaciers)
@@ -434,7 +434,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     geotiff = config.geotiff
     attrs = _attributes(config, inversion, cubes, tables, used, start, end, grid, missing, lam_note)
     finals = [config.output] + ([geotiff] if geotiff else [])
-    from .netcdf import write_netcdf
+    from .io.netcdf import write_netcdf
 
     def read_slab(t0: int, t1: int) -> dict[str, np.ndarray]:
         """Bins t0:t1 of every output on the grid, gathered from the block files."""
@@ -527,7 +527,7 @@ def _weighting(inversion: InversionConfig, tables: list[pd.DataFrame], notes: li
 
 
 def _attributes(config, inversion, cubes, tables, used, start, end, grid, missing, lam_note: str) -> dict:
-    from .netcdf import MASKING_NOTE
+    from .io.netcdf import MASKING_NOTE
 
     attrs = {
         "Conventions": "CF-1.8",

@@ -12,7 +12,7 @@ import numpy as np
 
 def run(ctx) -> list[str]:
     from surface_motion.core.egms.reader import read_table
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     inputs, truth = generate(ctx.output / "egms" / "bursts", n_per_burst=5000, n_epochs=183,
                              n_bursts_per_geometry=2, bounds=(4_596_000, 1_739_000, 4_604_000, 1_745_000))

@@ -14,9 +14,9 @@ import pandas as pd
 def run(ctx) -> list[str]:
     import geopandas as gpd
     import shapely
-    from surface_motion.core.itslive.catalog import write_local_catalog
     from surface_motion.core.itslive.inversion import days_since_epoch as days
-    from surface_motion.core.itslive.synthetic import write_realistic_cube
+    from surface_motion.core.itslive.io.catalog import write_local_catalog
+    from surface_motion.core.synthetic.itslive import write_realistic_cube
 
     folder = ctx.output / "itslive_analysis"
     folder.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,9 @@ def _rmse(a: np.ndarray, b: np.ndarray) -> float:
 
 def run(ctx) -> list[str]:
     import netCDF4
-    from surface_motion.core.itslive.cube import open_cube, read_window
     from surface_motion.core.itslive.inversion import days_since_epoch as days
-    from surface_motion.core.itslive.synthetic import write_realistic_cube
+    from surface_motion.core.itslive.io.cube import open_cube, read_window
+    from surface_motion.core.synthetic.itslive import write_realistic_cube
 
     folder = ctx.output / "itslive_invert"
     folder.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def test_inversion_defaults_agree(provider, key, field, option):
 
 @pytest.mark.parametrize("key, field", [("MODEL", "model"), ("ROBUST", "robust"), ("STEP_DAYS", "step_days")])
 def test_gp_defaults_agree(provider, key, field):
-    from surface_motion.core.itslive.gp_config import MODELS, GPConfig
+    from surface_motion.core.itslive.analysis.gp_config import MODELS, GPConfig
 
     api = getattr(GPConfig(), field)
     toolbox = provider.algorithm("itslive_gp_regression").parameterDefinition(key).defaultValue()

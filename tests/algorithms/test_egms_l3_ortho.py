@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def bursts(tmp_path_factory):
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     paths, truth = generate(tmp_path_factory.mktemp("egms_bursts"), n_per_burst=800, n_epochs=130,
                             bounds=(4_500_000, 1_700_000, 4_503_000, 1_703_000))

@@ -10,7 +10,7 @@ from qgis.core import QgsMeshLayer, QgsProcessingContext, QgsProcessingException
 
 @pytest.fixture(scope="module")
 def cube(tmp_path_factory):
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     folder = tmp_path_factory.mktemp("itslive_invert")
     truth = write_synthetic_cube(folder / "cube.zarr", nx=24, ny=24, n_pairs=200, seed=11)

@@ -20,7 +20,7 @@ from qgis.PyQt.QtCore import QVariant
 
 @pytest.fixture(scope="module")
 def cube(tmp_path_factory):
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     path = tmp_path_factory.mktemp("itslive_point_series") / "cube.zarr"
     return path, write_synthetic_cube(path, nx=20, ny=20, n_pairs=150, seed=5)

@@ -37,9 +37,9 @@ def burst(folder: Path, name: str, csv: str) -> Path:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> dict[str, Path]:
     """Good inputs of every tool and one broken variant per failure class (paths by name)."""
-    from surface_motion.core.egms.synthetic import generate
-    from surface_motion.core.itslive.catalog import write_local_catalog
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.itslive.io.catalog import write_local_catalog
+    from surface_motion.core.synthetic.egms import generate
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     root = tmp_path_factory.mktemp("world")
     w: dict[str, Path] = {"root": root}

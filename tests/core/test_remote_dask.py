@@ -66,8 +66,8 @@ def cluster(folder: Path, with_package: bool):
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    from surface_motion.core.egms.synthetic import generate
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.synthetic.egms import generate
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     folder = tmp_path_factory.mktemp("remote")
     bursts, _ = generate(folder / "bursts", n_per_burst=300, n_epochs=40,

@@ -47,7 +47,7 @@ def run_algorithm(plugin):
 @pytest.fixture(scope="session")
 def egms_products(run_algorithm, tmp_path_factory) -> dict[str, str]:
     """L3 Ortho east/up GeoPackages of generated bursts: {"E": path, "U": path}."""
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     folder = tmp_path_factory.mktemp("egms")
     paths, _ = generate(folder / "bursts", n_per_burst=300, n_epochs=80,
@@ -59,7 +59,7 @@ def egms_products(run_algorithm, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def inversion(run_algorithm, tmp_path_factory) -> str:
     """An itslive_invert NetCDF (robust) of a generated cube; the cube stays reachable at its path."""
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     folder = tmp_path_factory.mktemp("itslive")
     truth = write_synthetic_cube(folder / "cube.zarr", nx=24, ny=24, n_pairs=220, seed=3)

@@ -30,7 +30,7 @@ def test_shipped_model_is_in_the_toolbox_with_icons(algorithms):
 
 @pytest.fixture
 def burst_zips(tmp_path) -> list[str]:
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     paths, _ = generate(tmp_path / "bursts", n_per_burst=20, n_epochs=10)
     return [str(p) for p in paths]

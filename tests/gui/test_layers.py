@@ -10,7 +10,7 @@ from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
 
 def test_egms_run_is_one_group_with_only_up_checked(plugin, tmp_path):
     import processing
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     paths, _ = generate(tmp_path / "bursts", n_per_burst=200, n_epochs=40,
                         bounds=(4_599_000, 1_700_000, 4_601_000, 1_701_000))  # two tiles
@@ -42,7 +42,7 @@ def test_inversion_mesh_covers_the_glacier_to_its_edge(inversion):
     import numpy as np
     from osgeo import gdal
     from qgis.core import QgsMeshDatasetIndex, QgsMeshLayer, QgsPointXY
-    from surface_motion.core.itslive.pixel_mesh import pixel_mesh_path
+    from surface_motion.core.itslive.io.pixel_mesh import pixel_mesh_path
 
     v = gdal.Open(f'NETCDF:"{inversion}":v')
     glacier = gdal.Open(f'NETCDF:"{inversion}":glacier_id').ReadAsArray() > 0

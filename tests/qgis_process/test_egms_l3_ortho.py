@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def test_qgis_process_writes_the_official_product_set(qgis_process, tmp_path):
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     paths, _ = generate(tmp_path / "in", n_per_burst=600, n_epochs=30,
                         bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000))
@@ -44,7 +44,7 @@ def test_qgis_process_rejects_an_l3_file_as_input(qgis_process, tmp_path):
 def test_qgis_process_on_a_local_dask_cluster_matches_in_process(qgis_process, tmp_path):
     import zipfile
 
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     paths, _ = generate(tmp_path / "in", n_per_burst=300, n_epochs=20,
                         bounds=(4_500_000, 1_700_000, 4_501_000, 1_701_000))

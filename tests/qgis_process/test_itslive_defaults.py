@@ -21,8 +21,8 @@ HTTP_URL = f"http://its-live-data.s3.amazonaws.com/{KEY}"
 
 @pytest.fixture(scope="module")
 def realistic(s3_server, tmp_path_factory):  # noqa: F811
-    from surface_motion.core.itslive.catalog import DEFAULT_CATALOG_URL, cache_path
-    from surface_motion.core.itslive.synthetic import catalog_entry, write_realistic_cube
+    from surface_motion.core.itslive.io.catalog import DEFAULT_CATALOG_URL, cache_path
+    from surface_motion.core.synthetic.itslive import catalog_entry, write_realistic_cube
 
     bucket = s3_server.create_bucket("its-live-data")
     truth = write_realistic_cube(f"{bucket}/{KEY}", storage_options=s3_server.write_options(), seed=0)

@@ -14,7 +14,7 @@ KEY = "datacubes/v2/N60W140/ITS_LIVE_vel_EPSG3413_G0120_X-3250000_Y350000.zarr"
 
 @pytest.fixture(scope="module")
 def s3_inputs(s3_server, tmp_path_factory):  # noqa: F811
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     bucket = s3_server.create_bucket("its-live-data")
     truth = write_synthetic_cube(f"{bucket}/{KEY}", storage_options=s3_server.write_options(), nx=20, ny=20,

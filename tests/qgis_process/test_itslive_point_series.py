@@ -9,7 +9,7 @@ from pyproj import Transformer
 
 
 def test_points_to_csv(qgis_process, tmp_path):
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     truth = write_synthetic_cube(tmp_path / "cube.zarr", nx=20, ny=20, n_pairs=120, seed=9)
     lon, lat = Transformer.from_crs(truth.epsg, 4326, always_xy=True).transform(truth.x[4], truth.y[9])

@@ -13,8 +13,8 @@ MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "itslive_
 
 def test_model_runs_end_to_end(qgis_process, tmp_path):
     import geopandas as gpd
-    from surface_motion.core.itslive.catalog import write_local_catalog
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.itslive.io.catalog import write_local_catalog
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     cube = tmp_path / "ITS_LIVE_vel_EPSG3413_G0120_X-3300000_Y300000.zarr"
     truth = write_synthetic_cube(cube, nx=24, ny=24, n_pairs=150, seed=4)

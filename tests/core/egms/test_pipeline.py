@@ -94,7 +94,7 @@ def test_truth_recovered_and_options_run(small_bursts, tmp_path):
 
 
 def test_gnss_model_fills_gnss_fields(tmp_path):
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     model = shared_fixture("egms_aepnd", "EGMS_AEPND_V2022.0.csv")
     paths, _ = generate(tmp_path / "in", n_per_burst=300, n_epochs=30,
@@ -106,7 +106,7 @@ def test_gnss_model_fills_gnss_fields(tmp_path):
 
 
 def test_two_tiles(tmp_path):
-    from surface_motion.core.egms.synthetic import generate
+    from surface_motion.core.synthetic.egms import generate
 
     paths, _ = generate(tmp_path / "in", n_per_burst=800, n_epochs=30, n_bursts_per_geometry=2,
                         bounds=(4_599_000, 1_700_000, 4_601_000, 1_701_000))

@@ -22,7 +22,7 @@ import bench_accuracy as bench  # noqa: E402
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """(cube path, truth, rows, cols) of a 16 × 16 realistic cube and 3 of its fast pixels."""
-    from surface_motion.core.itslive.synthetic import write_realistic_cube
+    from surface_motion.core.synthetic.itslive import write_realistic_cube
 
     path = tmp_path_factory.mktemp("bench") / "cube.zarr"
     truth = write_realistic_cube(path, nx=16, ny=16, seed=3, start="2019-01-01", end="2020-07-01")
@@ -49,7 +49,7 @@ def test_score_vectors_known_errors():
 
 def test_truth_scores_perfectly(tiny, tmp_path):
     import netCDF4
-    from surface_motion.core.itslive.truth import mean_speed
+    from surface_motion.core.synthetic.truth import mean_speed
 
     _, truth, rows, cols = tiny
     layers = truth.layers

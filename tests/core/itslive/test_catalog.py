@@ -11,7 +11,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 from surface_motion.core.errors import InputError, ParameterError
-from surface_motion.core.itslive.catalog import cache_path, find_cubes, load_catalog, parse_catalog
+from surface_motion.core.itslive.io.catalog import cache_path, find_cubes, load_catalog, parse_catalog
 
 from tests.conftest import shared_fixture
 
@@ -115,7 +115,7 @@ def test_offline_uses_cache_or_fails_naming_url_and_cache(tmp_path):
 
 def test_local_catalog_round_trip(tmp_path):
     import numpy as np
-    from surface_motion.core.itslive.catalog import write_local_catalog
+    from surface_motion.core.itslive.io.catalog import write_local_catalog
 
     x = -3300000.0 + 120.0 * (np.arange(10) + 0.5)
     y = 300000.0 - 120.0 * (np.arange(8) + 0.5)

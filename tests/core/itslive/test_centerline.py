@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 import shapely
 from surface_motion.core.errors import InputError, ParameterError
-from surface_motion.core.itslive.centerline import CenterlineConfig, centerline_profile, heatmap_panels
+from surface_motion.core.itslive.analysis.centerline import (
+    CenterlineConfig,
+    centerline_profile,
+    heatmap_panels,
+)
 
 X = -3300000.0 + 120.0 * (np.arange(40) + 0.5)
 Y = 300000.0 - 120.0 * (np.arange(30) + 0.5)

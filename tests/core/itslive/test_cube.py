@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import zarr
 from surface_motion.core.errors import InputError
-from surface_motion.core.itslive.cube import open_cube, read_window
-from surface_motion.core.itslive.synthetic import write_synthetic_cube
+from surface_motion.core.itslive.io.cube import open_cube, read_window
+from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
 from tests.s3server import FaultProxy
 

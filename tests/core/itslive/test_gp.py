@@ -9,7 +9,7 @@ import pytest
 from scipy.special import erf
 from scipy.stats import multivariate_normal
 from surface_motion.core.errors import InputError, ParameterError
-from surface_motion.core.itslive import gp
+from surface_motion.core.itslive.analysis import gp
 
 from tests.conftest import shared_fixture
 

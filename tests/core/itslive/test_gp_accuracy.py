@@ -21,11 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from surface_motion.core.itslive.analysis.gp import GPConfig
 from surface_motion.core.itslive.analysis_cli import task_point_series
-from surface_motion.core.itslive.gp import GPConfig
 from surface_motion.core.itslive.inversion import days_since_epoch
-from surface_motion.core.itslive.synthetic import write_realistic_cube
-from surface_motion.core.itslive.truth import mean_speed
+from surface_motion.core.synthetic.itslive import write_realistic_cube
+from surface_motion.core.synthetic.truth import mean_speed
 
 N_POINTS = 6
 REFERENCE_DAYS = 12.0

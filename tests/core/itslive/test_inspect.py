@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from surface_motion.core.errors import InputError
+from surface_motion.core.itslive.analysis.inspect import read_run, task_pixel_gp, task_pixel_pairs
 from surface_motion.core.itslive.config import ItsliveInvertConfig
-from surface_motion.core.itslive.inspect import read_run, task_pixel_gp, task_pixel_pairs
 from surface_motion.core.itslive.pipeline import run_itslive_invert
-from surface_motion.core.itslive.synthetic import write_synthetic_cube
+from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
 
 @pytest.fixture(scope="module")

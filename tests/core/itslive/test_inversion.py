@@ -8,12 +8,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from surface_motion.core.errors import CancelledError, InputError, ParameterError
-from surface_motion.core.itslive import inversion as inv
 from surface_motion.core.itslive.inversion import (
     InversionConfig,
+    batching,
     difference_matrix,
     invert_pixels,
+    kernels,
     pair_design,
+    solver,
     time_bins,
 )
 from surface_motion.core.progress import Progress
@@ -211,7 +213,7 @@ def test_bad_inputs_raise_specific_errors():
 def test_tiny_batches_give_the_same_result(monkeypatch):
     vx, vy, t1, t2, edges = random_case(seed=6)
     ref = invert_pixels(vx, vy, t1, t2, edges, plain())
-    monkeypatch.setattr(inv, "batch_budget", lambda device, fraction=0.25: 1.0)  # one pattern per batch
+    monkeypatch.setattr(solver, "batch_budget", lambda device, fraction=0.25: 1.0)  # one pattern per batch
     reports = []
     small = invert_pixels(vx, vy, t1, t2, edges, plain(), progress=Progress(lambda f, m: reports.append(f)))
     np.testing.assert_array_equal(ref.vx, small.vx)
@@ -221,39 +223,39 @@ def test_tiny_batches_give_the_same_result(monkeypatch):
 
 def test_large_patterns_are_split_into_pieces(monkeypatch):
     gid = np.array([0, 1, 0, 0, 2, 0, 1])
-    piece, parent = inv.split_patterns(gid, 3, 2)
+    piece, parent = batching.split_patterns(gid, 3, 2)
     assert np.array_equal(parent[piece], gid)  # every piece belongs to its pixel's pattern
     assert np.bincount(piece).max() <= 2 and piece.max() + 1 == 4  # 4+2+1 pixels → 2+1+1 pieces
     vx, vy, t1, t2, edges = random_case(seed=11)
     ref = invert_pixels(vx, vy, t1, t2, edges, plain())
-    monkeypatch.setattr(inv, "PATTERN_PIXELS", 3)
+    monkeypatch.setattr(solver, "PATTERN_PIXELS", 3)
     small = invert_pixels(vx, vy, t1, t2, edges, plain())
     np.testing.assert_allclose(small.vx, ref.vx, rtol=1e-6)
     np.testing.assert_allclose(small.vy_error, ref.vy_error, rtol=1e-6)
 
 
 def test_batches_follow_the_memory_budget():
-    assert inv.batch_slices([3, 3, 3, 3], 6) == [slice(0, 2), slice(2, 4)]
-    assert inv.batch_slices([10, 1], 5) == [slice(0, 1), slice(1, 2)]  # an oversized item still runs
-    assert inv.batch_slices([1] * 4, 100, np.array([1, 2, 3, 5])) == [slice(0, 2), slice(2, 4)]  # padding < 2×
-    lay = inv.block_layout(200, 46)
+    assert batching.batch_slices([3, 3, 3, 3], 6) == [slice(0, 2), slice(2, 4)]
+    assert batching.batch_slices([10, 1], 5) == [slice(0, 1), slice(1, 2)]  # an oversized item still runs
+    assert batching.batch_slices([1] * 4, 100, np.array([1, 2, 3, 5])) == [slice(0, 2), slice(2, 4)]  # padding < 2×
+    lay = kernels.block_layout(200, 46)
     assert lay.nb >= 46 and lay.padded >= 200
-    per = inv.bytes_per_pattern(lay, np.array([2, 2000]))
+    per = batching.bytes_per_pattern(lay, np.array([2, 2000]))
     assert per[1] > per[0] > 8 * lay.size
-    assert inv.free_memory_bytes("cpu") > 0
-    assert inv.batch_budget("cpu") <= inv.BATCH_BYTES
+    assert batching.free_memory_bytes("cpu") > 0
+    assert batching.batch_budget("cpu") <= batching.BATCH_BYTES
 
 
 def test_gpu_batching_uses_the_free_device_memory(monkeypatch):
     """The CUDA path sizes its batches from the device's free memory (checked here on the CPU)."""
-    monkeypatch.setattr(inv, "free_memory_bytes", lambda device: 8 * 2**30)
-    assert inv.batch_budget("cuda:0") == pytest.approx(2 * 2**30)  # no CPU cap on the GPU
-    assert inv.batch_budget("cpu") == inv.BATCH_BYTES
+    monkeypatch.setattr(batching, "free_memory_bytes", lambda device: 8 * 2**30)
+    assert batching.batch_budget("cuda:0") == pytest.approx(2 * 2**30)  # no CPU cap on the GPU
+    assert batching.batch_budget("cpu") == batching.BATCH_BYTES
 
 
 def test_cancellation_between_batches(monkeypatch):
     vx, vy, t1, t2, edges = random_case(seed=7)
-    monkeypatch.setattr(inv, "batch_budget", lambda device, fraction=0.25: 1.0)
+    monkeypatch.setattr(solver, "batch_budget", lambda device, fraction=0.25: 1.0)
     calls = []
 
     def cancelled():
@@ -266,7 +268,7 @@ def test_cancellation_between_batches(monkeypatch):
 
 def test_block_kernel_matches_dense_inverse():
     rng = np.random.default_rng(8)
-    lay = inv.BlockLayout(m=9, nb=3, nblk=3)
+    lay = kernels.BlockLayout(m=9, nb=3, nblk=3)
     dense = np.zeros((2, 9, 9))
     for g in range(2):
         b = rng.normal(size=(9, 9)) * (np.abs(np.subtract.outer(np.arange(9), np.arange(9))) <= 3)
@@ -276,7 +278,7 @@ def test_block_kernel_matches_dense_inverse():
     diag = np.stack([dense[:, i * 3:(i + 1) * 3, i * 3:(i + 1) * 3] for i in range(3)], 1)
     sub = np.stack([dense[:, (i + 1) * 3:(i + 2) * 3, i * 3:(i + 1) * 3] for i in range(2)], 1)
     rhs = rng.normal(size=(2, 9, 2))
-    x, var, ok, _ = inv.block_factor_solve(inv.NumpyOps(), diag, sub, np.swapaxes(rhs, 1, 2))  # rows
+    x, var, ok, _ = kernels.block_factor_solve(kernels.NumpyOps(), diag, sub, np.swapaxes(rhs, 1, 2))  # rows
     assert ok.all()
     np.testing.assert_allclose(np.swapaxes(x, 1, 2), np.linalg.solve(dense, rhs), rtol=1e-10)
     np.testing.assert_allclose(var.reshape(2, 9), np.diagonal(np.linalg.inv(dense), axis1=1, axis2=2), rtol=1e-10)

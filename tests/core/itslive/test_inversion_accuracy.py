@@ -10,7 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from surface_motion.core.itslive.inversion import InversionConfig, invert_pixels
-from surface_motion.core.itslive.truth import Temporal, itslive_like_pairs, pair_mean_velocity, true_velocity
+from surface_motion.core.synthetic.truth import (
+    Temporal,
+    itslive_like_pairs,
+    pair_mean_velocity,
+    true_velocity,
+)
 
 H = 12.0
 

@@ -6,6 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from surface_motion.core.itslive import inversion as inv
+from surface_motion.core.itslive.inversion import design as inv_design
+from surface_motion.core.itslive.inversion import solver as inv_solver
 from surface_motion.core.progress import Progress
 
 
@@ -40,7 +42,7 @@ def dense_system(edges, t1, t2, v, sigma, config):
     w = np.zeros(t1.size)
     for i in range(t1.size):
         lo, hi = max(t1[i], edges[0]), min(t2[i], edges[-1])
-        if hi - lo < inv.MIN_INSIDE_FRACTION * (t2[i] - t1[i]) or hi <= lo:
+        if hi - lo < inv_design.MIN_INSIDE_FRACTION * (t2[i] - t1[i]) or hi <= lo:
             continue
         for j in range(m):
             a[i, j] = max(0.0, min(hi, edges[j + 1]) - max(lo, edges[j])) / (hi - lo)
@@ -65,7 +67,7 @@ def block_to_dense(flat, layout):
 def test_assembled_normal_matrix_and_rhs_equal_the_dense_reference(problem):
     edges, t1, t2, values, sigma, config = problem
     design = inv.pair_design(t1, t2, edges)
-    solver = inv._Solver(design, config, Progress())
+    solver = inv_solver._Solver(design, config, Progress())
     for v in values:
         a, w, d = dense_system(edges, t1, t2, v, sigma, config)
         reference = a.T @ (w[:, None] * a) + d.T @ d

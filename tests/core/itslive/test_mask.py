@@ -9,8 +9,8 @@ import pytest
 import shapely
 from shapely.geometry import box
 from surface_motion.core.errors import InputError
-from surface_motion.core.itslive.cube import Cube
-from surface_motion.core.itslive.mask import rasterise_glaciers
+from surface_motion.core.itslive.io.cube import Cube
+from surface_motion.core.itslive.io.mask import rasterise_glaciers
 
 RES = 120.0
 

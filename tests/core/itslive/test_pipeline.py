@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from surface_motion.core.errors import CancelledError, InputError, ParameterError
 from surface_motion.core.itslive.config import ItsliveInvertConfig
-from surface_motion.core.itslive.cube import open_cube
+from surface_motion.core.itslive.io.cube import open_cube
 from surface_motion.core.itslive.pipeline import run_itslive_invert
 from surface_motion.core.progress import Progress
 
@@ -102,8 +102,8 @@ def test_product_is_cf_and_beats_raw_pairs(inputs, reference):
     rmse_inverted = np.sqrt(np.mean((vx[ok] - true_vx[ok]) ** 2))
     # raw pairs against their own true mean, on the same glacier pixels
     cube = open_cube(str(path))
-    from surface_motion.core.itslive.cube import read_window
     from surface_motion.core.itslive.inversion import days_since_epoch as days
+    from surface_motion.core.itslive.io.cube import read_window
 
     raw = read_window(cube, slice(iy.min(), iy.max() + 1), slice(ix.min(), ix.max() + 1), ("vx",))["vx"]
     t1, t2 = days(cube.layers["img1"].to_numpy()), days(cube.layers["img2"].to_numpy())
@@ -258,7 +258,7 @@ def test_missing_chunks_are_nan_with_a_warning(inputs, reference, tmp_path):
 def test_glacier_across_two_cubes_is_stitched(tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
-    from surface_motion.core.itslive.synthetic import write_synthetic_cube
+    from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     kw = dict(nx=20, ny=20, n_pairs=120, seed=3)
     write_synthetic_cube(tmp_path / "west.zarr", origin=(0.0, 2400.0), **kw)
@@ -325,9 +325,9 @@ def test_progress_moves_and_cancels_within_a_large_block(inputs, tmp_path, monke
     """One block holding every glacier pixel (as a 10⁵-pixel glacier's blocks are large): progress
     moves batch by batch within it and a cancel takes effect within 2 s (QGIS stays usable). Small
     batches here stand in for the many batches of a large block."""
-    from surface_motion.core.itslive import inversion
+    from surface_motion.core.itslive.inversion import solver
 
-    monkeypatch.setattr(inversion, "BATCH_PATTERNS", 8)
+    monkeypatch.setattr(solver, "BATCH_PATTERNS", 8)
     times, state = [], {"cancel_at": None}
 
     def on_progress(fraction, message):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import netCDF4
 import numpy as np
-from surface_motion.core.itslive.pixel_mesh import SOURCE_ATTRIBUTE, pixel_faces, write_pixel_mesh
+from surface_motion.core.itslive.io.pixel_mesh import SOURCE_ATTRIBUTE, pixel_faces, write_pixel_mesh
 
 from tests.core.itslive.test_centerline import X, Y, write_inversion
 

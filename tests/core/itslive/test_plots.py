@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from surface_motion.core.errors import ParameterError
-from surface_motion.core.itslive.plots import REJECTED_LABEL, gp_figure, plot_gp, plot_heatmap
+from surface_motion.core.itslive.analysis.plots import REJECTED_LABEL, gp_figure, plot_gp, plot_heatmap
 
 
 def _panel():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from surface_motion.core.errors import InputError
-from surface_motion.core.itslive.cube import open_cube, read_window
-from surface_motion.core.itslive.s3 import normalise_url, s3_storage_options
+from surface_motion.core.itslive.io.cube import open_cube, read_window
+from surface_motion.core.itslive.io.s3 import normalise_url, s3_storage_options
 
 from tests.s3server import FaultProxy, every
 

@@ -13,8 +13,8 @@ import shapely
 import zarr
 from pyproj import Transformer
 from surface_motion.core.errors import CancelledError, InputError, ParameterError
-from surface_motion.core.itslive import gp
-from surface_motion.core.itslive.series import PointSeriesConfig, point_series, write_series_csv
+from surface_motion.core.itslive.analysis import gp
+from surface_motion.core.itslive.analysis.series import PointSeriesConfig, point_series, write_series_csv
 from surface_motion.core.progress import Progress
 
 
@@ -125,7 +125,7 @@ def test_csv_round_trip_feeds_the_gp(local_cube, tmp_path):
 
 
 def test_cubes_found_in_a_catalog(local_cube, tmp_path):
-    from surface_motion.core.itslive.catalog import write_local_catalog
+    from surface_motion.core.itslive.io.catalog import write_local_catalog
 
     path, truth = local_cube
     catalog = write_local_catalog(tmp_path / "catalog.json", [(path, truth.epsg, truth.x, truth.y)])

@@ -21,9 +21,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
-from ..errors import InputError, ParameterError
-from ..io import atomic_output
-from ..progress import Progress, ensure_progress
+from ...errors import InputError, ParameterError
+from ...io import atomic_output
+from ...progress import Progress, ensure_progress
 
 DEFAULT_CATALOG_URL = "https://its-live-data.s3.amazonaws.com/datacubes/catalog_v02.json"
 #: a cached copy younger than this is used without asking the network

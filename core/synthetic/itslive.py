@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import zarr
 
-from .inversion import days_since_epoch
-from .s3 import normalise_url, s3_storage_options
+from ..itslive.inversion import days_since_epoch
+from ..itslive.io.s3 import normalise_url, s3_storage_options
 from .truth import YEAR_DAYS, Temporal, pair_mean_velocity, true_velocity
 
 EPOCH = np.datetime64("1970-01-01T00:00:00", "us")

@@ -17,7 +17,7 @@ import pandas as pd
 import zarr
 from zarr.core.sync import sync
 
-from ..errors import InputError
+from ...errors import InputError
 from .s3 import ResilientStore, normalise_url, open_store
 
 MISSING_VALUE = -32767

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grid import base62, cell_indices
+from ..egms.grid import base62, cell_indices
 
 COLUMNS = ("pid", "mp_type", "latitude", "longitude", "easting", "northing", "height_ortho", "height_ellipse",
            "line", "pixel", "rmse_ts", "temporal_coherence", "amplitude_dispersion", "incidence_angle",
@@ -52,7 +52,7 @@ def write_burst(folder: Path, name: str, geometry: str, x: np.ndarray, y: np.nda
     import pyarrow as pa
     from pyproj import Transformer
 
-    from .products import format_numbers, write_plain_csv
+    from ..egms.products import format_numbers, write_plain_csv
 
     rng = np.random.default_rng(seed)
     n = x.size

@@ -65,9 +65,9 @@ import scipy.linalg as sla
 import scipy.optimize as sopt
 import scipy.sparse as sp
 
-from ..errors import InputError, ParameterError
-from ..progress import Progress, ensure_progress
-from ..ranges import check_pair_filters
+from ...errors import InputError, ParameterError
+from ...progress import Progress, ensure_progress
+from ...ranges import check_pair_filters
 from .gp_config import COMPONENTS, MODELS, GPConfig, timestamp  # noqa: F401  (re-exported: the API keeps them here)
 
 YEAR_DAYS = 365.25

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..progress import Progress, ensure_progress
-from .inversion import InversionConfig, days_since_epoch, invert_pixels
+from ...errors import InputError
+from ...progress import Progress, ensure_progress
+from ..inversion import InversionConfig, days_since_epoch, invert_pixels
 
 #: NetCDF attributes → InversionConfig fields (the run's own settings)
 _INVERSION_ATTRIBUTES = {"interval_days": float, "lam": float, "derivative": int, "weighted": bool,
@@ -80,8 +80,8 @@ def task_pixel_pairs(netcdf: str, x: float, y: float, progress: Progress | None 
     ``x``/``y``), the ``cube`` read and the re-inverted ``vx``/``vy`` (M,) for a consistency check.
     Raises InputError when no recorded cube can be opened or covers the pixel.
     """
-    from .cube import open_cube, read_window
-    from .filters import filter_layers
+    from ..filters import filter_layers
+    from ..io.cube import open_cube, read_window
     from .series import pixel_of
 
     progress = ensure_progress(progress)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import ParameterError
+from ...errors import ParameterError
 
 YEAR_DAYS = 365.25
 

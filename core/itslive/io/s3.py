@@ -17,7 +17,7 @@ from typing import Any
 
 from zarr.storage import FsspecStore, LocalStore, WrapperStore
 
-from ..errors import InputError
+from ...errors import InputError
 
 #: Environment variable naming a custom S3 endpoint (e.g. a local moto server in tests).
 S3_ENDPOINT_ENV = "SURFACE_MOTION_S3_ENDPOINT"

@@ -15,8 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ..errors import ParameterError
-from ..io import atomic_output
+from ...errors import ParameterError
+from ...io import atomic_output
 
 FORMATS = ("png", "svg")
 _MISSION_COLOURS = {"S": "#1f77b4", "L": "#ff7f0e"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from ..errors import InputError
+from ...errors import InputError
 from .cube import Cube
 
 

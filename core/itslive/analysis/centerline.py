@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..progress import Progress, ensure_progress
-from ..ranges import CENTERLINE_SPACING
-from ..resources import refuse_oversized
+from ...errors import InputError
+from ...progress import Progress, ensure_progress
+from ...ranges import CENTERLINE_SPACING
+from ...resources import refuse_oversized
 
 VARIABLES = ("v", "vx", "vy")
 #: memory per row of the profile table (9 columns) and its building copies

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ParameterError
-from ..ranges import GP_FIT_NODES, GP_MAX_NODES, GP_STEP_DAYS
+from ...errors import ParameterError
+from ...ranges import GP_FIT_NODES, GP_MAX_NODES, GP_STEP_DAYS
 
 MODELS = ("interval", "midpoint")
 COMPONENTS = ("v", "vx", "vy")

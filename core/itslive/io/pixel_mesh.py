@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_output
-from ..progress import Progress, ensure_progress
+from ...io import atomic_output
+from ...progress import Progress, ensure_progress
 
 SUFFIX = "_pixels.nc"
 #: global attribute naming the inversion NetCDF the mesh was made from (its file name, same folder)

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, ParameterError
-from ..io import atomic_output
-from ..progress import Progress, ensure_progress
-from ..ranges import check_pair_filters
+from ...errors import InputError, ParameterError
+from ...io import atomic_output
+from ...progress import Progress, ensure_progress
+from ...ranges import check_pair_filters
 
 VARIABLES = ("v", "vx", "vy", "v_error")
 COLUMNS = ("point_id", "mid_date", "img1", "img2", "date_dt", "v", "vx", "vy", "v_error", "vx_error", "vy_error",
@@ -77,7 +77,7 @@ def pixel_of(cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _cube_urls(points, config: PointSeriesConfig, progress: Progress) -> list[str]:
     if config.cubes:
         return list(config.cubes)
-    from .catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
+    from ..io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
 
     catalog = load_catalog(config.catalog or DEFAULT_CATALOG_URL, progress=progress)
     found = find_cubes(catalog, points)
@@ -104,7 +104,7 @@ def _column_stack(values: dict[str, np.ndarray], rows: np.ndarray, cols: np.ndar
 def extract_cube(cube, points_xy: np.ndarray, point_ids: np.ndarray, lonlat: np.ndarray, layers: pd.DataFrame,
                  half: int, progress: Progress, stats: dict) -> list[pd.DataFrame]:
     """Series of the points (already inside ``cube``) over the chosen ``layers``, one frame per chunk group."""
-    from .cube import read_window
+    from ..io.cube import read_window
 
     row, col, _ = pixel_of(cube, points_xy[:, 0], points_xy[:, 1])
     ny, nx = cube.shape
@@ -148,8 +148,8 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
     Raises :class:`InputError` for an empty layer, points outside every cube, or no pair left
     after the filters; warns about points outside the cubes and about missing chunks.
     """
-    from .cube import open_cube
-    from .filters import filter_layers
+    from ..filters import filter_layers
+    from ..io.cube import open_cube
 
     progress = ensure_progress(progress)
     config.validate()

@@ -1,0 +1,347 @@
+"""Batched block-tridiagonal Cholesky, solve and selected inversion on numpy or torch arrays, and the
+assembly of normal matrices and right-hand sides from the shared design."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg.lapack import dpotrf as _potrf
+from scipy.linalg.lapack import dpotrs as _potrs
+
+from .design import PairDesign, difference_matrix
+
+SINGULAR_RTOL = 1e-11
+"""A squared Cholesky pivot below this × the largest diagonal entry marks the pattern singular."""
+ASSEMBLY_CHUNK = 32
+"""Patterns per sparse assembly product: small enough for the weights block and the transposed
+copy to stay in cache (measured ~1.3× faster than 128)."""
+RHS_CHUNK = 1024
+"""Pixels per chunk when forming right-hand sides (bounds the float64 temporaries)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Block-tridiagonal layout of the banded normal matrix
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """M bins in ``nblk`` blocks of ``nb`` (nb ≥ half-bandwidth; the padding is decoupled)."""
+
+    m: int
+    nb: int
+    nblk: int
+
+    @property
+    def padded(self) -> int:
+        return self.nb * self.nblk
+
+    @property
+    def size(self) -> int:
+        """Stored entries: lower triangles of the diagonal blocks + full sub-diagonal blocks."""
+        return (2 * self.nblk - 1) * self.nb * self.nb
+
+    def index(self, j: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Flat storage index of lower entries N[j, k] (j ≥ k, j − k ≤ nb)."""
+        bj, bk = j // self.nb, k // self.nb
+        local = (j % self.nb) * self.nb + (k % self.nb)
+        offset = np.where(bj == bk, bj, self.nblk + bk) * (self.nb * self.nb)
+        return offset + local
+
+
+def block_layout(m: int, bandwidth: int) -> BlockLayout:
+    b = max(int(bandwidth), 1)
+    nblk = max(1, m // b)
+    return BlockLayout(m, math.ceil(m / nblk), nblk)
+
+
+def pair_products(design: PairDesign, layout: BlockLayout) -> sparse.csr_matrix:
+    """K (P × layout.size): row i = lower entries of a_i a_iᵀ in block storage."""
+    a = design.a
+    span = np.diff(a.indptr)
+    rows, cols, vals = [], [], []
+    for s in np.unique(span[span > 0]):
+        pairs = np.flatnonzero(span == s)
+        p, q = np.tril_indices(int(s))
+        start = a.indptr[pairs][:, None]
+        j = design.first[pairs][:, None] + p
+        k = design.first[pairs][:, None] + q
+        rows.append(np.broadcast_to(pairs[:, None], j.shape).ravel())
+        cols.append(layout.index(j, k).ravel())
+        vals.append((a.data[start + p] * a.data[start + q]).ravel())
+    if not rows:
+        return sparse.csr_matrix((a.shape[0], layout.size))
+    coo = sparse.coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(a.shape[0], layout.size)
+    )
+    return coo.tocsr()
+
+
+def regularisation_entries(layout: BlockLayout, penalty: float, k: int) -> np.ndarray:
+    """penalty² DₖᵀDₖ (lower entries) plus identity on the padding, in block storage (layout.size,)."""
+    out = np.zeros(layout.size)
+    m = layout.m
+    dtd = penalty**2 * (difference_matrix(m, k).T @ difference_matrix(m, k)) if m > k else np.zeros((m, m))
+    j, kk = np.tril_indices(m)
+    near = (j - kk) <= k
+    np.add.at(out, layout.index(j[near], kk[near]), dtd[j[near], kk[near]])
+    pad = np.arange(m, layout.padded)
+    out[layout.index(pad, pad)] = 1.0
+    return out
+
+
+def _unpack_blocks(flat, layout: BlockLayout):
+    """(G, size) → diagonal blocks (G, nblk, nb, nb), lower triangles only (the kernel reads no
+    more), and sub-diagonal blocks (G, nblk−1, nb, nb)."""
+    g, nb, nblk = flat.shape[0], layout.nb, layout.nblk
+    diag = flat[:, : nblk * nb * nb].reshape(g, nblk, nb, nb)
+    sub = flat[:, nblk * nb * nb :].reshape(g, nblk - 1, nb, nb)
+    return diag, sub
+
+
+# --------------------------------------------------------------------------------------------
+# Batched block-tridiagonal Cholesky, solve and selected inversion (numpy or torch arrays)
+
+
+class NumpyOps:
+    """Array operations of the kernel on numpy (float64)."""
+
+    name = "numpy"
+
+    @staticmethod
+    def asarray(x: np.ndarray):
+        return np.asarray(x, dtype=np.float64)
+
+    @staticmethod
+    def tonumpy(x) -> np.ndarray:
+        return x
+
+    @staticmethod
+    def spd_inverse(s: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse of each SPD matrix of a (G, n, n) batch (only lower triangles read) and a (G,)
+        success flag.
+
+        LAPACK potrf + potrs(identity) per matrix: for n ≈ 50 this loop is several times faster
+        than numpy's batched ``linalg.inv`` (LU) and returns both triangles. A matrix fails when
+        Cholesky breaks down or a squared pivot is below SINGULAR_RTOL × ``scale`` (its largest
+        diagonal entry before elimination); failed ones get the identity.
+        """
+        out = np.empty_like(s)
+        ok = np.ones(s.shape[0], dtype=bool)
+        eye = np.eye(s.shape[-1], order="F")
+        for g in range(s.shape[0]):
+            # s[g].T is Fortran-ordered (no copy): its upper triangle is s[g]'s lower one
+            factor, info = _potrf(s[g].T, lower=0)
+            if info != 0 or np.min(np.diagonal(factor)) ** 2 <= SINGULAR_RTOL * scale[g]:
+                ok[g] = False
+                out[g] = eye
+                continue
+            out[g], info = _potrs(factor, eye, lower=0)
+        return out, ok
+
+    @staticmethod
+    def t(x):
+        return np.swapaxes(x, -1, -2)
+
+    @staticmethod
+    def stack(xs, axis):
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def cat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def max_diagonal(x) -> np.ndarray:
+        return np.diagonal(x, 0, -2, -1).max(-1)
+
+    @staticmethod
+    def diagonal(x):
+        return np.diagonal(x, 0, -2, -1)
+
+    @staticmethod
+    def prepare(products_t: sparse.csr_matrix, reg: np.ndarray, a: sparse.csr_matrix):
+        return products_t, reg, a.T.tocsr()
+
+    @staticmethod
+    def assemble(prepared, weights: np.ndarray) -> np.ndarray:
+        """(G, P) pattern weights → (G, size) normal matrices in block storage."""
+        products_t, reg, _ = prepared
+        out = np.empty((weights.shape[0], reg.size))
+        for s in range(0, weights.shape[0], ASSEMBLY_CHUNK):
+            c = slice(s, s + ASSEMBLY_CHUNK)
+            flat = products_t @ np.ascontiguousarray(weights[c].T)  # (size, chunk)
+            flat += reg[:, None]
+            out[c] = flat.T
+        return out
+
+    @staticmethod
+    def weighted_rhs(prepared, values, valid, weights):
+        return weighted_rhs(prepared[2], values, valid, weights)
+
+
+class TorchOps:
+    """Array operations of the kernel on torch (float64, CPU or CUDA): batched cholesky_ex
+    (its ``info`` flags the matrices that are not positive definite) and cholesky_inverse."""
+
+    name = "torch"
+
+    def __init__(self, device: str):
+        import torch
+
+        self.torch = torch
+        self.device = torch.device(device)
+
+    def asarray(self, x: np.ndarray):
+        return self.torch.as_tensor(np.ascontiguousarray(x, dtype=np.float64), device=self.device)
+
+    @staticmethod
+    def tonumpy(x) -> np.ndarray:
+        return x.cpu().numpy() if hasattr(x, "cpu") else x
+
+    def spd_inverse(self, s, scale: np.ndarray):
+        torch = self.torch
+        lower, info = torch.linalg.cholesky_ex(s)
+        pivot = lower.diagonal(0, -2, -1).amin(-1) ** 2
+        ok = (info == 0) & (pivot > SINGULAR_RTOL * torch.as_tensor(scale, device=s.device))
+        eye = torch.eye(s.shape[-1], dtype=s.dtype, device=s.device)
+        lower = torch.where(ok[:, None, None], lower, eye)
+        return torch.cholesky_inverse(lower), ok.cpu().numpy()
+
+    @staticmethod
+    def t(x):
+        return x.transpose(-1, -2)
+
+    def stack(self, xs, axis):
+        return self.torch.stack(xs, dim=axis)
+
+    def cat(self, xs, axis):
+        return self.torch.cat(xs, dim=axis)
+
+    def max_diagonal(self, x) -> np.ndarray:
+        return x.diagonal(0, -2, -1).amax(-1).cpu().numpy()
+
+    @staticmethod
+    def diagonal(x):
+        return x.diagonal(0, -2, -1)
+
+    def prepare(self, products_t: sparse.csr_matrix, reg: np.ndarray, a: sparse.csr_matrix):
+        """The products (sparse CSR), the penalty entries and A (dense: one GEMM on the device), moved
+        to the device once."""
+        with warnings.catch_warnings():  # "sparse CSR support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            csr = self._csr(products_t)
+        return csr, self.asarray(reg), self.asarray(a.toarray())
+
+    def _csr(self, products_t: sparse.csr_matrix):
+        torch = self.torch
+        return torch.sparse_csr_tensor(
+            torch.as_tensor(products_t.indptr.astype(np.int64)), torch.as_tensor(products_t.indices.astype(np.int64)),
+            torch.as_tensor(products_t.data, dtype=torch.float64), size=products_t.shape,
+        ).to(self.device)
+
+    def assemble(self, prepared, weights: np.ndarray):
+        products_t, reg, _ = prepared
+        return (products_t @ self.asarray(weights).T).T + reg
+
+    def weighted_rhs(self, prepared, values, valid, weights):
+        """As :func:`weighted_rhs`, on the device: Y goes up in its own dtype (float32 halves the
+        transfer) and the GEMM runs there; returns numpy (n, M) and (n,)."""
+        torch = self.torch
+        a = prepared[2]
+        n = values.shape[0]
+        rhs = np.empty((n, a.shape[1]))
+        ywy = np.empty(n)
+        per_pair = weights.ndim == 1
+        w_all = self.asarray(weights) if per_pair else None
+        aw = a * w_all[:, None] if per_pair else a
+        for s in range(0, n, RHS_CHUNK):
+            c = slice(s, min(s + RHS_CHUNK, n))
+            ok = torch.as_tensor(np.ascontiguousarray(valid[c]), device=self.device)
+            y = torch.as_tensor(np.ascontiguousarray(values[c]), device=self.device).double()
+            y = torch.where(ok, y, torch.zeros((), dtype=y.dtype, device=self.device))
+            w = w_all if per_pair else self.asarray(weights[c])
+            wy = y if per_pair else y * w
+            rhs[c] = (wy @ aw).cpu().numpy()
+            ywy[c] = ((y * y) @ w if per_pair else (wy * y).sum(1)).cpu().numpy()
+        return rhs, ywy
+
+
+def block_factor_solve(ops, diag, sub, rhs, reg=None, want_var: bool = True):
+    """Solve N x = r and, on request, return diag(N⁻¹) and tr(N⁻¹ R) for a batch of
+    block-tridiagonal SPD matrices.
+
+    diag: (G, nblk, nb, nb) diagonal blocks N_ii (lower triangles are read); sub: (G, nblk−1, nb, nb)
+    blocks E_i = N_{i+1,i}; rhs: (G, R, nblk·nb), right-hand sides as rows (so scattering pixels in
+    and out copies whole rows); reg: optional (full symmetric diagonal blocks (nblk, nb, nb),
+    sub-diagonal blocks (nblk−1, nb, nb)) of a matrix R shared by the batch (the penalty), whose
+    trace product gives the effective number of parameters. Returns x (G, R, nblk·nb),
+    var (G, nblk, nb) or None, ok (G,) numpy bool, trace (G,) numpy or None.
+    Block LDLᵀ: S_0 = N_00, F_i = E_i S_i⁻¹, S_{i+1} = N_{i+1,i+1} − F_i E_iᵀ; solve by
+    w_i = r_i − F_{i−1} w_{i−1}, x_i = S_i⁻¹ w_i − F_iᵀ x_{i+1}; selected inversion (Z = N⁻¹, the
+    diagonal blocks and, for the trace, the sub-diagonal ones): Z_{i+1,i} = −Z_{i+1,i+1} F_i,
+    Z_ii = S_i⁻¹ + F_iᵀ Z_{i+1,i+1} F_i.
+    """
+    nblk, nb = diag.shape[1], diag.shape[-1]
+    t = ops.t
+    scale = ops.max_diagonal(diag).max(1)
+    sinv, f = [], []
+    ok = np.ones(diag.shape[0], dtype=bool)
+    s = diag[:, 0]
+    for i in range(nblk):
+        si, ok_i = ops.spd_inverse(s, scale)
+        ok &= ok_i
+        sinv.append(si)
+        if i < nblk - 1:
+            f.append(sub[:, i] @ si)
+            s = diag[:, i + 1] - f[i] @ t(sub[:, i])
+    r = [rhs[..., i * nb : (i + 1) * nb] for i in range(nblk)]  # row form: x_iᵀ = w_iᵀ S_i⁻¹ − …
+    w = [r[0]]
+    for i in range(1, nblk):
+        w.append(r[i] - w[i - 1] @ t(f[i - 1]))
+    x = [None] * nblk
+    x[-1] = w[-1] @ sinv[-1]
+    for i in reversed(range(nblk - 1)):
+        x[i] = w[i] @ sinv[i] - x[i + 1] @ f[i]
+    if not want_var:
+        return ops.cat(x, -1), None, ok, None
+    z = sinv[-1]
+    var = [None] * nblk
+    var[-1] = ops.diagonal(z)
+    trace = None
+    if reg is not None:
+        reg_diag, reg_sub = reg
+        trace = (z * reg_diag[-1]).sum((-2, -1))
+    for i in reversed(range(nblk - 1)):
+        zf = z @ f[i]  # = −Z_{i+1,i}
+        if reg is None and i == 0:
+            var[0] = ops.diagonal(sinv[0]) + (f[0] * zf).sum(-2)  # only the diagonal is needed
+            continue
+        z = sinv[i] + t(f[i]) @ zf
+        var[i] = ops.diagonal(z)
+        if reg is not None:
+            trace = trace + (z * reg_diag[i]).sum((-2, -1)) - 2 * (zf * reg_sub[i]).sum((-2, -1))
+    return ops.cat(x, -1), ops.stack(var, 1), ok, None if trace is None else ops.tonumpy(trace)
+
+
+def weighted_rhs(a_t: sparse.csr_matrix, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
+    """Aᵀ W y per pixel and yᵀ W y.
+
+    a_t: Aᵀ (M, P) CSR; values: (n, P) m/yr (NaN allowed where not valid); valid: (n, P);
+    weights: (P,) or (n, P). Returns rhs (n, M) and ywy (n,). A sparse product per chunk of pixels:
+    a pair touches only the bins it spans, so this does ~1/20 of a dense GEMM's work (measured 3×
+    faster at 2,000 pairs × 200 bins, the transposed copy of W y included).
+    """
+    n = values.shape[0]
+    rhs = np.empty((n, a_t.shape[0]))
+    ywy = np.empty(n)
+    for s in range(0, n, RHS_CHUNK):
+        c = slice(s, min(s + RHS_CHUNK, n))
+        y = np.where(valid[c], values[c], 0.0)
+        wy = y * (weights if weights.ndim == 1 else weights[c])
+        rhs[c] = (a_t @ np.ascontiguousarray(wy.T)).T
+        ywy[c] = np.einsum("ij,ij->i", wy, y)
+    return rhs, ywy
