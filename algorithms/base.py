@@ -173,15 +173,25 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
         return [v.strip() for v in re.split(r"[\n;]", text) if v.strip()]
 
 
-def number_parameter(allowed, label: str, default=None, optional: bool = False,
-                     key: str | None = None) -> QgsProcessingParameterNumber:
+def number_parameter(
+    allowed, label: str, default=None, optional: bool = False, key: str | None = None
+) -> QgsProcessingParameterNumber:
     """A number parameter from a core :class:`~..core.ranges.Range`: its key (or ``key``), minimum, maximum
     and the decimals the widget shows (``100``, not ``100.000000``)."""
     kind = QgsProcessingParameterNumber.Integer if allowed.integer else QgsProcessingParameterNumber.Double
-    param = QgsProcessingParameterNumber(key or allowed.key, f"{label} [{allowed.describe()}]", kind, default, optional,
-                                         allowed.minimum, allowed.maximum)
+    param = QgsProcessingParameterNumber(
+        key or allowed.key,
+        f"{label} [{allowed.describe()}]",
+        kind,
+        default,
+        optional,
+        allowed.minimum,
+        allowed.maximum,
+    )
     # the unit and hint travel with the parameter for the range message of checkParameterValues
-    param.setMetadata({"widget_wrapper": {"decimals": allowed.decimals}, "unit": allowed.unit, "hint": allowed.hint})
+    param.setMetadata(
+        {"widget_wrapper": {"decimals": allowed.decimals}, "unit": allowed.unit, "hint": allowed.hint}
+    )
     return param
 
 
@@ -194,10 +204,15 @@ def parameter_problem(definition, value) -> str | None:
         from ..core.ranges import Range
 
         meta = definition.metadata()
-        return Range(definition.name(), definition.minimum(), definition.maximum(), unit=meta.get("unit", ""),
-                     decimals=int((meta.get("widget_wrapper") or {}).get("decimals", 0)),
-                     integer=definition.dataType() == QgsProcessingParameterNumber.Integer,
-                     hint=meta.get("hint", "")).problem(value)
+        return Range(
+            definition.name(),
+            definition.minimum(),
+            definition.maximum(),
+            unit=meta.get("unit", ""),
+            decimals=int((meta.get("widget_wrapper") or {}).get("decimals", 0)),
+            integer=definition.dataType() == QgsProcessingParameterNumber.Integer,
+            hint=meta.get("hint", ""),
+        ).problem(value)
     if isinstance(definition, QgsProcessingParameterEnum):
         options = definition.options()
         choices = ", ".join(f"{i} ({o})" for i, o in enumerate(options))

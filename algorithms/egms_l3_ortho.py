@@ -56,43 +56,78 @@ up point layers are loaded with a diverging velocity style.</p>
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        inputs = QgsProcessingParameterMultipleLayers("INPUTS", "EGMS L2a/L2b burst files (ZIP, CSV, CSV.gz)",
-                                                      QgsProcessing.TypeFile)
+        inputs = QgsProcessingParameterMultipleLayers(
+            "INPUTS", "EGMS L2a/L2b burst files (ZIP, CSV, CSV.gz)", QgsProcessing.TypeFile
+        )
         # QGIS 3.22's own widget opens every file as a layer (the ZIPs are dropped, GDAL logs each one)
-        inputs.setMetadata({"widget_wrapper": {"class": f"{PLUGIN_PACKAGE}.gui.file_list.FileListWidgetWrapper",
-                                               "file_filter": "EGMS bursts (*.zip *.csv *.csv.gz)"}})
+        inputs.setMetadata(
+            {
+                "widget_wrapper": {
+                    "class": f"{PLUGIN_PACKAGE}.gui.file_list.FileListWidgetWrapper",
+                    "file_filter": "EGMS bursts (*.zip *.csv *.csv.gz)",
+                }
+            }
+        )
         self.addParameter(inputs)
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            "AOI", "Area of interest (polygons; empty = every tile the inputs touch)",
-            [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterString("START_DATE", "Start date (YYYY-MM-DD)", optional=True))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                "AOI",
+                "Area of interest (polygons; empty = every tile the inputs touch)",
+                [QgsProcessing.TypeVectorPolygon],
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString("START_DATE", "Start date (YYYY-MM-DD)", optional=True)
+        )
         self.addParameter(QgsProcessingParameterString("END_DATE", "End date (YYYY-MM-DD)", optional=True))
         self.addParameter(number_parameter(EGMS_SPACING, "Cell size (EPSG:3035)", 100.0))
         self.addParameter(number_parameter(EGMS_SPACING_DAYS, "Time step", 6))
         self.addParameter(number_parameter(EGMS_MAX_GAP_DAYS, "Largest gap bridged by resampling", 90.0))
-        self.addParameter(QgsProcessingParameterEnum("RESAMPLING", "Time resampling", list(RESAMPLINGS),
-                                                     defaultValue=0))
-        self.addParameter(QgsProcessingParameterFile(
-            "GNSS_MODEL", "A-EPND GNSS velocity model CSV", extension="csv", optional=True))
-        self.addParameter(QgsProcessingParameterString(
-            "SCHEDULER", "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
-            optional=True))
+        self.addParameter(
+            QgsProcessingParameterEnum("RESAMPLING", "Time resampling", list(RESAMPLINGS), defaultValue=0)
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "GNSS_MODEL", "A-EPND GNSS velocity model CSV", extension="csv", optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                "SCHEDULER",
+                "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
+                optional=True,
+            )
+        )
         for param in (
             number_parameter(EGMS_MIN_MP_COUNT, "Minimum MPs per cell (≥ 1 ascending and ≥ 1 descending)", 2),
-            QgsProcessingParameterBoolean("REMOVE_GNSS_NORTH", "Remove the GNSS model's north velocity from the LOS "
-                                                               "(ATBD; needs GNSS_MODEL)", False),
-            QgsProcessingParameterBoolean("AVERAGE_PER_GEOMETRY", "Average MPs per cell and geometry first (ATBD)",
-                                          False),
-            QgsProcessingParameterEnum("WEIGHTING", "Weighting of MPs (ATBD)", list(WEIGHTINGS), defaultValue=0),
-            QgsProcessingParameterBoolean("LEGACY_COLUMNS", "Legacy column names (height, rmse; no gnss fields)",
-                                          False),
+            QgsProcessingParameterBoolean(
+                "REMOVE_GNSS_NORTH",
+                "Remove the GNSS model's north velocity from the LOS (ATBD; needs GNSS_MODEL)",
+                False,
+            ),
+            QgsProcessingParameterBoolean(
+                "AVERAGE_PER_GEOMETRY", "Average MPs per cell and geometry first (ATBD)", False
+            ),
+            QgsProcessingParameterEnum(
+                "WEIGHTING", "Weighting of MPs (ATBD)", list(WEIGHTINGS), defaultValue=0
+            ),
+            QgsProcessingParameterBoolean(
+                "LEGACY_COLUMNS", "Legacy column names (height, rmse; no gnss fields)", False
+            ),
         ):
             self.addParameter(set_advanced(param))
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", "Output folder"))
-        self.addOutput(QgsProcessingOutputVectorLayer("OUTPUT_EAST", "L3 east-west (E) points",
-                                                      QgsProcessing.TypeVectorPoint))
-        self.addOutput(QgsProcessingOutputVectorLayer("OUTPUT_UP", "L3 vertical (U) points",
-                                                      QgsProcessing.TypeVectorPoint))
+        self.addOutput(
+            QgsProcessingOutputVectorLayer(
+                "OUTPUT_EAST", "L3 east-west (E) points", QgsProcessing.TypeVectorPoint
+            )
+        )
+        self.addOutput(
+            QgsProcessingOutputVectorLayer(
+                "OUTPUT_UP", "L3 vertical (U) points", QgsProcessing.TypeVectorPoint
+            )
+        )
         self.addOutput(QgsProcessingOutputString("PRODUCTS", "Product files (semicolon separated)"))
         self.addOutput(QgsProcessingOutputNumber("CELLS", "Number of cells"))
 
@@ -106,7 +141,8 @@ up point layers are loaded with a diverging velocity style.</p>
         config = EgmsL3Config(
             inputs=inputs,
             output_folder=self.parameterAsFileOutput(parameters, "OUTPUT_FOLDER", context),
-            aoi=aoi, aoi_crs=aoi["crs"] if aoi else "EPSG:3035",
+            aoi=aoi,
+            aoi_crs=aoi["crs"] if aoi else "EPSG:3035",
             start_date=self.parameterAsString(parameters, "START_DATE", context) or None,
             end_date=self.parameterAsString(parameters, "END_DATE", context) or None,
             spacing=self.parameterAsDouble(parameters, "SPACING", context),
@@ -124,9 +160,11 @@ up point layers are loaded with a diverging velocity style.</p>
         config.validate()  # parameter errors before starting the worker
         result = run_worker(config, feedback)  # its summary messages arrive as worker info lines
         products = result["products"]
-        outputs = {"OUTPUT_FOLDER": str(config.output_folder),
-                   "PRODUCTS": ";".join(p for tile in products.values() for p in tile.values()),
-                   "CELLS": sum(result["cells"].values())}
+        outputs = {
+            "OUTPUT_FOLDER": str(config.output_folder),
+            "PRODUCTS": ";".join(p for tile in products.values() for p in tile.values()),
+            "CELLS": sum(result["cells"].values()),
+        }
         # one layer-tree group per run; only the up layers (the last component) are checked, so that the
         # east and up points of a cell are not drawn on top of each other
         group = f"EGMS L3 Ortho ({Path(config.output_folder).name})"
@@ -134,7 +172,9 @@ up point layers are loaded with a diverging velocity style.</p>
             layers = [Path(t[f"{comp}_gpkg"]) for t in products.values() if f"{comp}_gpkg" in t]
             outputs[key] = str(layers[0]) if layers else None
             for path in layers:
-                self._load(path, f"EGMS L3 {comp} {path.stem.split('_')[2]}", key, context, group, comp == "U")
+                self._load(
+                    path, f"EGMS L3 {comp} {path.stem.split('_')[2]}", key, context, group, comp == "U"
+                )
         return outputs
 
     def _load(self, path, name: str, output: str, context, group: str, visible: bool) -> None:
@@ -145,7 +185,8 @@ up point layers are loaded with a diverging velocity style.</p>
             return
         context.temporaryLayerStore().addMapLayer(layer)
         context.addLayerToLoadOnCompletion(
-            layer.id(), QgsProcessingContext.LayerDetails(name, context.project(), output))
+            layer.id(), QgsProcessingContext.LayerDetails(name, context.project(), output)
+        )
         LayerStyler.attach(context, layer.id(), style_path("egms_velocity.qml"), group=group, visible=visible)
 
 

@@ -44,38 +44,71 @@ class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
     HEATMAP = "HEATMAP"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.LINES, "Centerlines", [QgsProcessing.TypeVectorLine]))
-        self.addParameter(QgsProcessingParameterField(
-            self.LINE_ID, "Line id field (default: 1…n)", parentLayerParameterName=self.LINES, optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            self.INVERSION, "Inversion NetCDF (from the ITS_LIVE inversion)", extension="nc"))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(self.LINES, "Centerlines", [QgsProcessing.TypeVectorLine])
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                self.LINE_ID,
+                "Line id field (default: 1…n)",
+                parentLayerParameterName=self.LINES,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.INVERSION, "Inversion NetCDF (from the ITS_LIVE inversion)", extension="nc"
+            )
+        )
         self.addParameter(number_parameter(CENTERLINE_SPACING, "Spacing", 100.0))
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT, "Velocity along centerlines", QgsProcessing.TypeVectorPoint))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.HEATMAP, "Distance–time heat map", fileFilter="PNG (*.png);;SVG (*.svg)"))
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT, "Velocity along centerlines", QgsProcessing.TypeVectorPoint
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                self.HEATMAP, "Distance–time heat map", fileFilter="PNG (*.png);;SVG (*.svg)"
+            )
+        )
 
     def execute(self, parameters, context, feedback):
         from .layers import LayerStyler, fields_for, write_frame
         from .worker import layer_payload, run_task
 
         id_field = self.parameterAsString(parameters, self.LINE_ID, context) or ""
-        lines = layer_payload(self.parameterAsSource(parameters, self.LINES, context), self.LINES,
-                              (id_field,) if id_field else ())
+        lines = layer_payload(
+            self.parameterAsSource(parameters, self.LINES, context),
+            self.LINES,
+            (id_field,) if id_field else (),
+        )
         if id_field:
             lines["attributes"]["line_id"] = lines["attributes"].pop(id_field)
         heatmap = self.parameterAsFileOutput(parameters, self.HEATMAP, context)
         if heatmap and not heatmap.lower().endswith((".png", ".svg")):
             raise QgsProcessingException(f"{self.HEATMAP}: use a .png or .svg file name")
-        result = run_task("centerline", {
-            "lines": lines, "heatmap": heatmap or None,
-            "config": {"netcdf": self.parameterAsFile(parameters, self.INVERSION, context),
-                       "spacing": self.parameterAsDouble(parameters, self.SPACING, context)}}, feedback)
+        result = run_task(
+            "centerline",
+            {
+                "lines": lines,
+                "heatmap": heatmap or None,
+                "config": {
+                    "netcdf": self.parameterAsFile(parameters, self.INVERSION, context),
+                    "spacing": self.parameterAsDouble(parameters, self.SPACING, context),
+                },
+            },
+            feedback,
+        )
         table = result["table"]
         fields = fields_for(table)
-        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Point,
-                                          QgsCoordinateReferenceSystem.fromWkt(result["crs"]))
+        sink, dest = self.parameterAsSink(
+            parameters,
+            self.OUTPUT,
+            context,
+            fields,
+            QgsWkbTypes.Point,
+            QgsCoordinateReferenceSystem.fromWkt(result["crs"]),
+        )
         write_frame(sink, table, fields, geometries=result["wkb"], feedback=feedback)
         del sink  # flush a file output before its style is stored
         qml = graduated_velocity_style(table["v"].to_numpy(float), context)
@@ -101,7 +134,10 @@ def graduated_velocity_style(v, context) -> str:
 
     finite = v[np.isfinite(v)]
     stops = ramp_stops(*(np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)))
-    lowest, highest = min(stops[0], finite.min(initial=stops[0])), max(stops[-1], finite.max(initial=stops[-1]))
+    lowest, highest = (
+        min(stops[0], finite.min(initial=stops[0])),
+        max(stops[-1], finite.max(initial=stops[-1])),
+    )
     template = QgsVectorLayer("Point?field=v:double&field=date:date", "style", "memory")
     template.loadNamedStyle(style_path("itslive_centerline.qml"))
     base = template.renderer().symbol()
@@ -112,8 +148,11 @@ def graduated_velocity_style(v, context) -> str:
         symbol = base.clone()
         symbol.setColor(colours.color(k / max(len(stops) - 2, 1)))
         label = f"< {hi:g}" if k == 0 else f"≥ {lo:g}" if k == len(stops) - 2 else f"{lo:g} – {hi:g}"
-        ranges.append(QgsRendererRange(lowest if k == 0 else lo, highest if k == len(stops) - 2 else hi,
-                                       symbol, f"{label} m/yr"))
+        ranges.append(
+            QgsRendererRange(
+                lowest if k == 0 else lo, highest if k == len(stops) - 2 else hi, symbol, f"{label} m/yr"
+            )
+        )
     template.setRenderer(QgsGraduatedSymbolRenderer("v", ranges))
     path = QgsProcessingUtils.generateTempFilename("itslive_centerline.qml")
     template.saveNamedStyle(path)

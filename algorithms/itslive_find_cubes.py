@@ -45,12 +45,19 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
     COUNT = "COUNT"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.AOI, "Area of interest", [QgsProcessing.TypeVectorAnyGeometry]))
-        self.addParameter(QgsProcessingParameterString(
-            self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL))
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT, "ITS_LIVE cubes", QgsProcessing.TypeVectorPolygon))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                self.AOI, "Area of interest", [QgsProcessing.TypeVectorAnyGeometry]
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, "ITS_LIVE cubes", QgsProcessing.TypeVectorPolygon)
+        )
         self.addOutput(QgsProcessingOutputString(self.CUBES, "Cube URLs (one per line)"))
         self.addOutput(QgsProcessingOutputNumber(self.COUNT, "Number of cubes"))
 
@@ -61,12 +68,24 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
         from .worker import layer_payload, run_task
 
         aoi = layer_payload(self.parameterAsSource(parameters, self.AOI, context), self.AOI)
-        result = run_task("find_cubes", {"aoi": aoi, "catalog": self.parameterAsString(
-            parameters, self.CATALOG, context).strip() or None}, feedback)
+        result = run_task(
+            "find_cubes",
+            {
+                "aoi": aoi,
+                "catalog": self.parameterAsString(parameters, self.CATALOG, context).strip() or None,
+            },
+            feedback,
+        )
         table = result["table"]
         fields = fields_for(table)
-        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Polygon,
-                                          QgsCoordinateReferenceSystem.fromWkt(result["crs"]))
+        sink, dest = self.parameterAsSink(
+            parameters,
+            self.OUTPUT,
+            context,
+            fields,
+            QgsWkbTypes.Polygon,
+            QgsCoordinateReferenceSystem.fromWkt(result["crs"]),
+        )
         write_frame(sink, table, fields, geometries=result["wkb"], feedback=feedback)
         feedback.pushInfo(f"{len(table)} cube(s): " + ", ".join(table["zarr_url"]))
         LayerStyler.attach(context, dest, qml=style_path("itslive_cubes.qml"))

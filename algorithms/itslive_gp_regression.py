@@ -19,8 +19,10 @@ from .base import SurfaceMotionAlgorithm, number_parameter
 from .compat import set_advanced
 
 GP_MODELS = ("interval", "midpoint")
-GP_MODEL_LABELS = ("Interval mean: each pair = mean velocity over [img1, img2]",
-                   "Mid-date point: each pair = velocity at its mid_date (the seed's model)")
+GP_MODEL_LABELS = (
+    "Interval mean: each pair = mean velocity over [img1, img2]",
+    "Mid-date point: each pair = velocity at its mid_date (the seed's model)",
+)
 COMPONENTS = ("v", "vx", "vy")
 PLOT_FORMATS = ("png", "svg")
 
@@ -47,17 +49,33 @@ def add_gp_parameters(alg, prefix: str = "", advanced: bool = False) -> None:
 
     defaults = GPConfig()
     params = [
-        QgsProcessingParameterEnum(f"{prefix}MODEL", "GP observation model", options=list(GP_MODEL_LABELS),
-                                   defaultValue=GP_MODELS.index(defaults.model)),
-        QgsProcessingParameterBoolean(f"{prefix}ROBUST", "Robust (reject outlying pairs)", defaultValue=defaults.robust),
+        QgsProcessingParameterEnum(
+            f"{prefix}MODEL",
+            "GP observation model",
+            options=list(GP_MODEL_LABELS),
+            defaultValue=GP_MODELS.index(defaults.model),
+        ),
+        QgsProcessingParameterBoolean(
+            f"{prefix}ROBUST", "Robust (reject outlying pairs)", defaultValue=defaults.robust
+        ),
         number_parameter(GP_STEP_DAYS, "Output step", defaults.step_days, key=f"{prefix}STEP_DAYS"),
-        QgsProcessingParameterEnum(f"{prefix}COMPONENTS", "Components", options=list(COMPONENTS),
-                                   allowMultiple=True, defaultValue=[COMPONENTS.index(c) for c in defaults.components]),
-        QgsProcessingParameterEnum(f"{prefix}PLOT_FORMAT", "Plot format", options=list(PLOT_FORMATS),
-                                   defaultValue=0),
-        set_advanced(QgsProcessingParameterBoolean(
-            f"{prefix}EXTRAPOLATE", "Allow output dates beyond the pairs (extrapolated by the prior)",
-            defaultValue=False)),
+        QgsProcessingParameterEnum(
+            f"{prefix}COMPONENTS",
+            "Components",
+            options=list(COMPONENTS),
+            allowMultiple=True,
+            defaultValue=[COMPONENTS.index(c) for c in defaults.components],
+        ),
+        QgsProcessingParameterEnum(
+            f"{prefix}PLOT_FORMAT", "Plot format", options=list(PLOT_FORMATS), defaultValue=0
+        ),
+        set_advanced(
+            QgsProcessingParameterBoolean(
+                f"{prefix}EXTRAPOLATE",
+                "Allow output dates beyond the pairs (extrapolated by the prior)",
+                defaultValue=False,
+            )
+        ),
     ]
     for param in params:
         alg.addParameter(set_advanced(param) if advanced else param)
@@ -67,20 +85,27 @@ def gp_config(alg, parameters, context, prefix: str = "", start=None, end=None):
     """The core GPConfig from the parameters added by :func:`add_gp_parameters`."""
     from ..core.itslive.analysis.gp import GPConfig
 
-    components = tuple(COMPONENTS[i] for i in alg.parameterAsEnums(parameters, f"{prefix}COMPONENTS", context))
-    return GPConfig(model=GP_MODELS[alg.parameterAsEnum(parameters, f"{prefix}MODEL", context)],
-                    robust=alg.parameterAsBool(parameters, f"{prefix}ROBUST", context),
-                    step_days=alg.parameterAsDouble(parameters, f"{prefix}STEP_DAYS", context),
-                    components=components or ("v",), start=start, end=end,
-                    extrapolate=alg.parameterAsBool(parameters, f"{prefix}EXTRAPOLATE", context))
+    components = tuple(
+        COMPONENTS[i] for i in alg.parameterAsEnums(parameters, f"{prefix}COMPONENTS", context)
+    )
+    return GPConfig(
+        model=GP_MODELS[alg.parameterAsEnum(parameters, f"{prefix}MODEL", context)],
+        robust=alg.parameterAsBool(parameters, f"{prefix}ROBUST", context),
+        step_days=alg.parameterAsDouble(parameters, f"{prefix}STEP_DAYS", context),
+        components=components or ("v",),
+        start=start,
+        end=end,
+        extrapolate=alg.parameterAsBool(parameters, f"{prefix}EXTRAPOLATE", context),
+    )
 
 
 def plot_format(alg, parameters, context, prefix: str = "") -> str:
     return PLOT_FORMATS[alg.parameterAsEnum(parameters, f"{prefix}PLOT_FORMAT", context)]
 
 
-def write_gp_outputs(alg, parameters, context, feedback, table, plot_tmp: str | None, output_key: str,
-                     fmt: str) -> tuple[str, str | None]:
+def write_gp_outputs(
+    alg, parameters, context, feedback, table, plot_tmp: str | None, output_key: str, fmt: str
+) -> tuple[str, str | None]:
     """Write the GP table into the ``output_key`` sink and move the plot (written by the worker to a
     temporary file) next to it; returns (dest, plot path)."""
     import shutil
@@ -89,8 +114,9 @@ def write_gp_outputs(alg, parameters, context, feedback, table, plot_tmp: str | 
     from .layers import fields_for, file_next_to, write_frame
 
     fields = fields_for(table, date_columns=("date",))
-    sink, dest = alg.parameterAsSink(parameters, output_key, context, fields, QgsWkbTypes.NoGeometry,
-                                     QgsCoordinateReferenceSystem())
+    sink, dest = alg.parameterAsSink(
+        parameters, output_key, context, fields, QgsWkbTypes.NoGeometry, QgsCoordinateReferenceSystem()
+    )
     write_frame(sink, table, fields, feedback=feedback)
     del sink  # flush a file output
     if not plot_tmp:
@@ -125,15 +151,20 @@ class ItsliveGpRegressionAlgorithm(SurfaceMotionAlgorithm):
     PLOT = "PLOT"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(
-            self.INPUT, "Point series (CSV)", extension="csv"))
+        self.addParameter(QgsProcessingParameterFile(self.INPUT, "Point series (CSV)", extension="csv"))
         add_gp_parameters(self)
-        self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
+        self.addParameter(
+            QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True)
+        )
         self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
-        for allowed, label in ((MIN_DATE_DT, "Minimum pair separation"), (MAX_DATE_DT, "Maximum pair separation")):
+        for allowed, label in (
+            (MIN_DATE_DT, "Minimum pair separation"),
+            (MAX_DATE_DT, "Maximum pair separation"),
+        ):
             self.addParameter(set_advanced(number_parameter(allowed, label, optional=True)))
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT, "GP regression table", QgsProcessing.TypeVector))
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, "GP regression table", QgsProcessing.TypeVector)
+        )
         self.addOutput(QgsProcessingOutputFile(self.PLOT, "GP plot (next to the table)"))
 
     def execute(self, parameters, context, feedback):
@@ -147,11 +178,22 @@ class ItsliveGpRegressionAlgorithm(SurfaceMotionAlgorithm):
         end = self.parameterAsString(parameters, self.END_DATE, context).strip() or None
         cfg = gp_config(self, parameters, context, start=start, end=end)
         cfg.validate()
-        min_dt, max_dt = (self.optional_double(parameters, k, context) for k in (self.MIN_DATE_DT, self.MAX_DATE_DT))
+        min_dt, max_dt = (
+            self.optional_double(parameters, k, context) for k in (self.MIN_DATE_DT, self.MAX_DATE_DT)
+        )
         fmt = plot_format(self, parameters, context)
-        result = run_task("gp", {"input": self.parameterAsFile(parameters, self.INPUT, context),
-                                 "config": asdict(cfg), "min_dt": min_dt, "max_dt": max_dt,
-                                 "plot": QgsProcessingUtils.generateTempFilename(f"gp.{fmt}")}, feedback)
-        dest, plot = write_gp_outputs(self, parameters, context, feedback, result["table"], result["plot"],
-                                      self.OUTPUT, fmt)
+        result = run_task(
+            "gp",
+            {
+                "input": self.parameterAsFile(parameters, self.INPUT, context),
+                "config": asdict(cfg),
+                "min_dt": min_dt,
+                "max_dt": max_dt,
+                "plot": QgsProcessingUtils.generateTempFilename(f"gp.{fmt}"),
+            },
+            feedback,
+        )
+        dest, plot = write_gp_outputs(
+            self, parameters, context, feedback, result["table"], result["plot"], self.OUTPUT, fmt
+        )
         return {self.OUTPUT: dest, self.PLOT: plot}

@@ -86,9 +86,12 @@ def style_velocity_mesh(layer: QgsMeshLayer, netcdf: str | None = None, ramp: st
         stops = ramp_stops(*velocity_percentiles(netcdf or layer.source(), (meta.minimum(), meta.maximum())))
         colours = QgsStyle.defaultStyle().colorRamp(ramp)
         shader = QgsColorRampShader(stops[0], stops[-1], colours, QgsColorRampShader.Interpolated)
-        shader.setColorRampItemList([
-            QgsColorRampShader.ColorRampItem(value, colours.color(k / (len(stops) - 1)), f"{value:g}")
-            for k, value in enumerate(stops)])
+        shader.setColorRampItemList(
+            [
+                QgsColorRampShader.ColorRampItem(value, colours.color(k / (len(stops) - 1)), f"{value:g}")
+                for k, value in enumerate(stops)
+            ]
+        )
         settings = layer.rendererSettings()
         scalar = settings.scalarSettings(i)
         scalar.setClassificationMinimumMaximum(stops[0], stops[-1])
@@ -102,7 +105,9 @@ def style_velocity_mesh(layer: QgsMeshLayer, netcdf: str | None = None, ramp: st
     return False
 
 
-def velocity_percentiles(path: str, fallback: tuple[float, float], most_bands: int = 24) -> tuple[float, float]:
+def velocity_percentiles(
+    path: str, fallback: tuple[float, float], most_bands: int = 24
+) -> tuple[float, float]:
     """The 2nd and 98th percentiles of ``v`` in the NetCDF (read with QGIS's GDAL, on at most
     ``most_bands`` time steps spread over the series); ``fallback`` when it cannot be read."""
     import numpy as np
@@ -143,8 +148,18 @@ class ItsliveInvertAlgorithm(SurfaceMotionAlgorithm):
     DISPLAY_NAME = "Invert glacier velocity time series (ITS_LIVE)"
     GROUP = "ITS_LIVE"
     ICON = "itslive_invert.svg"
-    REQUIRED_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "scipy", "zarr", "s3fs", "netCDF4",
-                        "matplotlib")
+    REQUIRED_MODULES = (
+        "numpy",
+        "pandas",
+        "geopandas",
+        "shapely",
+        "pyproj",
+        "scipy",
+        "zarr",
+        "s3fs",
+        "netCDF4",
+        "matplotlib",
+    )
     HELP = """
 <p>Builds a regular velocity time series for every pixel of the selected glaciers from all the
 image-pair velocities of the ITS_LIVE datacubes under them.</p>
@@ -197,46 +212,94 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
     MAX_ERROR_RATIO = "MAX_ERROR_RATIO"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.GLACIERS, "Glacier outlines", [QgsProcessing.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterString(
-            self.CUBES, "Cubes (URLs or folders, one per line; empty: from the catalog)", multiLine=True,
-            optional=True))
-        self.addParameter(QgsProcessingParameterString(
-            self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True))
-        self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                self.GLACIERS, "Glacier outlines", [QgsProcessing.TypeVectorPolygon]
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.CUBES,
+                "Cubes (URLs or folders, one per line; empty: from the catalog)",
+                multiLine=True,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True)
+        )
         self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
         self.addParameter(number_parameter(INTERVAL_DAYS, "Interval", DEFAULTS.interval_days))
-        self.addParameter(number_parameter(LAMBDA, "Regularisation λ (empty: chosen from the data)", DEFAULTS.lam,
-                                           optional=True))
-        self.addParameter(number_parameter(DERIVATIVE, "Regularisation derivative (1: acceleration, 2: its change)",
-                                           DEFAULTS.derivative))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.MISSIONS, "Missions (none: all)", options=list(MISSIONS), allowMultiple=True, optional=True))
-        self.addParameter(QgsProcessingParameterBoolean(self.ROBUST, "Robust (down-weight outliers)",
-                                                        defaultValue=DEFAULTS.robust))
-        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0))
-        self.addParameter(QgsProcessingParameterString(
-            self.SCHEDULER, "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
-            optional=True))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT, "Velocity time series (NetCDF)", fileFilter="NetCDF files (*.nc)"))
+        self.addParameter(
+            number_parameter(
+                LAMBDA, "Regularisation λ (empty: chosen from the data)", DEFAULTS.lam, optional=True
+            )
+        )
+        self.addParameter(
+            number_parameter(
+                DERIVATIVE, "Regularisation derivative (1: acceleration, 2: its change)", DEFAULTS.derivative
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.MISSIONS,
+                "Missions (none: all)",
+                options=list(MISSIONS),
+                allowMultiple=True,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.ROBUST, "Robust (down-weight outliers)", defaultValue=DEFAULTS.robust
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0)
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.SCHEDULER,
+                "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                self.OUTPUT, "Velocity time series (NetCDF)", fileFilter="NetCDF files (*.nc)"
+            )
+        )
         for param in (
             number_parameter(MIN_DATE_DT, "Minimum pair separation", optional=True),
             number_parameter(MAX_DATE_DT, "Maximum pair separation", optional=True),
-            QgsProcessingParameterBoolean(self.WEIGHTED, "Weight pairs by 1/σ² (vx_error, vy_error)",
-                                          defaultValue=DEFAULTS.weighted),
-            number_parameter(MAX_ERROR_RATIO, "Maximum error ratio (bins whose formal error exceeds this × the "
-                             "pixel's median are left empty; 0: off)", DEFAULTS.max_error_ratio),
+            QgsProcessingParameterBoolean(
+                self.WEIGHTED, "Weight pairs by 1/σ² (vx_error, vy_error)", defaultValue=DEFAULTS.weighted
+            ),
+            number_parameter(
+                MAX_ERROR_RATIO,
+                "Maximum error ratio (bins whose formal error exceeds this × the "
+                "pixel's median are left empty; 0: off)",
+                DEFAULTS.max_error_ratio,
+            ),
             number_parameter(MIN_OBSERVATIONS, "Minimum valid pairs per pixel", DEFAULTS.min_observations),
             number_parameter(BLOCK_SIZE, "Block size (pixels per side)", 50),
-            QgsProcessingParameterRasterDestination(self.MEAN_VELOCITY, "Mean velocity (GeoTIFF)", optional=True,
-                                                    createByDefault=False),
+            QgsProcessingParameterRasterDestination(
+                self.MEAN_VELOCITY, "Mean velocity (GeoTIFF)", optional=True, createByDefault=False
+            ),
         ):
             self.addParameter(set_advanced(param))
-        for key, label in (("N_PIXELS", "Glacier pixels"), ("N_BINS", "Time bins"), ("N_BLOCKS", "Blocks"),
-                           ("N_RESUMED", "Blocks resumed from the checkpoint"),
-                           ("MISSING_CHUNKS", "Chunks missing from the stores")):
+        for key, label in (
+            ("N_PIXELS", "Glacier pixels"),
+            ("N_BINS", "Time bins"),
+            ("N_BLOCKS", "Blocks"),
+            ("N_RESUMED", "Blocks resumed from the checkpoint"),
+            ("MISSING_CHUNKS", "Chunks missing from the stores"),
+        ):
             self.addOutput(QgsProcessingOutputNumber(key, label))
         self.addOutput(QgsProcessingOutputFile(self.OUTPUT_MESH, "Glacier pixels as a mesh (v, for display)"))
 
@@ -244,18 +307,24 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         from ..core.itslive.config import ItsliveInvertConfig
 
         glaciers, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
-            parameters, self.GLACIERS, context, ["gpkg", "geojson", "shp"], "gpkg", feedback)
+            parameters, self.GLACIERS, context, ["gpkg", "geojson", "shp"], "gpkg", feedback
+        )
         if not glaciers:
             raise QgsProcessingException(f"{self.GLACIERS}: no glacier layer given")
         if layer_name:
             glaciers = f"{glaciers}|layername={layer_name}"
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        mean = self.parameterAsOutputLayer(parameters, self.MEAN_VELOCITY, context) if parameters.get(
-            self.MEAN_VELOCITY) else None
+        mean = (
+            self.parameterAsOutputLayer(parameters, self.MEAN_VELOCITY, context)
+            if parameters.get(self.MEAN_VELOCITY)
+            else None
+        )
         missions = [MISSIONS[i] for i in self.optional_enums(parameters, self.MISSIONS, context)]
 
         config = ItsliveInvertConfig(
-            glaciers=glaciers, output=output, cubes=self.text_list(parameters, self.CUBES, context),
+            glaciers=glaciers,
+            output=output,
+            cubes=self.text_list(parameters, self.CUBES, context),
             catalog=self.parameterAsString(parameters, self.CATALOG, context) or None,
             start=self.parameterAsString(parameters, self.START_DATE, context) or None,
             end=self.parameterAsString(parameters, self.END_DATE, context) or None,
@@ -263,7 +332,8 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             lam=self.optional_double(parameters, self.LAMBDA, context),
             max_error_ratio=self.parameterAsDouble(parameters, self.MAX_ERROR_RATIO, context),
             derivative=self.parameterAsInt(parameters, self.DERIVATIVE, context),
-            missions=tuple(missions), min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
+            missions=tuple(missions),
+            min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
             max_dt=self.optional_double(parameters, self.MAX_DATE_DT, context),
             weighted=self.parameterAsBool(parameters, self.WEIGHTED, context),
             robust=self.parameterAsBool(parameters, self.ROBUST, context),
@@ -283,8 +353,11 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             self.OUTPUT: result["output"],
             self.OUTPUT_MESH: mesh,
             self.MEAN_VELOCITY: result["geotiff"],
-            "N_PIXELS": result["n_pixels"], "N_BINS": result["n_bins"], "N_BLOCKS": result["n_blocks"],
-            "N_RESUMED": result["n_resumed"], "MISSING_CHUNKS": result["missing_chunks"],
+            "N_PIXELS": result["n_pixels"],
+            "N_BINS": result["n_bins"],
+            "N_BLOCKS": result["n_blocks"],
+            "N_RESUMED": result["n_resumed"],
+            "MISSING_CHUNKS": result["missing_chunks"],
         }
 
     def _load_mesh(self, mesh: str, netcdf: str, context) -> None:

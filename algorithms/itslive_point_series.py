@@ -30,7 +30,17 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
     DISPLAY_NAME = "Extract ITS_LIVE point series"
     GROUP = "ITS_LIVE"
     ICON = "itslive_point_series.svg"
-    REQUIRED_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "zarr", "s3fs", "scipy", "matplotlib")
+    REQUIRED_MODULES = (
+        "numpy",
+        "pandas",
+        "geopandas",
+        "shapely",
+        "pyproj",
+        "zarr",
+        "s3fs",
+        "scipy",
+        "matplotlib",
+    )
     HELP = (
         "<p>Reads the ITS_LIVE image-pair velocities under each point (any CRS): the cube column at the "
         "pixel under the point, or the median of its 3×3 neighbourhood. Only the chunks under the points "
@@ -63,33 +73,78 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
     GP_PLOT = "GP_PLOT"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.POINTS, "Points", [QgsProcessing.TypeVectorPoint]))
-        self.addParameter(QgsProcessingParameterField(
-            self.POINT_ID, "Point id field (default: 1…n)", parentLayerParameterName=self.POINTS, optional=True))
-        self.addParameter(QgsProcessingParameterString(
-            self.CUBES, "Cubes (URLs or folders, one per line; empty: from the catalog)", multiLine=True,
-            optional=True))
-        self.addParameter(QgsProcessingParameterString(
-            self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.MISSIONS, "Missions (none: all)", options=list(MISSIONS), allowMultiple=True, optional=True))
-        self.addParameter(QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(self.POINTS, "Points", [QgsProcessing.TypeVectorPoint])
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                self.POINT_ID,
+                "Point id field (default: 1…n)",
+                parentLayerParameterName=self.POINTS,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.CUBES,
+                "Cubes (URLs or folders, one per line; empty: from the catalog)",
+                multiLine=True,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.MISSIONS,
+                "Missions (none: all)",
+                options=list(MISSIONS),
+                allowMultiple=True,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True)
+        )
         self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
-        for allowed, label in ((MIN_DATE_DT, "Minimum pair separation date_dt"),
-                               (MAX_DATE_DT, "Maximum pair separation date_dt")):
+        for allowed, label in (
+            (MIN_DATE_DT, "Minimum pair separation date_dt"),
+            (MAX_DATE_DT, "Maximum pair separation date_dt"),
+        ):
             self.addParameter(number_parameter(allowed, label, optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.NEIGHBORHOOD, "Neighbourhood", options=list(NEIGHBORHOODS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterBoolean(self.GP, "GP regression of each point", defaultValue=False))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.NEIGHBORHOOD, "Neighbourhood", options=list(NEIGHBORHOODS), defaultValue=0
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(self.GP, "GP regression of each point", defaultValue=False)
+        )
         add_gp_parameters(self, prefix="GP_", advanced=True)
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT, "Point series", QgsProcessing.TypeVector))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.CSV, "Point series CSV", fileFilter="CSV files (*.csv)", optional=True, createByDefault=False))
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.GP_OUTPUT, "GP regression table (with the GP option)", QgsProcessing.TypeVector, optional=True,
-            createByDefault=False))
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, "Point series", QgsProcessing.TypeVector)
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                self.CSV,
+                "Point series CSV",
+                fileFilter="CSV files (*.csv)",
+                optional=True,
+                createByDefault=False,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(
+                self.GP_OUTPUT,
+                "GP regression table (with the GP option)",
+                QgsProcessing.TypeVector,
+                optional=True,
+                createByDefault=False,
+            )
+        )
         self.addOutput(QgsProcessingOutputFile(self.GP_PLOT, "GP plot (next to the GP table)"))
 
     def execute(self, parameters, context, feedback):
@@ -111,31 +166,47 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
             end=self.parameterAsString(parameters, self.END_DATE, context).strip() or None,
             min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
             max_dt=self.optional_double(parameters, self.MAX_DATE_DT, context),
-            neighborhood=(1, 3)[self.parameterAsEnum(parameters, self.NEIGHBORHOOD, context)])
+            neighborhood=(1, 3)[self.parameterAsEnum(parameters, self.NEIGHBORHOOD, context)],
+        )
         config.validate()
         with_gp = self.parameterAsBool(parameters, self.GP, context)
         gp = gp_config(self, parameters, context, prefix="GP_") if with_gp else None
         if gp is not None:
             gp.validate()
             if parameters.get(self.GP_OUTPUT) in (None, ""):
-                raise QgsProcessingException(f"{self.GP_OUTPUT}: give a destination for the GP table (GP is on)")
-        points = layer_payload(self.parameterAsSource(parameters, self.POINTS, context), self.POINTS,
-                               (id_field,) if id_field else ())
+                raise QgsProcessingException(
+                    f"{self.GP_OUTPUT}: give a destination for the GP table (GP is on)"
+                )
+        points = layer_payload(
+            self.parameterAsSource(parameters, self.POINTS, context),
+            self.POINTS,
+            (id_field,) if id_field else (),
+        )
         if id_field:
             points["attributes"]["point_id"] = points["attributes"].pop(id_field)
         fmt = plot_format(self, parameters, context, prefix="GP_")
         csv = self.parameterAsFileOutput(parameters, self.CSV, context) if parameters.get(self.CSV) else None
-        result = run_task("point_series", {
-            "points": points, "config": asdict(config), "csv": csv or None, "gp": asdict(gp) if gp else None,
-            "plot": QgsProcessingUtils.generateTempFilename(f"gp.{fmt}") if gp else None}, feedback)
+        result = run_task(
+            "point_series",
+            {
+                "points": points,
+                "config": asdict(config),
+                "csv": csv or None,
+                "gp": asdict(gp) if gp else None,
+                "plot": QgsProcessingUtils.generateTempFilename(f"gp.{fmt}") if gp else None,
+            },
+            feedback,
+        )
         table = result["table"]
         fields = fields_for(table)
-        sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.NoGeometry,
-                                          QgsCoordinateReferenceSystem())
+        sink, dest = self.parameterAsSink(
+            parameters, self.OUTPUT, context, fields, QgsWkbTypes.NoGeometry, QgsCoordinateReferenceSystem()
+        )
         write_frame(sink, table, fields, feedback=feedback)
         feedback.pushInfo(f"{len(table)} observations at {table['point_id'].nunique()} point(s)")
         outputs = {self.OUTPUT: dest, self.CSV: csv, self.GP_OUTPUT: None, self.GP_PLOT: None}
         if gp is not None:
             outputs[self.GP_OUTPUT], outputs[self.GP_PLOT] = write_gp_outputs(
-                self, parameters, context, feedback, result["gp_table"], result["plot"], self.GP_OUTPUT, fmt)
+                self, parameters, context, feedback, result["gp_table"], result["plot"], self.GP_OUTPUT, fmt
+            )
         return outputs

@@ -42,7 +42,9 @@ def fields_for(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> QgsFi
 
 def _converters(frame: pd.DataFrame, fields: QgsFields):
     def as_datetime(v):
-        return None if pd.isna(v) else QDateTime.fromMSecsSinceEpoch(int(pd.Timestamp(v).value // 10**6), Qt.UTC)
+        return (
+            None if pd.isna(v) else QDateTime.fromMSecsSinceEpoch(int(pd.Timestamp(v).value // 10**6), Qt.UTC)
+        )
 
     def as_date(v):
         return None if pd.isna(v) else QDate(v.year, v.month, v.day)
@@ -56,8 +58,13 @@ def _converters(frame: pd.DataFrame, fields: QgsFields):
     def as_str(v):
         return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
-    by_type = {QVariant.DateTime: as_datetime, QVariant.Date: as_date, QVariant.Double: as_float,
-               QVariant.LongLong: as_int, QVariant.String: as_str}
+    by_type = {
+        QVariant.DateTime: as_datetime,
+        QVariant.Date: as_date,
+        QVariant.Double: as_float,
+        QVariant.LongLong: as_int,
+        QVariant.String: as_str,
+    }
     return [by_type[fields.field(i).type()] for i in range(fields.count())]
 
 
@@ -86,8 +93,13 @@ class LayerStyler(QgsProcessingLayerPostProcessorInterface):
 
     _alive: list = []  # Processing keeps only a C++ pointer: hold the Python objects
 
-    def __init__(self, qml: str | None = None, time_field: str | None = None, group: str | None = None,
-                 visible: bool = True):
+    def __init__(
+        self,
+        qml: str | None = None,
+        time_field: str | None = None,
+        group: str | None = None,
+        visible: bool = True,
+    ):
         super().__init__()
         self.qml = qml
         self.time_field = time_field
@@ -104,8 +116,15 @@ class LayerStyler(QgsProcessingLayerPostProcessorInterface):
         layer.triggerRepaint()
 
     @classmethod
-    def attach(cls, context, dest: str, qml: str | None = None, time_field: str | None = None,
-               group: str | None = None, visible: bool = True) -> None:
+    def attach(
+        cls,
+        context,
+        dest: str,
+        qml: str | None = None,
+        time_field: str | None = None,
+        group: str | None = None,
+        visible: bool = True,
+    ) -> None:
         if context.willLoadLayerOnCompletion(dest):
             styler = cls(qml, time_field, group, visible)
             cls._alive.append(styler)

@@ -35,8 +35,10 @@ def layer_payload(source, name: str, fields: tuple[str, ...] = ()) -> dict:
         raise QgsProcessingException(f"{name}: the layer has no valid CRS")
     unknown = [f for f in fields if source.fields().lookupField(f) < 0]
     if unknown:
-        raise QgsProcessingException(f"{name}: the layer has no field '{unknown[0]}' (fields: "
-                                     f"{', '.join(source.fields().names()) or 'none'}); choose one of them")
+        raise QgsProcessingException(
+            f"{name}: the layer has no field '{unknown[0]}' (fields: "
+            f"{', '.join(source.fields().names()) or 'none'}); choose one of them"
+        )
     wkb, attributes = [], {f: [] for f in fields}
     request = QgsFeatureRequest().setSubsetOfAttributes(list(fields), source.fields())
     for feature in source.getFeatures(request):
@@ -47,10 +49,15 @@ def layer_payload(source, name: str, fields: tuple[str, ...] = ()) -> dict:
         for f in fields:
             attributes[f].append(_python(feature[f]))
     if not wkb:
-        raise QgsProcessingException(f"{name}: the layer has no features: add at least one feature with a geometry")
+        raise QgsProcessingException(
+            f"{name}: the layer has no features: add at least one feature with a geometry"
+        )
     authid = crs.authid()
-    return {"wkb": wkb, "crs": authid if authid.upper().startswith("EPSG:") else crs.toWkt(),
-            "attributes": attributes}
+    return {
+        "wkb": wkb,
+        "crs": authid if authid.upper().startswith("EPSG:") else crs.toWkt(),
+        "attributes": attributes,
+    }
 
 
 def _python(value):
@@ -76,10 +83,16 @@ def run_core_worker(module: str, job: Path, feedback, what: str) -> dict:
     root_package = __package__.split(".")[0]  # "surface_motion" once installed, whatever the folder
     package_root = str(Path(sys.modules[root_package].__file__).absolute().parent.parent)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([package_root, *[p for p in sys.path if p],
-                                                       env.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen([python_executable(), "-m", f"{root_package}.{module}", "--worker", str(job)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env["PYTHONPATH"] = os.pathsep.join(
+        dict.fromkeys([package_root, *[p for p in sys.path if p], env.get("PYTHONPATH", "")])
+    )
+    proc = subprocess.Popen(
+        [python_executable(), "-m", f"{root_package}.{module}", "--worker", str(job)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     return_code, final, terminated, stderr = _follow(proc, feedback)
     if "result" in final:
         return final
@@ -88,8 +101,10 @@ def run_core_worker(module: str, job: Path, feedback, what: str) -> dict:
     if "error" in final:
         raise SurfaceMotionError(final["error"])
     log = save_traceback(RuntimeError(what), "".join(stderr))
-    raise QgsProcessingException(f"the {what} worker process stopped unexpectedly (exit code {return_code}, e.g. "
-                                 f"killed or out of memory); its output is in {log}")
+    raise QgsProcessingException(
+        f"the {what} worker process stopped unexpectedly (exit code {return_code}, e.g. "
+        f"killed or out of memory); its output is in {log}"
+    )
 
 
 def run_task(task: str, kwargs: dict, feedback) -> dict:
@@ -106,8 +121,10 @@ def _follow(proc: subprocess.Popen, feedback) -> tuple[int, dict, bool, list[str
     with proc:
         lines: queue.Queue = queue.Queue()
         stderr: list[str] = []
-        readers = [threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True),
-                   threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True)]
+        readers = [
+            threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True),
+            threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True),
+        ]
         for reader in readers:
             reader.start()
         final, terminated = {}, False

@@ -30,8 +30,13 @@ from __future__ import annotations
 
 import os
 
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-                    "VECLIB_MAXIMUM_THREADS")
+THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
 if __name__ == "__main__":  # single-threaded timings: set before numpy loads
     for _name in THREAD_VARIABLES:
         os.environ[_name] = "1"
@@ -68,17 +73,44 @@ Z95 = 1.96
 GP_WINDOW_DAYS = 12.0
 OUTPUT_DAYS = 12
 #: TICOI's ITS_LIVE cube example (examples/advanced/demo_for_different_datasets/cube_ticoi_demo_its_live.py)
-TICOI_PREDATA = {"smooth_method": "gaussian", "s_win": 3, "t_win": 90, "sigma": 3, "order": 3, "unit": 365,
-                 "delete_outliers": "vvc_angle", "flag": None, "dem_file": None, "regu": "1accelnotnull",
-                 "solver": "LSMR_ini", "velo_or_disp": "velo", "verbose": False}
+TICOI_PREDATA = {
+    "smooth_method": "gaussian",
+    "s_win": 3,
+    "t_win": 90,
+    "sigma": 3,
+    "order": 3,
+    "unit": 365,
+    "delete_outliers": "vvc_angle",
+    "flag": None,
+    "dem_file": None,
+    "regu": "1accelnotnull",
+    "solver": "LSMR_ini",
+    "velo_or_disp": "velo",
+    "verbose": False,
+}
 #: As the example, with 12-day output. ``redundancy`` must divide ``interval_output``: TICOI 0.1.2 takes
 #: windows of int(interval_output / redundancy) × redundancy days but divides by interval_output.
-TICOI_INVERSION = {"coef": 100, "conf": False, "unit": 365, "interpolation_load_pixel": "nearest",
-                   "iteration": True, "nb_max_iteration": 10, "threshold_it": 0.1, "apriori_weight": True,
-                   "detect_temporal_decorrelation": True, "linear_operator": None,
-                   "interval_output": OUTPUT_DAYS, "option_interpol": "spline", "redundancy": 6,
-                   "result_quality": ["X_contribution"], "visual": False, "verbose": False,
-                   "delete_outliers": "vvc_angle", "regu": "1accelnotnull", "solver": "LSMR_ini"}
+TICOI_INVERSION = {
+    "coef": 100,
+    "conf": False,
+    "unit": 365,
+    "interpolation_load_pixel": "nearest",
+    "iteration": True,
+    "nb_max_iteration": 10,
+    "threshold_it": 0.1,
+    "apriori_weight": True,
+    "detect_temporal_decorrelation": True,
+    "linear_operator": None,
+    "interval_output": OUTPUT_DAYS,
+    "option_interpol": "spline",
+    "redundancy": 6,
+    "result_quality": ["X_contribution"],
+    "visual": False,
+    "verbose": False,
+    "delete_outliers": "vvc_angle",
+    "regu": "1accelnotnull",
+    "solver": "LSMR_ini",
+}
 EPOCH = pd.Timestamp("1970-01-01")
 
 
@@ -123,21 +155,33 @@ class Score:
         return self.n_finite / self.n_cells if self.n_cells else float("nan")
 
     def summary(self) -> dict:
-        return {"rmse": self.rmse, "bias": self.bias, "band_coverage": self.band_coverage,
-                "output_share": self.output_share, **asdict(self)}
+        return {
+            "rmse": self.rmse,
+            "bias": self.bias,
+            "band_coverage": self.band_coverage,
+            "output_share": self.output_share,
+            **asdict(self),
+        }
 
 
 def score_vectors(vx, vy, true_vx, true_vy, direction, sigma_x=None, sigma_y=None, z: float = Z95) -> Score:
     """Score estimated (vx, vy) against the truth (arrays of one shape, or broadcasting; ``direction``
     the true flow direction, radians from x). Cells where vx or vy is NaN count as missing output.
     With ``sigma_x``/``sigma_y`` (1σ, m/yr) the band ±z σ is scored per component."""
-    vx, vy, true_vx, true_vy, direction = np.broadcast_arrays(*(np.asarray(a, float) for a in (
-        vx, vy, true_vx, true_vy, direction)))
+    vx, vy, true_vx, true_vy, direction = np.broadcast_arrays(
+        *(np.asarray(a, float) for a in (vx, vy, true_vx, true_vy, direction))
+    )
     ok = np.isfinite(vx) & np.isfinite(vy)
     ex, ey = vx[ok] - true_vx[ok], vy[ok] - true_vy[ok]
     along = ex * np.cos(direction[ok]) + ey * np.sin(direction[ok])
-    score = Score(n_cells=int(ok.size), n_finite=int(ok.sum()), n_values=2 * int(ok.sum()),
-                  sum_sq=float(np.sum(ex**2) + np.sum(ey**2)), sum_along=float(along.sum()), n_along=int(ok.sum()))
+    score = Score(
+        n_cells=int(ok.size),
+        n_finite=int(ok.sum()),
+        n_values=2 * int(ok.sum()),
+        sum_sq=float(np.sum(ex**2) + np.sum(ey**2)),
+        sum_along=float(along.sum()),
+        n_along=int(ok.sum()),
+    )
     if sigma_x is not None and sigma_y is not None:
         sx, sy = (np.broadcast_to(np.asarray(s, float), ok.shape)[ok] for s in (sigma_x, sigma_y))
         banded = np.r_[np.isfinite(sx), np.isfinite(sy)]
@@ -151,8 +195,14 @@ def score_speed(v, true_v, lower=None, upper=None) -> Score:
     v, true_v = np.broadcast_arrays(np.asarray(v, float), np.asarray(true_v, float))
     ok = np.isfinite(v)
     e = v[ok] - true_v[ok]
-    score = Score(n_cells=int(ok.size), n_finite=int(ok.sum()), n_values=int(ok.sum()), sum_sq=float(np.sum(e**2)),
-                  sum_along=float(e.sum()), n_along=int(ok.sum()))
+    score = Score(
+        n_cells=int(ok.size),
+        n_finite=int(ok.sum()),
+        n_values=int(ok.sum()),
+        sum_sq=float(np.sum(e**2)),
+        sum_along=float(e.sum()),
+        n_along=int(ok.sum()),
+    )
     if lower is not None and upper is not None:
         lo, hi = (np.broadcast_to(np.asarray(b, float), v.shape)[ok] for b in (lower, upper))
         banded = np.isfinite(lo) & np.isfinite(hi)
@@ -181,8 +231,9 @@ def score_pairs(series: pd.DataFrame, truth, rows, cols) -> Score:
         pts = series[series["point_id"] == k]
         t1, t2 = days(pts["img1"]), days(pts["img2"])
         tx, ty = truth.mean_velocity(np.minimum(t1, t2), np.maximum(t1, t2))
-        score += score_vectors(pts["vx"], pts["vy"], tx[r, c], ty[r, c], truth.direction[r, c],
-                               pts["vx_error"], pts["vy_error"])
+        score += score_vectors(
+            pts["vx"], pts["vy"], tx[r, c], ty[r, c], truth.direction[r, c], pts["vx_error"], pts["vy_error"]
+        )
     return score
 
 
@@ -193,16 +244,25 @@ def score_inversion(path, truth, rows, cols) -> Score:
     with netCDF4.Dataset(path) as ds:
         bounds, x, y = ds["time_bnds"][:].filled(np.nan), ds["x"][:].filled(np.nan), ds["y"][:].filled(np.nan)
         ix, iy = np.searchsorted(x, truth.x[cols]), np.searchsorted(-y, -truth.y[rows])
-        if not (np.allclose(x[np.minimum(ix, len(x) - 1)], truth.x[cols])
-                and np.allclose(y[np.minimum(iy, len(y) - 1)], truth.y[rows])):
+        if not (
+            np.allclose(x[np.minimum(ix, len(x) - 1)], truth.x[cols])
+            and np.allclose(y[np.minimum(iy, len(y) - 1)], truth.y[rows])
+        ):
             raise ValueError(f"{path}: some scored pixels are outside the inversion grid")
         # netCDF4 indexes each axis on its own: read the grid, then take the pixels → (bins, pixels)
         values = {n: ds[n][:].filled(np.nan)[:, iy, ix] for n in ("vx", "vy", "vx_error", "vy_error")}
     edges = np.r_[bounds[:, 0], bounds[-1, 1]]
     tx, ty = truth.mean_velocity(edges[:-1], edges[1:])
     tx, ty = tx[rows, cols].T, ty[rows, cols].T  # (bins, pixels)
-    return score_vectors(values["vx"], values["vy"], tx, ty, truth.direction[rows, cols][None, :],
-                         values["vx_error"], values["vy_error"])
+    return score_vectors(
+        values["vx"],
+        values["vy"],
+        tx,
+        ty,
+        truth.direction[rows, cols][None, :],
+        values["vx_error"],
+        values["vy_error"],
+    )
 
 
 def score_gp(table: pd.DataFrame, truth, rows, cols, window: float = GP_WINDOW_DAYS) -> Score:
@@ -214,7 +274,10 @@ def score_gp(table: pd.DataFrame, truth, rows, cols, window: float = GP_WINDOW_D
     for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
         pts = table[table["point_id"] == k]
         t = days(pts["date"])
-        true_v = mean_speed(t - window / 2, t + window / 2, truth.base[r, c], truth.temporal) * truth.on_glacier[r, c]
+        true_v = (
+            mean_speed(t - window / 2, t + window / 2, truth.base[r, c], truth.temporal)
+            * truth.on_glacier[r, c]
+        )
         score += score_speed(pts["v"], true_v, pts["v_lower"], pts["v_upper"])
     return score
 
@@ -237,9 +300,11 @@ def points_layer(truth, rows, cols):
     import geopandas as gpd
     from shapely.geometry import Point
 
-    return gpd.GeoDataFrame({"point_id": np.arange(len(rows))},
-                            geometry=[Point(truth.x[c], truth.y[r]) for r, c in zip(rows, cols, strict=True)],
-                            crs=f"EPSG:{truth.epsg}")
+    return gpd.GeoDataFrame(
+        {"point_id": np.arange(len(rows))},
+        geometry=[Point(truth.x[c], truth.y[r]) for r, c in zip(rows, cols, strict=True)],
+        crs=f"EPSG:{truth.epsg}",
+    )
 
 
 def run_series_and_gp(cube: str, truth, rows, cols) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -284,8 +349,14 @@ def ticoi_copy(source: str, target: str, url: str | None = None) -> int:
             values = np.where(swap, src[partner[name]][...], values)
         attrs = dict(array.attrs)
         fill = attrs.get("missing_value", array.fill_value)
-        new = out.create_array(name, shape=array.shape, dtype=array.dtype, chunks=array.chunks, fill_value=fill,
-                               config={"write_empty_chunks": True})
+        new = out.create_array(
+            name,
+            shape=array.shape,
+            dtype=array.dtype,
+            chunks=array.chunks,
+            fill_value=fill,
+            config={"write_empty_chunks": True},
+        )
         new[...] = values
         new.attrs.update(attrs)
     out.attrs.update({**dict(src.attrs), "author": ITSLIVE_AUTHOR, "url": url or str(source)})
@@ -303,9 +374,11 @@ def ticoi_python(venv: Path = TICOI_VENV, install: bool = True) -> tuple[Path | 
     if not install:
         return None, f"no TICOI environment at {venv} (run without --no-install to create it)"
     print(f"Creating {venv} with ticoi=={TICOI_VERSION} (once; a few minutes)...", flush=True)
-    steps = [[sys.executable, "-m", "venv", "--clear", str(venv)],
-             [str(python), "-m", "pip", "install", "-q", f"ticoi=={TICOI_VERSION}"],
-             [str(python), "-c", "import ticoi.core, ticoi.cube_data_classxr"]]
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", str(venv)],
+        [str(python), "-m", "pip", "install", "-q", f"ticoi=={TICOI_VERSION}"],
+        [str(python), "-c", "import ticoi.core, ticoi.cube_data_classxr"],
+    ]
     for step in steps:
         run = subprocess.run(step, capture_output=True, text=True)
         if run.returncode != 0:
@@ -321,14 +394,26 @@ def run_ticoi(python: Path, cube: str, truth, rows, cols, folder: Path) -> tuple
     swapped = ticoi_copy(cube, str(copy), url=cube)
     pixels = [[float(truth.x[c]), float(truth.y[r])] for r, c in zip(rows, cols, strict=True)]
     proj = f"EPSG:{truth.epsg}"
-    job = {"cube": str(copy), "pixels": pixels, "proj": proj, "output": str(folder / "ticoi.csv"),
-           "preData_kwargs": {**TICOI_PREDATA, "proj": proj}, "inversion_kwargs": {**TICOI_INVERSION, "proj": proj}}
+    job = {
+        "cube": str(copy),
+        "pixels": pixels,
+        "proj": proj,
+        "output": str(folder / "ticoi.csv"),
+        "preData_kwargs": {**TICOI_PREDATA, "proj": proj},
+        "inversion_kwargs": {**TICOI_INVERSION, "proj": proj},
+    }
     (folder / "ticoi_job.json").write_text(json.dumps(job))
     env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1")}
-    run = subprocess.run([str(python), str(TICOI_RUNNER), str(folder / "ticoi_job.json")], env=env,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [str(python), str(TICOI_RUNNER), str(folder / "ticoi_job.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if run.returncode != 0:
-        raise TicoiError(f"TICOI failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}")
+        raise TicoiError(
+            f"TICOI failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}"
+        )
     timing = json.loads(Path(job["output"] + ".json").read_text())
     timing["swapped_layers"] = swapped
     return pd.read_csv(job["output"], parse_dates=["date1", "date2"]), timing
@@ -338,8 +423,12 @@ def run_ticoi(python: Path, cube: str, truth, rows, cols, folder: Path) -> tuple
 # the benchmark
 
 
-METHODS = ("raw pairs", "Surface Motion inversion (defaults)", "Surface Motion GP (defaults, per point)",
-           f"TICOI {TICOI_VERSION}")
+METHODS = (
+    "raw pairs",
+    "Surface Motion inversion (defaults)",
+    "Surface Motion GP (defaults, per point)",
+    f"TICOI {TICOI_VERSION}",
+)
 
 
 def benchmark_cube(seed: int, n_pixels: int, folder: Path, ticoi: Path | None) -> dict:
@@ -350,31 +439,55 @@ def benchmark_cube(seed: int, n_pixels: int, folder: Path, ticoi: Path | None) -
     glaciers = folder / f"glaciers{seed}.gpkg"
     truth.glaciers.to_file(glaciers)
     rows, cols = fast_pixels(truth, n_pixels, seed)
-    out = {"seed": seed, "pixels": len(rows), "layers": len(truth.layers), "fast_pixels": int((truth.base > FAST).sum())}
-    print(f"cube seed {seed}: {len(truth.layers)} pairs, {len(rows)} of {out['fast_pixels']} fast pixels", flush=True)
+    out = {
+        "seed": seed,
+        "pixels": len(rows),
+        "layers": len(truth.layers),
+        "fast_pixels": int((truth.base > FAST).sum()),
+    }
+    print(
+        f"cube seed {seed}: {len(truth.layers)} pairs, {len(rows)} of {out['fast_pixels']} fast pixels",
+        flush=True,
+    )
 
     series, gp_table, gp_s = run_series_and_gp(cube, truth, rows, cols)
     out["raw pairs"] = {"score": score_pairs(series, truth, rows, cols), "ms_per_pixel": None}
-    out[METHODS[2]] = {"score": score_gp(gp_table, truth, rows, cols), "ms_per_pixel": 1000 * gp_s / len(rows),
-                       "wall_s": gp_s}
+    out[METHODS[2]] = {
+        "score": score_gp(gp_table, truth, rows, cols),
+        "ms_per_pixel": 1000 * gp_s / len(rows),
+        "wall_s": gp_s,
+    }
 
     nc = folder / f"velocity{seed}.nc"
     n_inv, inv_s = run_inversion(cube, glaciers, nc)
     all_fast = np.nonzero(truth.base > FAST)
-    out[METHODS[1]] = {"score": score_inversion(nc, truth, rows, cols), "ms_per_pixel": 1000 * inv_s / n_inv,
-                       "wall_s": inv_s, "pixels_inverted": n_inv,
-                       "all_fast_pixels": score_inversion(nc, truth, *all_fast).summary()}
+    out[METHODS[1]] = {
+        "score": score_inversion(nc, truth, rows, cols),
+        "ms_per_pixel": 1000 * inv_s / n_inv,
+        "wall_s": inv_s,
+        "pixels_inverted": n_inv,
+        "all_fast_pixels": score_inversion(nc, truth, *all_fast).summary(),
+    }
 
     if ticoi is not None:
         table, timing = run_ticoi(ticoi, cube, truth, rows, cols, folder)
         per_pixel = timing["pixel_s"][1:] or timing["pixel_s"]  # the first pixel also compiles numba code
-        ms = 1000 * ((timing["load_s"] + timing["filter_s"]) / timing["cube_pixels"] + float(np.mean(per_pixel)))
-        out[METHODS[3]] = {"score": score_windows(table, truth, rows, cols), "ms_per_pixel": ms, "timing": timing}
+        ms = 1000 * (
+            (timing["load_s"] + timing["filter_s"]) / timing["cube_pixels"] + float(np.mean(per_pixel))
+        )
+        out[METHODS[3]] = {
+            "score": score_windows(table, truth, rows, cols),
+            "ms_per_pixel": ms,
+            "timing": timing,
+        }
     for method in METHODS:
         if method in out:
             s = out[method]["score"]
-            print(f"  {method}: RMSE {s.rmse:.1f} m/yr, bias {s.bias:+.1f}, band {100 * s.band_coverage:.0f} %, "
-                  f"ms/pixel {out[method]['ms_per_pixel'] or float('nan'):.1f}", flush=True)
+            print(
+                f"  {method}: RMSE {s.rmse:.1f} m/yr, bias {s.bias:+.1f}, band {100 * s.band_coverage:.0f} %, "
+                f"ms/pixel {out[method]['ms_per_pixel'] or float('nan'):.1f}",
+                flush=True,
+            )
     return out
 
 
@@ -384,15 +497,19 @@ def fmt(value, spec: str, missing: str = "–") -> str:
 
 def table_lines(rows: list[dict]) -> list[str]:
     """The Markdown table: one row per method (``rows``: method, score, ms_per_pixel, n_pixels, note)."""
-    lines = ["| method | RMSE (m/yr) | bias (m/yr) | band coverage (%) | ms/pixel | n pixels |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| method | RMSE (m/yr) | bias (m/yr) | band coverage (%) | ms/pixel | n pixels |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for row in rows:
         s = row.get("score")
         if s is None:
             lines.append(f"| {row['method']} | {row['note']} | | | | |")
             continue
-        lines.append(f"| {row['method']} | {fmt(s.rmse, '.1f')} | {fmt(s.bias, '+.1f')} | "
-                     f"{fmt(100 * s.band_coverage, '.0f')} | {fmt(row.get('ms_per_pixel'), '.1f')} | {row['n_pixels']} |")
+        lines.append(
+            f"| {row['method']} | {fmt(s.rmse, '.1f')} | {fmt(s.bias, '+.1f')} | "
+            f"{fmt(100 * s.band_coverage, '.0f')} | {fmt(row.get('ms_per_pixel'), '.1f')} | {row['n_pixels']} |"
+        )
     return lines
 
 
@@ -406,8 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
 
-    ticoi, ticoi_reason = (None, "left out (--skip-ticoi)") if args.skip_ticoi else ticoi_python(
-        install=not args.no_install)
+    ticoi, ticoi_reason = (
+        (None, "left out (--skip-ticoi)") if args.skip_ticoi else ticoi_python(install=not args.no_install)
+    )
     if ticoi is None:
         print(f"TICOI: {ticoi_reason}", flush=True)
     load = os.getloadavg()[0]
@@ -432,8 +550,16 @@ def main(argv: list[str] | None = None) -> int:
         score = sum((r["score"] for r in runs), Score())
         n = sum(c["pixels"] for c in cubes)
         ms = [r["ms_per_pixel"] for r in runs]
-        rows.append({"method": method, "score": score, "n_pixels": n,
-                     "ms_per_pixel": None if ms[0] is None else float(np.average(ms, weights=[c["pixels"] for c in cubes]))})
+        rows.append(
+            {
+                "method": method,
+                "score": score,
+                "n_pixels": n,
+                "ms_per_pixel": None
+                if ms[0] is None
+                else float(np.average(ms, weights=[c["pixels"] for c in cubes])),
+            }
+        )
 
     by = {r["method"]: r for r in rows}
     inv, tic = by[METHODS[1]], by[METHODS[3]]
@@ -441,43 +567,74 @@ def main(argv: list[str] | None = None) -> int:
     if "score" in tic:
         ratio = inv["score"].rmse / tic["score"].rmse
         speed = tic["ms_per_pixel"] / inv["ms_per_pixel"]
-        goal = [f"Goal (issue 9): half TICOI's error or better at a fraction of its time — inversion RMSE / TICOI RMSE "
-                f"= {ratio:.2f} ({'✔' if ratio <= 0.5 else '✘'} ≤ 0.5), TICOI takes {speed:.1f}× the inversion's "
-                f"time per pixel ({'✔' if speed > 1 else '✘'}).", ""]
-    lines = ["# Accuracy against peers (benchmarks/bench_accuracy.py)", "",
-             f"Realistic cubes (`write_realistic_cube`, seeds {', '.join(map(str, seeds))}; "
-             f"{', '.join(str(c['layers']) for c in cubes)} pairs), {args.pixels} fast pixels (true base speed "
-             f"> {FAST:,.0f} m/yr) per cube, the same for every method. {platform.machine()}, {os.cpu_count()} CPUs, "
-             f"load average {load:.1f} at start; one thread per method.", "",
-             *table_lines(rows), "",
-             *goal,
-             "- RMSE over vx and vy; the GP regresses the speed, its RMSE is on the speed. Bias: mean error along the "
-             "true flow direction. Band coverage: share of true values inside ±1.96 σ (raw pairs: each pair's "
-             "stated error; inversion: each bin's vx/vy_error), the GP's ±2 σ band (v_lower…v_upper); TICOI 0.1.2 "
-             "returns no uncertainty for its output.",
-             "- Truth: raw pairs against the true mean over each pair; the inversion per bin against the true bin "
-             f"mean; the GP's daily output against the true speed averaged over the {GP_WINDOW_DAYS:.0f} days around "
-             f"each date; TICOI's {OUTPUT_DAYS}-day windows against their true means.",
-             "- ms/pixel (wall): inversion = whole run (read, λ selection, solve, NetCDF) ÷ glacier pixels inverted; "
-             "GP = point series read + regression ÷ points; TICOI = (load + cube-wide pre-filter) ÷ cube pixels + "
-             "mean per-pixel `process` (numba warm-up pixel excluded). Raw pairs: nothing to compute.",
-             f"- TICOI: `pip install ticoi=={TICOI_VERSION}` in `benchmarks/.ticoi-venv`, run on a converted copy "
-             "(ITS_LIVE `author`, img1 < img2, `_FillValue`) with its ITS_LIVE example settings (regu "
-             "`1accelnotnull`, coef 100, `vvc_angle` outlier removal, a-priori weights, LSMR_ini, spline "
-             f"interpolation) and {OUTPUT_DAYS}-day output (redundancy 6). Part of its negative bias is its loader's: "
-             "a pair's baseline is taken in whole days (`(date2 − date1).dt.days`, truncated) while the pair is placed "
-             "between calendar days, and ITS_LIVE dates carry the time of day, so a 5.99-day pair counts as 5 days "
-             "of displacement over a 6-day interval (rounding the copy's dates to midnight removed most of the bias, "
-             "not the RMSE).",
-             "", "Reproduce: `make bench` or `python benchmarks/bench_accuracy.py`."]
+        goal = [
+            f"Goal (issue 9): half TICOI's error or better at a fraction of its time — inversion RMSE / TICOI RMSE "
+            f"= {ratio:.2f} ({'✔' if ratio <= 0.5 else '✘'} ≤ 0.5), TICOI takes {speed:.1f}× the inversion's "
+            f"time per pixel ({'✔' if speed > 1 else '✘'}).",
+            "",
+        ]
+    lines = [
+        "# Accuracy against peers (benchmarks/bench_accuracy.py)",
+        "",
+        f"Realistic cubes (`write_realistic_cube`, seeds {', '.join(map(str, seeds))}; "
+        f"{', '.join(str(c['layers']) for c in cubes)} pairs), {args.pixels} fast pixels (true base speed "
+        f"> {FAST:,.0f} m/yr) per cube, the same for every method. {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {load:.1f} at start; one thread per method.",
+        "",
+        *table_lines(rows),
+        "",
+        *goal,
+        "- RMSE over vx and vy; the GP regresses the speed, its RMSE is on the speed. Bias: mean error along the "
+        "true flow direction. Band coverage: share of true values inside ±1.96 σ (raw pairs: each pair's "
+        "stated error; inversion: each bin's vx/vy_error), the GP's ±2 σ band (v_lower…v_upper); TICOI 0.1.2 "
+        "returns no uncertainty for its output.",
+        "- Truth: raw pairs against the true mean over each pair; the inversion per bin against the true bin "
+        f"mean; the GP's daily output against the true speed averaged over the {GP_WINDOW_DAYS:.0f} days around "
+        f"each date; TICOI's {OUTPUT_DAYS}-day windows against their true means.",
+        "- ms/pixel (wall): inversion = whole run (read, λ selection, solve, NetCDF) ÷ glacier pixels inverted; "
+        "GP = point series read + regression ÷ points; TICOI = (load + cube-wide pre-filter) ÷ cube pixels + "
+        "mean per-pixel `process` (numba warm-up pixel excluded). Raw pairs: nothing to compute.",
+        f"- TICOI: `pip install ticoi=={TICOI_VERSION}` in `benchmarks/.ticoi-venv`, run on a converted copy "
+        "(ITS_LIVE `author`, img1 < img2, `_FillValue`) with its ITS_LIVE example settings (regu "
+        "`1accelnotnull`, coef 100, `vvc_angle` outlier removal, a-priori weights, LSMR_ini, spline "
+        f"interpolation) and {OUTPUT_DAYS}-day output (redundancy 6). Part of its negative bias is its loader's: "
+        "a pair's baseline is taken in whole days (`(date2 − date1).dt.days`, truncated) while the pair is placed "
+        "between calendar days, and ITS_LIVE dates carry the time of day, so a 5.99-day pair counts as 5 days "
+        "of displacement over a 6-day interval (rounding the copy's dates to midnight removed most of the bias, "
+        "not the RMSE).",
+        "",
+        "Reproduce: `make bench` or `python benchmarks/bench_accuracy.py`.",
+    ]
     publish(args.name, lines)
-    record = {"seeds": seeds, "pixels_per_cube": args.pixels, "load_average": load, "cpus": os.cpu_count(),
-              "ticoi": {"version": TICOI_VERSION, "reason_missing": ticoi_reason or None,
-                        "preData_kwargs": TICOI_PREDATA, "inversion_kwargs": TICOI_INVERSION},
-              "table": [{"method": r["method"], "n_pixels": r.get("n_pixels"), "ms_per_pixel": r.get("ms_per_pixel"),
-                         "note": r.get("note"), **(r["score"].summary() if "score" in r else {})} for r in rows],
-              "cubes": [{k: ({**v, "score": v["score"].summary()} if isinstance(v, dict) and "score" in v else v)
-                         for k, v in c.items()} for c in cubes]}
+    record = {
+        "seeds": seeds,
+        "pixels_per_cube": args.pixels,
+        "load_average": load,
+        "cpus": os.cpu_count(),
+        "ticoi": {
+            "version": TICOI_VERSION,
+            "reason_missing": ticoi_reason or None,
+            "preData_kwargs": TICOI_PREDATA,
+            "inversion_kwargs": TICOI_INVERSION,
+        },
+        "table": [
+            {
+                "method": r["method"],
+                "n_pixels": r.get("n_pixels"),
+                "ms_per_pixel": r.get("ms_per_pixel"),
+                "note": r.get("note"),
+                **(r["score"].summary() if "score" in r else {}),
+            }
+            for r in rows
+        ],
+        "cubes": [
+            {
+                k: ({**v, "score": v["score"].summary()} if isinstance(v, dict) and "score" in v else v)
+                for k, v in c.items()
+            }
+            for c in cubes
+        ],
+    }
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=1, default=float) + "\n")
     return 0
 

@@ -79,20 +79,53 @@ def fixture_api(out: Path) -> tuple[list[float], dict]:
 
 
 def fixture_qgis_process(out: Path) -> float:
-    env = dict(os.environ, HOME=str(out / ".home"), QT_QPA_PLATFORM="offscreen",
-               QGIS_PLUGINPATH=str(REPO / ".build" / "plugins"),
-               PYTHONPATH=sysconfig.get_paths()["purelib"],
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    env = dict(
+        os.environ,
+        HOME=str(out / ".home"),
+        QT_QPA_PLATFORM="offscreen",
+        QGIS_PLUGINPATH=str(REPO / ".build" / "plugins"),
+        PYTHONPATH=sysconfig.get_paths()["purelib"],
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
     exe = "/usr/bin/qgis_process.bin"
     subprocess.run([exe, "plugins", "enable", "surface_motion"], env=env, check=True, capture_output=True)
     inputs = sorted((FIXTURES / "egms_E45N17" / "input").glob("*.zip"))
     qgis_aoi = out / "tile.geojson"
-    qgis_aoi.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {
-        "name": "urn:ogc:def:crs:EPSG::3035"}}, "features": [{"type": "Feature", "properties": {}, "geometry": {
-            "type": "Polygon", "coordinates": [[[4500000, 1700000], [4600000, 1700000], [4600000, 1800000],
-                                                [4500000, 1800000], [4500000, 1700000]]]}}]}))
-    args = [exe, "--json", "run", "surfacemotion:egms_l3_ortho", "--", f"AOI={qgis_aoi}",
-            f"OUTPUT_FOLDER={out / 'qp'}"] + [f"INPUTS={p}" for p in inputs]
+    qgis_aoi.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3035"}},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [
+                                    [4500000, 1700000],
+                                    [4600000, 1700000],
+                                    [4600000, 1800000],
+                                    [4500000, 1800000],
+                                    [4500000, 1700000],
+                                ]
+                            ],
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    args = [
+        exe,
+        "--json",
+        "run",
+        "surfacemotion:egms_l3_ortho",
+        "--",
+        f"AOI={qgis_aoi}",
+        f"OUTPUT_FOLDER={out / 'qp'}",
+    ] + [f"INPUTS={p}" for p in inputs]
     t0 = time.perf_counter()
     proc = subprocess.run(args, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -107,12 +140,30 @@ def large(data: Path, out: Path, scheduler: str = "", formats: str = "zip,tiff,m
     marker = data / "done.json"
     if not marker.exists():
         t0 = time.perf_counter()
-        paths, _ = generate(data, n_per_burst=250_000, n_epochs=260, n_bursts_per_geometry=2,
-                            bounds=(4_580_000, 1_700_000, 4_620_000, 1_725_000), seed=7)
+        paths, _ = generate(
+            data,
+            n_per_burst=250_000,
+            n_epochs=260,
+            n_bursts_per_geometry=2,
+            bounds=(4_580_000, 1_700_000, 4_620_000, 1_725_000),
+            seed=7,
+        )
         marker.write_text(json.dumps({"paths": [str(p) for p in paths], "gen_s": time.perf_counter() - t0}))
     paths = json.loads(marker.read_text())["paths"]
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(REPO / ".build" / "plugins"), json.dumps(paths),
-                           str(out), scheduler, formats], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(REPO / ".build" / "plugins"),
+            json.dumps(paths),
+            str(out),
+            scheduler,
+            formats,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -121,33 +172,50 @@ def large(data: Path, out: Path, scheduler: str = "", formats: str = "zip,tiff,m
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-large", action="store_true")
-    parser.add_argument("--dask", action="store_true", help="also run the large set on a 2-worker LocalCluster")
-    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "surface_motion_bench_egms")
+    parser.add_argument(
+        "--dask", action="store_true", help="also run the large set on a 2-worker LocalCluster"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path(tempfile.gettempdir()) / "surface_motion_bench_egms"
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    lines = ["# EGMS L3 Ortho benchmark (benchmarks/bench_egms.py)", "",
-             f"Machine: {os.cpu_count()} CPUs, load average {load:.1f} at start (shared machine: timings are noisy).",
-             "", "| case | path | wall [s] | per stage [s] | cells | peak memory, all processes [GB] | target |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# EGMS L3 Ortho benchmark (benchmarks/bench_egms.py)",
+        "",
+        f"Machine: {os.cpu_count()} CPUs, load average {load:.1f} at start (shared machine: timings are noisy).",
+        "",
+        "| case | path | wall [s] | per stage [s] | cells | peak memory, all processes [GB] | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if (FIXTURES / "egms_E45N17").exists():
             walls, t = fixture_api(tmp / "api")
-            lines.append(f"| fixture E45N17 (2 bursts, 304 epochs) | core API, best of 3 | {min(walls):.2f} "
-                         f"(median {sorted(walls)[1]:.2f}) | {split(t)} | 522 | – | < 3 s |")
+            lines.append(
+                f"| fixture E45N17 (2 bursts, 304 epochs) | core API, best of 3 | {min(walls):.2f} "
+                f"(median {sorted(walls)[1]:.2f}) | {split(t)} | 522 | – | < 3 s |"
+            )
             wall = fixture_qgis_process(tmp)
-            lines.append(f"| fixture E45N17 | qgis_process (incl. QGIS start) | {wall:.2f} | – | 522 | – | < 10 s |")
+            lines.append(
+                f"| fixture E45N17 | qgis_process (incl. QGIS start) | {wall:.2f} | – | 522 | – | < 10 s |"
+            )
         if not args.skip_large:
             every = "zip,tiff,md5,gpkg,parquet"
-            runs = [("", every, "core API, in process, all products"),
-                    ("", "zip,tiff,md5", "core API, in process, official set only (ZIP, TIFF, MD5)")]
+            runs = [
+                ("", every, "core API, in process, all products"),
+                ("", "zip,tiff,md5", "core API, in process, official set only (ZIP, TIFF, MD5)"),
+            ]
             if args.dask:
                 runs.append(("local", every, "core API, Dask LocalCluster 2 workers, all products"))
             for k, (sched, formats, label) in enumerate(runs):
                 r = large(args.data, tmp / f"large{k}", sched, formats)
                 # sampled every 0.1 s: this process plus its Dask workers, summed (≥ ru_maxrss of the driver)
                 peak = max(r["peak_total_gb"], r["peak_rss_gb"])
-                lines.append(f"| 4 bursts, 1,000,000 MPs × 260 epochs, 2 tiles | {label} | {r['wall']:.1f} | "
-                             f"{split(r['timings'])} | {sum(r['cells'].values())} | {peak:.2f} | < 60 s, < 6 GB |")
+                lines.append(
+                    f"| 4 bursts, 1,000,000 MPs × 260 epochs, 2 tiles | {label} | {r['wall']:.1f} | "
+                    f"{split(r['timings'])} | {sum(r['cells'].values())} | {peak:.2f} | < 60 s, < 6 GB |"
+                )
     lines += ["", f"Load average at the end: {os.getloadavg()[0]:.1f}."]
     publish("egms", lines)
     return 0

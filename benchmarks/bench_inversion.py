@@ -114,7 +114,9 @@ def main() -> int:
     ap.add_argument("--pixels", type=int, default=20000)
     ap.add_argument("--pairs", type=int, default=2000)
     ap.add_argument("--bins", type=int, default=200)
-    ap.add_argument("--backends", default="numpy,torch", help="torch runs on --device (auto: CUDA when present)")
+    ap.add_argument(
+        "--backends", default="numpy,torch", help="torch runs on --device (auto: CUDA when present)"
+    )
     ap.add_argument("--device", default="auto")
     ap.add_argument("--cases", default="tiles,layers,unique")
     ap.add_argument("--dense-sample", type=int, default=40)
@@ -127,8 +129,11 @@ def main() -> int:
         vx, vy, t1, t2, edges = make_cube(args.pixels, args.pairs, args.bins, case)
         n_patterns = np.unique(np.packbits(~np.isnan(vx), axis=1), axis=0).shape[0]
         # torch on the CPU is only a stand-in for CUDA: skipped in the slow all-unique case
-        runs = [(b, "default", args.pixels) for b in args.backends.split(",")
-                if b == "numpy" or case != "unique" or _device(args.device) != "cpu"]
+        runs = [
+            (b, "default", args.pixels)
+            for b in args.backends.split(",")
+            if b == "numpy" or case != "unique" or _device(args.device) != "cpu"
+        ]
         sigma = np.full(vx.shape[1], 30.0)
         for backend, label, n in runs:
             cfg = InversionConfig(interval_days=H, lam=LAMBDA, backend=backend, device=args.device)
@@ -144,13 +149,17 @@ def main() -> int:
             dense_rate = 1.0 / (2 * dense_s)
             where = backend if backend == "numpy" else f"torch ({_device(args.device)})"
             rows.append((case, n_patterns, where, label, n, secs, rate, dense_s, rate / dense_rate))
-            print(f"{case:7s} {where:12s} {label:8s} patterns={n_patterns:6d} {n:6d} px {secs:7.2f} s "
-                  f"{rate:9.0f} px/s dense {dense_rate:6.0f} px/s speed-up {rate / dense_rate:6.1f}x "
-                  f"(NaN pixels: {int(np.isnan(res.vx[:, 0]).sum())})", flush=True)
+            print(
+                f"{case:7s} {where:12s} {label:8s} patterns={n_patterns:6d} {n:6d} px {secs:7.2f} s "
+                f"{rate:9.0f} px/s dense {dense_rate:6.0f} px/s speed-up {rate / dense_rate:6.1f}x "
+                f"(NaN pixels: {int(np.isnan(res.vx[:, 0]).sum())})",
+                flush=True,
+            )
         if case == "unique":
             t = time.perf_counter()
-            choice = select_lambda(vx, vy, t1, t2, edges, InversionConfig(interval_days=H), vx_error=sigma,
-                                   vy_error=sigma)
+            choice = select_lambda(
+                vx, vy, t1, t2, edges, InversionConfig(interval_days=H), vx_error=sigma, vy_error=sigma
+            )
             gcv_s = time.perf_counter() - t
 
     out = Path(args.output)
@@ -169,11 +178,16 @@ def main() -> int:
     ]
     for case, n_patterns, where, label, n, secs, rate, dense, speedup in rows:
         times = f"{speedup:.0f}×" if speedup >= 10 else f"{speedup:.1f}×"
-        lines.append(f"| {case} | {n_patterns} | {where} | {label} | {n} | {secs:.2f} | {rate:,.0f} | "
-                     f"{dense * 1e3:.1f} | {times} |")
+        lines.append(
+            f"| {case} | {n_patterns} | {where} | {label} | {n} | {secs:.2f} | {rate:,.0f} | "
+            f"{dense * 1e3:.1f} | {times} |"
+        )
     if "unique" in args.cases:
-        lines += ["", f"Choosing λ by GCV (once per run, {choice.n_pixels} pixels, {choice.grid.size} grid values "
-                      f"+ refinement): {gcv_s:.1f} s → λ = {choice.lam:.3g}."]
+        lines += [
+            "",
+            f"Choosing λ by GCV (once per run, {choice.n_pixels} pixels, {choice.grid.size} grid values "
+            f"+ refinement): {gcv_s:.1f} s → λ = {choice.lam:.3g}.",
+        ]
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
     return 0

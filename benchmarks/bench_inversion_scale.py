@@ -53,10 +53,17 @@ def cube(folder: Path, side: int, pairs: int) -> tuple[Path, Path]:
 
 def run(path: Path, glaciers: Path, output: Path, **extra) -> dict:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    kw = {"glaciers": str(glaciers), "output": str(output), "cubes": [str(path)], "device": "cpu", "resume": False,
-          **extra}
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(PLUGINS), json.dumps(kw)], capture_output=True,
-                          text=True, env=env)
+    kw = {
+        "glaciers": str(glaciers),
+        "output": str(output),
+        "cubes": [str(path)],
+        "device": "cpu",
+        "resume": False,
+        **extra,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(PLUGINS), json.dumps(kw)], capture_output=True, text=True, env=env
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     return json.loads(proc.stdout.split("RESULT", 1)[1])
@@ -67,8 +74,10 @@ def same_numbers(a: Path, b: Path) -> bool:
     import numpy as np
 
     with netCDF4.Dataset(a) as da, netCDF4.Dataset(b) as db:
-        return all(np.array_equal(da[k][:].filled(np.nan), db[k][:].filled(np.nan), equal_nan=True)
-                   for k in ("vx", "vy", "vx_error", "vy_error", "count"))
+        return all(
+            np.array_equal(da[k][:].filled(np.nan), db[k][:].filled(np.nan), equal_nan=True)
+            for k in ("vx", "vy", "vx_error", "vy_error", "count")
+        )
 
 
 def main() -> int:
@@ -89,8 +98,11 @@ def main() -> int:
         path, glaciers = cube(folder, side, n_pairs)
         r = run(path, glaciers, folder / "out.nc")
         rows.append(("1 process", side, n_pairs, r))
-        print(f"{side}² px × {n_pairs} pairs: {r['n_pixels']} glacier px, {r['seconds']:.1f} s, "
-              f"{r['n_pixels'] / r['seconds']:.0f} px/s, peak {r['peak_mb']:.0f} MB", flush=True)
+        print(
+            f"{side}² px × {n_pairs} pairs: {r['n_pixels']} glacier px, {r['seconds']:.1f} s, "
+            f"{r['n_pixels'] / r['seconds']:.0f} px/s, peak {r['peak_mb']:.0f} MB",
+            flush=True,
+        )
     dask_line = ""
     if args.dask_side:
         path, glaciers = cube(folder, args.dask_side, pairs[0])
@@ -98,20 +110,26 @@ def main() -> int:
         two = run(path, glaciers, folder / "two.nc", scheduler="local", n_workers=2)
         rows.append(("Dask local, 2 workers", args.dask_side, pairs[0], two))
         equal = same_numbers(folder / "one.nc", folder / "two.nc")
-        dask_line = (f"Dask: {args.dask_side}² px × {pairs[0]} pairs, 1 process {one['seconds']:.1f} s, 2 local "
-                     f"workers {two['seconds']:.1f} s: {one['seconds'] / two['seconds']:.2f}× "
-                     f"({'same numbers' if equal else 'DIFFERENT numbers'} in the NetCDF).")
+        dask_line = (
+            f"Dask: {args.dask_side}² px × {pairs[0]} pairs, 1 process {one['seconds']:.1f} s, 2 local "
+            f"workers {two['seconds']:.1f} s: {one['seconds'] / two['seconds']:.2f}× "
+            f"({'same numbers' if equal else 'DIFFERENT numbers'} in the NetCDF)."
+        )
         print(dask_line)
     lines = [
-        "# ITS_LIVE inversion at scale (end to end, defaults, 300 bins of 12 days)", "",
+        "# ITS_LIVE inversion at scale (end to end, defaults, 300 bins of 12 days)",
+        "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, one BLAS thread per process, shared with other "
-        "jobs. Peak memory is the main process's (Dask rows: the main process; workers hold one block each).", "",
+        "jobs. Peak memory is the main process's (Dask rows: the main process; workers hold one block each).",
+        "",
         "| run | pixels per side | pairs | glacier pixels | time (s) | pixels/s | peak memory (MB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for label, side, n_pairs, r in rows:
-        lines.append(f"| {label} | {side} | {n_pairs:,} | {r['n_pixels']:,} | {r['seconds']:.1f} | "
-                     f"{r['n_pixels'] / r['seconds']:,.0f} | {r['peak_mb']:,.0f} |")
+        lines.append(
+            f"| {label} | {side} | {n_pairs:,} | {r['n_pixels']:,} | {r['seconds']:.1f} | "
+            f"{r['n_pixels'] / r['seconds']:,.0f} | {r['peak_mb']:,.0f} |"
+        )
     if dask_line:
         lines += ["", dask_line]
     out = Path(args.output)

@@ -48,18 +48,33 @@ def main(job_path: str) -> int:
         per_pixel.append(time.perf_counter() - t0)
         if result is None or len(result) == 0:
             continue
-        frame = pd.DataFrame({"pixel": k, "date1": pd.to_datetime(result["date1"]),
-                              "date2": pd.to_datetime(result["date2"]),
-                              "vx": np.asarray(result["vx"], float), "vy": np.asarray(result["vy"], float)})
+        frame = pd.DataFrame(
+            {
+                "pixel": k,
+                "date1": pd.to_datetime(result["date1"]),
+                "date2": pd.to_datetime(result["date2"]),
+                "vx": np.asarray(result["vx"], float),
+                "vy": np.asarray(result["vy"], float),
+            }
+        )
         frames.append(frame)
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["pixel", "date1", "date2", "vx", "vy"])
+    table = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["pixel", "date1", "date2", "vx", "vy"])
+    )
     table.to_csv(job["output"], index=False, date_format="%Y-%m-%dT%H:%M:%S")
     from importlib.metadata import version
 
-    timing = {"load_s": t_load, "filter_s": t_filter, "pixel_s": per_pixel, "cube_pixels": int(cube.nx * cube.ny),
-              "n_layers": int(cube.nz), "ticoi_version": version("ticoi"),
-              "packages": {p: version(p) for p in ("numpy", "pandas", "xarray", "dask", "zarr", "scipy", "numba")}}
+    timing = {
+        "load_s": t_load,
+        "filter_s": t_filter,
+        "pixel_s": per_pixel,
+        "cube_pixels": int(cube.nx * cube.ny),
+        "n_layers": int(cube.nz),
+        "ticoi_version": version("ticoi"),
+        "packages": {p: version(p) for p in ("numpy", "pandas", "xarray", "dask", "zarr", "scipy", "numba")},
+    }
     with open(job["output"] + ".json", "w") as f:
         json.dump(timing, f)
     return 0

@@ -45,14 +45,17 @@ def _find(fs, path: str, attempts: int = 6) -> dict:
 
     for attempt in range(1, attempts + 1):
         try:
-            return sync(fs._find(path, detail=True)) if getattr(fs, "asynchronous", False) else \
-                fs.find(path, detail=True)
+            return (
+                sync(fs._find(path, detail=True))
+                if getattr(fs, "asynchronous", False)
+                else fs.find(path, detail=True)
+            )
         except (FileNotFoundError, NotImplementedError):
             return {}
         except Exception as exc:  # noqa: BLE001 - classified by the store's rule
             if attempt == attempts or not _is_transient(exc):
                 raise
-            time.sleep(0.1 * 2 ** attempt)
+            time.sleep(0.1 * 2**attempt)
     return {}
 
 

@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="EGMS L3 Ortho from L2a/L2b bursts and ITS_LIVE glacier velocity tools "
         "(the same pipelines as the QGIS Processing algorithms).",
     )
-    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected error")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the Python traceback of an unexpected error"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(f".{name}", __package__).add_subcommands(sub)

@@ -18,8 +18,10 @@ from urllib.parse import urlparse
 from .errors import ParameterError
 
 #: what a remote worker needs, named in the errors of :func:`check_workers`
-WORKER_SETUP = ("install this package and its requirements in the workers' Python (`pip install .` in the "
-                "checkout, or an image built that way) and restart the workers")
+WORKER_SETUP = (
+    "install this package and its requirements in the workers' Python (`pip install .` in the "
+    "checkout, or an image built that way) and restart the workers"
+)
 #: the modules whose functions run as Dask tasks (a worker must import them to deserialise a task)
 TASK_MODULES = ("core.egms.pipeline", "core.itslive.pipeline")
 
@@ -61,46 +63,66 @@ def check_scheduler_reachable(address: str, timeout: float = 5.0) -> None:
     within ``timeout`` seconds (instead of distributed's own 30 s wait and traceback)."""
     parsed = urlparse(address if "://" in address else f"tcp://{address}")
     if parsed.scheme not in ("tcp", "tls") or not parsed.hostname:
-        raise ParameterError("SCHEDULER", f"'{address}' is not a scheduler address; write tcp://host:8786, 'local' "
-                                          "or leave it empty")
+        raise ParameterError(
+            "SCHEDULER",
+            f"'{address}' is not a scheduler address; write tcp://host:8786, 'local' or leave it empty",
+        )
     try:
         with socket.create_connection((parsed.hostname, parsed.port or 8786), timeout=timeout):
             pass
     except OSError as exc:
-        raise ParameterError("SCHEDULER", f"no Dask scheduler answers at {address} ({exc.strerror or exc}); start "
-                                          "one (`dask scheduler`) or check the address, or leave SCHEDULER empty to "
-                                          "run here") from exc
+        raise ParameterError(
+            "SCHEDULER",
+            f"no Dask scheduler answers at {address} ({exc.strerror or exc}); start "
+            "one (`dask scheduler`) or check the address, or leave SCHEDULER empty to "
+            "run here",
+        ) from exc
 
 
-def check_workers(client, address: str, shared_paths: Iterable[str | Path] = (), timeout: float = 10.0) -> None:
+def check_workers(
+    client, address: str, shared_paths: Iterable[str | Path] = (), timeout: float = 10.0
+) -> None:
     """Check a remote cluster before any task goes to it: at least one worker, every worker can import the
     task modules of this package, and sees ``shared_paths`` (inputs, output folder). Raises
     :class:`ParameterError` naming the worker and what to do."""
     try:
         client.wait_for_workers(1, timeout=timeout)
     except TimeoutError as exc:
-        raise ParameterError("SCHEDULER", f"no worker is connected to the scheduler at {address}; start workers "
-                                          f"(`dask worker {address}`); they need: {WORKER_SETUP}") from exc
+        raise ParameterError(
+            "SCHEDULER",
+            f"no worker is connected to the scheduler at {address}; start workers "
+            f"(`dask worker {address}`); they need: {WORKER_SETUP}",
+        ) from exc
     root = __package__.split(".")[0]
     for module in TASK_MODULES:
         # eval is pickled by reference (a builtin), so the probe itself needs nothing from this package
         probe = f"__import__('importlib').import_module('{root}.{module}').__name__"
         for worker, answer in client.run(eval, probe, on_error="return").items():
             if isinstance(answer, BaseException):
-                raise ParameterError("SCHEDULER", f"worker {worker} cannot import {root}.{module} "
-                                                  f"({type(answer).__name__}: {answer}); {WORKER_SETUP}")
+                raise ParameterError(
+                    "SCHEDULER",
+                    f"worker {worker} cannot import {root}.{module} "
+                    f"({type(answer).__name__}: {answer}); {WORKER_SETUP}",
+                )
     for path in shared_paths:
         path = str(Path(path).absolute())
         for worker, seen in client.run(os.path.exists, path, on_error="return").items():
             if seen is not True:
-                raise ParameterError("SCHEDULER", f"worker {worker} cannot see {path}: inputs and outputs must be on "
-                                                  "a file system shared with the workers (same path)")
+                raise ParameterError(
+                    "SCHEDULER",
+                    f"worker {worker} cannot see {path}: inputs and outputs must be on "
+                    "a file system shared with the workers (same path)",
+                )
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, n_workers: int | None = None,
-                threads_per_worker: int = 1, memory_limit: str = "auto",
-                shared_paths: Iterable[str | Path] = ()) -> Iterator[object]:
+def dask_client(
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    threads_per_worker: int = 1,
+    memory_limit: str = "auto",
+    shared_paths: Iterable[str | Path] = (),
+) -> Iterator[object]:
     """A ``distributed.Client``: connected to ``scheduler`` when given, else to a fresh LocalCluster.
 
     ``scheduler`` is an address such as ``tcp://10.0.0.5:8786``; it is checked first (reachable, workers

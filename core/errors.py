@@ -88,8 +88,10 @@ def describe_unexpected(exc: BaseException) -> str:
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}; {_OS_FIXES[exc.errno]}"
     if isinstance(exc, MemoryError):
-        return ("out of memory; use a smaller area, period or block size, or a Dask cluster (SCHEDULER) with more "
-                "memory")
+        return (
+            "out of memory; use a smaller area, period or block size, or a Dask cluster (SCHEDULER) with more "
+            "memory"
+        )
     log = save_traceback(exc)
     first = (str(exc).strip().splitlines() or [""])[0][:300]
     where = f"; the traceback is in {log}" if log else ""

@@ -10,8 +10,15 @@ from pathlib import Path
 import numpy as np
 
 
-def write_geotiff(path: str | Path, image: np.ndarray, x_min: float, y_max: float, resolution: float,
-                  epsg: int, nodata: float = -9999.0) -> None:
+def write_geotiff(
+    path: str | Path,
+    image: np.ndarray,
+    x_min: float,
+    y_max: float,
+    resolution: float,
+    epsg: int,
+    nodata: float = -9999.0,
+) -> None:
     """Write ``image`` (rows north → south) with its NW corner at (``x_min``, ``y_max``) metres,
     square pixels of ``resolution`` m, CRS ``EPSG:epsg`` (projected), NaN written as ``nodata``."""
     import tifffile
@@ -25,4 +32,6 @@ def write_geotiff(path: str | Path, image: np.ndarray, x_min: float, y_max: floa
         (34735, "H", len(geokeys), geokeys, True),
         (42113, "s", 0, f"{nodata:g}", True),
     ]
-    tifffile.imwrite(path, data, photometric="minisblack", compression="zlib", extratags=extratags, metadata=None)
+    tifffile.imwrite(
+        path, data, photometric="minisblack", compression="zlib", extratags=extratags, metadata=None
+    )

@@ -149,10 +149,16 @@ def commit(pairs: list[tuple[Path, Path]]) -> None:
     kill, undone by the next run in that folder) all previous ones."""
     if not pairs:
         return
-    entries = [{"final": str(final), "tmp": str(tmp),
-                "backup": str(final.with_name(f".{final.name}{_BACKUP}-{_run_tag()}"))
-                if (final.exists() or final.is_symlink()) else None}
-               for tmp, final in pairs]
+    entries = [
+        {
+            "final": str(final),
+            "tmp": str(tmp),
+            "backup": str(final.with_name(f".{final.name}{_BACKUP}-{_run_tag()}"))
+            if (final.exists() or final.is_symlink())
+            else None,
+        }
+        for tmp, final in pairs
+    ]
     journal = _journal_path(pairs[0][1].parent)
     _write_journal(journal, "committing", entries)
     try:
@@ -230,13 +236,17 @@ def check_output_location(path: str | Path, name: str, kind: str = "file", need_
         with tempfile.NamedTemporaryFile(dir=base, prefix=".surface-motion-probe-"):
             pass
     except OSError as exc:
-        raise ParameterError(name, f"cannot write in {base} ({exc.strerror or exc}); choose a location you "
-                                   "can write to") from exc
+        raise ParameterError(
+            name, f"cannot write in {base} ({exc.strerror or exc}); choose a location you can write to"
+        ) from exc
     if need_bytes:
         free = shutil.disk_usage(base).free
         if need_bytes > free:
-            raise ParameterError(name, f"the output needs about {format_bytes(need_bytes)} but {base} has "
-                                       f"{format_bytes(free)} free; free space or choose another location")
+            raise ParameterError(
+                name,
+                f"the output needs about {format_bytes(need_bytes)} but {base} has "
+                f"{format_bytes(free)} free; free space or choose another location",
+            )
 
 
 def format_bytes(n: float) -> str:
@@ -262,8 +272,10 @@ def output_lock(target: str | Path, name: str = "OUTPUT") -> Iterator[None]:
         if not _try_lock(fd):
             holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise InputError(name, f"another run is writing {target} ({holder}); wait for it to finish or "
-                                   "choose another output")
+            raise InputError(
+                name,
+                f"another run is writing {target} ({holder}); wait for it to finish or choose another output",
+            )
         try:  # the file may have been removed by the previous holder between our open and lock
             if os.fstat(fd).st_ino == os.stat(path).st_ino:
                 break

@@ -38,7 +38,9 @@ class Range:
         except (TypeError, ValueError):
             return f"'{value}' is not a number; give a value in {self.describe()}"
         if not math.isfinite(number) or not self.minimum <= number <= self.maximum:
-            return f"{number:g} is outside the allowed range {self.describe()}" + (f"; {self.hint}" if self.hint else "")
+            return f"{number:g} is outside the allowed range {self.describe()}" + (
+                f"; {self.hint}" if self.hint else ""
+            )
         if self.integer and number != int(number):
             return f"{number:g} is not a whole number; give a value in {self.describe()}"
         return None
@@ -60,13 +62,20 @@ def _number(value: float, decimals: int) -> str:
 EGMS_SPACING = Range("SPACING", 10, 100_000, "m", hint="the official grid uses 100 m")
 EGMS_SPACING_DAYS = Range("SPACING_DAYS", 1, 365, "days", integer=True, hint="the official grid uses 6 days")
 EGMS_MAX_GAP_DAYS = Range("MAX_GAP_DAYS", 0, 3650, "days", hint="the official value is 90 days")
-EGMS_MIN_MP_COUNT = Range("MIN_MP_COUNT", 2, 10_000, "MPs", integer=True,
-                          hint="a cell needs one ascending and one descending MP")
+EGMS_MIN_MP_COUNT = Range(
+    "MIN_MP_COUNT", 2, 10_000, "MPs", integer=True, hint="a cell needs one ascending and one descending MP"
+)
 
 # ITS_LIVE inversion
 INTERVAL_DAYS = Range("INTERVAL_DAYS", 1, 3650, "days", decimals=1, hint="12 suits Sentinel-1")
-LAMBDA = Range("LAMBDA", 0, 10, "yr^(k-½) per m/yr", decimals=6,
-               hint="leave it empty to choose it from the data; typical 1e-4 to 1e-3 for k = 2")
+LAMBDA = Range(
+    "LAMBDA",
+    0,
+    10,
+    "yr^(k-½) per m/yr",
+    decimals=6,
+    hint="leave it empty to choose it from the data; typical 1e-4 to 1e-3 for k = 2",
+)
 MAX_ERROR_RATIO = Range("MAX_ERROR_RATIO", 0, 1000, decimals=1, hint="0 switches the error threshold off")
 DERIVATIVE = Range("DERIVATIVE", 1, 2, integer=True, hint="1: first difference, 2: second difference")
 MIN_OBSERVATIONS = Range("MIN_OBSERVATIONS", 1, 100_000, "pairs", integer=True)

@@ -34,5 +34,8 @@ def refuse_oversized(name: str, need_bytes: float, what: str, fix: str) -> None:
     ``3,000,000 samples × 37 dates × 72 bytes``) exceeds the usable memory of this machine."""
     available = available_memory()
     if need_bytes > USABLE_SHARE * available:
-        raise ParameterError(name, f"{what} ≈ {format_bytes(need_bytes)} of memory, more than this machine can "
-                                   f"give ({format_bytes(available)} available); {fix}")
+        raise ParameterError(
+            name,
+            f"{what} ≈ {format_bytes(need_bytes)} of memory, more than this machine can "
+            f"give ({format_bytes(available)} available); {fix}",
+        )

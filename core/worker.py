@@ -28,9 +28,12 @@ def run_as_worker(call: Callable[[Progress], Any], encode: Callable[[Any], Any] 
     """Run ``call(progress)`` reporting through JSON lines; the final ``result`` is ``encode(result)``."""
     state = {"cancelled": False}
     signal.signal(signal.SIGTERM, lambda *_: state.update(cancelled=True))
-    progress = Progress(on_progress=lambda f, m: emit(progress=f, message=m),
-                        is_cancelled=lambda: state["cancelled"],
-                        on_info=lambda m: emit(info=m), on_warning=lambda m: emit(warning=m))
+    progress = Progress(
+        on_progress=lambda f, m: emit(progress=f, message=m),
+        is_cancelled=lambda: state["cancelled"],
+        on_info=lambda m: emit(info=m),
+        on_warning=lambda m: emit(warning=m),
+    )
     try:
         result = call(progress)
     except CancelledError as exc:

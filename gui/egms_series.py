@@ -64,9 +64,12 @@ def date_fields(layer: QgsVectorLayer) -> list[tuple[int, np.datetime64]]:
 
 def is_egms_layer(layer) -> bool:
     """A point layer with at least a few ``YYYYMMDD`` fields."""
-    return (isinstance(layer, QgsVectorLayer) and layer.isValid()
-            and QgsWkbTypes.geometryType(layer.wkbType()) == QgsWkbTypes.PointGeometry
-            and len(date_fields(layer)) >= MIN_DATES)
+    return (
+        isinstance(layer, QgsVectorLayer)
+        and layer.isValid()
+        and QgsWkbTypes.geometryType(layer.wkbType()) == QgsWkbTypes.PointGeometry
+        and len(date_fields(layer)) >= MIN_DATES
+    )
 
 
 def component_and_tile(layer: QgsVectorLayer) -> tuple[str, str | None]:
@@ -86,13 +89,19 @@ def nearest_feature(layer: QgsVectorLayer, point: QgsPointXY, tolerance: float):
 
     A rectangle request uses the provider's spatial index (GeoPackage R-tree), so no index is built.
     """
-    rect = QgsRectangle(point.x() - tolerance, point.y() - tolerance, point.x() + tolerance, point.y() + tolerance)
-    best, best_d = None, tolerance ** 2
+    rect = QgsRectangle(
+        point.x() - tolerance, point.y() - tolerance, point.x() + tolerance, point.y() + tolerance
+    )
+    best, best_d = None, tolerance**2
     for feature in layer.getFeatures(QgsFeatureRequest().setFilterRect(rect)):
         geom = feature.geometry()
         if geom is None or geom.isEmpty():
             continue
-        d = geom.asPoint().sqrDist(point) if not geom.isMultipart() else geom.centroid().asPoint().sqrDist(point)
+        d = (
+            geom.asPoint().sqrDist(point)
+            if not geom.isMultipart()
+            else geom.centroid().asPoint().sqrDist(point)
+        )
         if d <= best_d:
             best, best_d = feature, d
     return best
@@ -118,8 +127,9 @@ def series_of(layer: QgsVectorLayer, feature) -> PointSeries:
     pid = str(attributes[names.index("pid")]) if "pid" in names else str(feature.id())
     point = feature.geometry().centroid().asPoint()
     component, _ = component_and_tile(layer)
-    return PointSeries(layer.name(), component, pid, point.x(), point.y(),
-                       np.array([d for _, d in fields]), values, stats)
+    return PointSeries(
+        layer.name(), component, pid, point.x(), point.y(), np.array([d for _, d in fields]), values, stats
+    )
 
 
 def feature_at(layer: QgsVectorLayer, map_point: QgsPointXY, map_crs, tolerance_map_units: float):
@@ -137,8 +147,13 @@ def partner_layers(layer: QgsVectorLayer) -> list[QgsVectorLayer]:
     if component == "LOS":
         return []
     other = {"E": "U", "U": "E"}[component]
-    return [candidate for candidate in QgsProject.instance().mapLayers().values()
-            if candidate is not layer and is_egms_layer(candidate) and component_and_tile(candidate) == (other, tile)]
+    return [
+        candidate
+        for candidate in QgsProject.instance().mapLayers().values()
+        if candidate is not layer
+        and is_egms_layer(candidate)
+        and component_and_tile(candidate) == (other, tile)
+    ]
 
 
 def partner_series(series: PointSeries, layer: QgsVectorLayer) -> PointSeries | None:
@@ -173,14 +188,22 @@ def fit_model(series: PointSeries) -> SeriesModel | None:
     if ok.sum() <= design.shape[1]:
         return None
     coef, *_ = np.linalg.lstsq(design[ok], series.values[ok], rcond=None)
-    return SeriesModel(series.dates, design @ coef, float(coef[0]), float(2 * coef[1]),
-                       float(np.hypot(coef[2], coef[3])))
+    return SeriesModel(
+        series.dates, design @ coef, float(coef[0]), float(2 * coef[1]), float(np.hypot(coef[2], coef[3]))
+    )
 
 
 def legend_text(series: PointSeries, model: SeriesModel | None) -> str:
     """``v = … mm/yr, a = …, s = …``: the layer's PD statistics where it has them, else the fit's."""
-    fitted = {"mean_velocity": model.velocity, "acceleration": model.acceleration,
-              "seasonality": model.seasonality} if model else {}
+    fitted = (
+        {
+            "mean_velocity": model.velocity,
+            "acceleration": model.acceleration,
+            "seasonality": model.seasonality,
+        }
+        if model
+        else {}
+    )
     parts = []
     for name, (symbol, unit) in STATISTICS.items():
         value = series.statistics.get(name, fitted.get(name, float("nan")))

@@ -27,12 +27,15 @@ class FileListWidgetWrapper(WidgetWrapper):
     returned to C++ from ``createWidget`` is deleted by sip as soon as the dialog receives it.
     """
 
-    def __new__(cls, parameter: QgsProcessingParameterDefinition, dialog, row: int = 0, col: int = 0, **options):
+    def __new__(
+        cls, parameter: QgsProcessingParameterDefinition, dialog, row: int = 0, col: int = 0, **options
+    ):
         # processing.gui.wrappers instantiates the metadata's class for every dialog; the modeler expects
         # a QgsProcessingModelerParameterWidget (static value or a link to a model input): QGIS's own.
         if type(dialog).__name__ == "ModelerParametersDialog":
             return QgsGui.processingGuiRegistry().createModelerParameterWidget(
-                dialog.model, dialog.childId, parameter, dialog.context)
+                dialog.model, dialog.childId, parameter, dialog.context
+            )
         return super().__new__(cls)
 
     def createWidget(self, file_filter: str = "") -> QgsFileWidget:  # noqa: N802 (Processing API)

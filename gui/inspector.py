@@ -71,7 +71,9 @@ class InspectorDock(QgsDockWidget):
         self.show_components.setToolTip("Also plot the vx and vy components (ITS_LIVE)")
         self.show_components.toggled.connect(self.redraw)
         self.gp_action = bar.addAction("GP regression")
-        self.gp_action.setToolTip("Regress the pixel's image pairs with a Gaussian process (interval model, robust)")
+        self.gp_action.setToolTip(
+            "Regress the pixel's image pairs with a Gaussian process (interval model, robust)"
+        )
         self.gp_action.triggered.connect(self.run_gp)
         self.gp_action.setEnabled(False)
         bar.addSeparator()
@@ -109,7 +111,9 @@ class InspectorDock(QgsDockWidget):
                 if pixel is not None and pixel.has_data:
                     self.show_pixel(pixel)
                     return True
-        self.status.setText("Nothing to plot here: click an EGMS point or a glacier pixel of an ITS_LIVE inversion.")
+        self.status.setText(
+            "Nothing to plot here: click an EGMS point or a glacier pixel of an ITS_LIVE inversion."
+        )
         return False
 
     def _candidate_layers(self) -> list[QgsMapLayer]:
@@ -125,13 +129,18 @@ class InspectorDock(QgsDockWidget):
         pick = EgmsPick(series, egms_series.fit_model(series), egms_series.partner_series(series, layer))
         self._forget_pixel()
         if add:
-            self.egms_picks = [p for p in self.egms_picks
-                               if (p.series.layer_name, p.series.point_id) != (series.layer_name, series.point_id)]
+            self.egms_picks = [
+                p
+                for p in self.egms_picks
+                if (p.series.layer_name, p.series.point_id) != (series.layer_name, series.point_id)
+            ]
         else:
             self.egms_picks = []
         self.egms_picks.append(pick)
-        self.status.setText(f"{len(self.egms_picks)} point(s); shift-click adds points. {series.label}: "
-                            f"{int(np.isfinite(series.values).sum())} epochs.")
+        self.status.setText(
+            f"{len(self.egms_picks)} point(s); shift-click adds points. {series.label}: "
+            f"{int(np.isfinite(series.values).sum())} epochs."
+        )
         self.redraw()
 
     def show_pixel(self, pixel: itslive_series.PixelSeries) -> None:
@@ -141,8 +150,12 @@ class InspectorDock(QgsDockWidget):
         self.redraw()
         if pixel.cubes:
             self.status.setText(f"Reading the image pairs of the pixel from {', '.join(pixel.cubes)} …")
-            self._run("Surface Motion: image pairs of a pixel", "pixel_pairs",
-                      {"netcdf": pixel.path, "x": pixel.x, "y": pixel.y}, self._pairs_done)
+            self._run(
+                "Surface Motion: image pairs of a pixel",
+                "pixel_pairs",
+                {"netcdf": pixel.path, "x": pixel.x, "y": pixel.y},
+                self._pairs_done,
+            )
         else:
             self.status.setText("This NetCDF records no cube: image pairs unavailable.")
 
@@ -171,8 +184,10 @@ class InspectorDock(QgsDockWidget):
             return
         self.pairs = result["table"]
         n_low = int((self.pairs["weight"] < 0.5).sum())
-        self.status.setText(f"{len(self.pairs)} image pairs at the pixel from {Path(result['cube']).name}, "
-                            f"{n_low} down-weighted by the robust inversion.")
+        self.status.setText(
+            f"{len(self.pairs)} image pairs at the pixel from {Path(result['cube']).name}, "
+            f"{n_low} down-weighted by the robust inversion."
+        )
         self.gp_action.setEnabled(len(self.pairs) >= 5)
         self.redraw()
 
@@ -181,8 +196,12 @@ class InspectorDock(QgsDockWidget):
             return
         self.gp_action.setEnabled(False)
         self.status.setText("GP regression of the pixel's pairs …")
-        self._run("Surface Motion: GP regression of a pixel", "pixel_gp",
-                  {"pairs": self.pairs, "components": self.components(), "step_days": 2.0}, self._gp_done)
+        self._run(
+            "Surface Motion: GP regression of a pixel",
+            "pixel_gp",
+            {"pairs": self.pairs, "components": self.components(), "step_days": 2.0},
+            self._gp_done,
+        )
 
     def _gp_done(self, result: dict | None, error: str | None) -> None:
         self.gp_action.setEnabled(self.pairs is not None)
@@ -270,8 +289,16 @@ class InspectorDock(QgsDockWidget):
                             continue
                         model = egms_series.fit_model(s)
                         for i, d in enumerate(s.dates):
-                            writer.writerow([s.layer_name, s.component, s.point_id, str(d), _cell(s.values[i]),
-                                             _cell(model.values[i]) if model else ""])
+                            writer.writerow(
+                                [
+                                    s.layer_name,
+                                    s.component,
+                                    s.point_id,
+                                    str(d),
+                                    _cell(s.values[i]),
+                                    _cell(model.values[i]) if model else "",
+                                ]
+                            )
         stem = Path(path).with_suffix("")
         for table, suffix in ((self.pairs, "_pairs.csv"), (self.gp, "_gp.csv")):
             if self.pixel is not None and table is not None:
@@ -294,8 +321,10 @@ class Inspector:
         self.canvas = iface.mapCanvas()
         self.action = QAction(icon, "Time-series inspector", iface.mainWindow())
         self.action.setCheckable(True)
-        self.action.setToolTip("Time-series inspector: click an EGMS point or an ITS_LIVE glacier pixel "
-                               "(shift-click adds EGMS points)")
+        self.action.setToolTip(
+            "Time-series inspector: click an EGMS point or an ITS_LIVE glacier pixel "
+            "(shift-click adds EGMS points)"
+        )
         self.action.toggled.connect(self.set_active)
         self.tool = InspectorMapTool(self.canvas)
         self.tool.setAction(self.action)

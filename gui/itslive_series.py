@@ -122,9 +122,20 @@ def pixel_series(path: str, x: float, y: float) -> PixelSeries | None:
         data = ds.ReadAsArray(col, row, 1, 1).reshape(-1).astype(float)
         values[name] = data
     times = _times(first)
-    interval = float(attributes.get("parameter_interval_days") or (np.diff(times).mean() / np.timedelta64(1, "D")))
-    return PixelSeries(path, row, col, gt[0] + (col + 0.5) * gt[1], gt[3] + (row + 0.5) * gt[5], times, interval,
-                       values, attributes)
+    interval = float(
+        attributes.get("parameter_interval_days") or (np.diff(times).mean() / np.timedelta64(1, "D"))
+    )
+    return PixelSeries(
+        path,
+        row,
+        col,
+        gt[0] + (col + 0.5) * gt[1],
+        gt[3] + (row + 0.5) * gt[5],
+        times,
+        interval,
+        values,
+        attributes,
+    )
 
 
 def layer_crs_point(layer, map_point: QgsPointXY, map_crs) -> QgsPointXY:

@@ -53,14 +53,26 @@ def draw_egms(fig: Figure, picks: list[EgmsPick]) -> list:
     ax = axes[0]
     for pick, colour in zip(picks, colours, strict=True):
         s = pick.series
-        ax.plot(_dates(s.dates), s.values, ".", color=colour, markersize=3, label=f"{s.label} ({s.layer_name})")
+        ax.plot(
+            _dates(s.dates), s.values, ".", color=colour, markersize=3, label=f"{s.label} ({s.layer_name})"
+        )
         if pick.model is not None:
-            ax.plot(_dates(pick.model.dates), pick.model.values, "-", color=colour, linewidth=1.2,
-                    label=f"model: {legend_text(s, pick.model)}")
+            ax.plot(
+                _dates(pick.model.dates),
+                pick.model.values,
+                "-",
+                color=colour,
+                linewidth=1.2,
+                label=f"model: {legend_text(s, pick.model)}",
+            )
     ax.set_ylabel("displacement [mm]")
     if picks:
-        ax.set_title(f"{picks[0].series.component} displacement" if picks[0].series.component != "LOS"
-                     else "line-of-sight displacement", fontsize=10)
+        ax.set_title(
+            f"{picks[0].series.component} displacement"
+            if picks[0].series.component != "LOS"
+            else "line-of-sight displacement",
+            fontsize=10,
+        )
         ax.legend(loc="best", fontsize=7)
     _finish_time_axis(ax)
     if with_partner:
@@ -72,8 +84,14 @@ def draw_egms(fig: Figure, picks: list[EgmsPick]) -> list:
             by_component = {pick.series.component: pick.series, pick.partner.component: pick.partner}
             for component, style in (("E", "--"), ("U", "-")):
                 s = by_component[component]
-                ax2.plot(_dates(s.dates), s.values, style, color=colour, linewidth=1.0,
-                         label=f"{'east' if component == 'E' else 'up'} {s.point_id}")
+                ax2.plot(
+                    _dates(s.dates),
+                    s.values,
+                    style,
+                    color=colour,
+                    linewidth=1.0,
+                    label=f"{'east' if component == 'E' else 'up'} {s.point_id}",
+                )
         ax2.set_ylabel("east (dashed), up [mm]")
         ax2.set_title("east and up of the same cells", fontsize=10)
         ax2.legend(loc="best", fontsize=7, ncol=2)
@@ -82,8 +100,13 @@ def draw_egms(fig: Figure, picks: list[EgmsPick]) -> list:
     return axes
 
 
-def draw_itslive(fig: Figure, pixel: PixelSeries, components: tuple[str, ...], pairs: pd.DataFrame | None,
-                 gp: pd.DataFrame | None) -> list:
+def draw_itslive(
+    fig: Figure,
+    pixel: PixelSeries,
+    components: tuple[str, ...],
+    pairs: pd.DataFrame | None,
+    gp: pd.DataFrame | None,
+) -> list:
     """One panel per component (v, and vx/vy on demand); returns the axes."""
     fig.clear()
     axes = []
@@ -97,21 +120,38 @@ def draw_itslive(fig: Figure, pixel: PixelSeries, components: tuple[str, ...], p
             shown.append(pairs[component].to_numpy(float))
         value, error = pixel.values[component], pixel.values.get(f"{component}_error")
         if error is not None:
-            ax.fill_between(t, value - error, value + error, color="C0", alpha=0.25, linewidth=0,
-                            label="inversion ±1σ")
-        ax.plot(t, value, "-o", color="C0", markersize=2.5, linewidth=1.4,
-                label=f"inversion ({pixel.interval_days:g}-day bins)")
+            ax.fill_between(
+                t, value - error, value + error, color="C0", alpha=0.25, linewidth=0, label="inversion ±1σ"
+            )
+        ax.plot(
+            t,
+            value,
+            "-o",
+            color="C0",
+            markersize=2.5,
+            linewidth=1.4,
+            label=f"inversion ({pixel.interval_days:g}-day bins)",
+        )
         if gp is not None and component in gp.columns:
             d = _dates(gp["date"])
-            ax.fill_between(d, gp[f"{component}_lower"], gp[f"{component}_upper"], color="k", alpha=0.15,
-                            linewidth=0, label="GP ±2σ")
+            ax.fill_between(
+                d,
+                gp[f"{component}_lower"],
+                gp[f"{component}_upper"],
+                color="k",
+                alpha=0.15,
+                linewidth=0,
+                label="GP ±2σ",
+            )
             ax.plot(d, gp[component], color="k", linewidth=1.1, label="GP mean")
             shown.append(gp[component].to_numpy(float))
         _robust_limits(ax, np.concatenate(shown))
         ax.set_ylabel(f"{component} [m/yr]")
         ax.legend(loc="upper left", fontsize=7, ncol=3)
         _finish_time_axis(ax)
-    axes[0].set_title(f"pixel row {pixel.row}, col {pixel.col} (x {pixel.x:.0f}, y {pixel.y:.0f})", fontsize=10)
+    axes[0].set_title(
+        f"pixel row {pixel.row}, col {pixel.col} (x {pixel.x:.0f}, y {pixel.y:.0f})", fontsize=10
+    )
     fig.tight_layout()
     return axes
 
@@ -121,13 +161,23 @@ def _draw_pairs(ax, pairs: pd.DataFrame, component: str) -> None:
     y = pairs[component].to_numpy(float)
     weight = pairs["weight"].to_numpy(float) if "weight" in pairs else np.ones(len(pairs))
     low = weight < DOWNWEIGHTED
-    for sel, colour, style, label in ((~low, "#1f77b4", "solid", "image pairs"),
-                                      (low, "#d62728", (0, (2, 2)), "pairs down-weighted (robust)")):
+    for sel, colour, style, label in (
+        (~low, "#1f77b4", "solid", "image pairs"),
+        (low, "#d62728", (0, (2, 2)), "pairs down-weighted (robust)"),
+    ):
         if not sel.any():
             continue
         segments = np.stack([np.column_stack([x1[sel], y[sel]]), np.column_stack([x2[sel], y[sel]])], axis=1)
-        ax.add_collection(LineCollection(segments, colors=colour, linestyles=style, linewidths=1.6,
-                                         alpha=0.55 if colour == "#1f77b4" else 0.8, label=f"{label} ({sel.sum()})"))
+        ax.add_collection(
+            LineCollection(
+                segments,
+                colors=colour,
+                linestyles=style,
+                linewidths=1.6,
+                alpha=0.55 if colour == "#1f77b4" else 0.8,
+                label=f"{label} ({sel.sum()})",
+            )
+        )
 
 
 def _robust_limits(ax, values: np.ndarray) -> None:

@@ -17,7 +17,9 @@ from qgis.core import QgsApplication, QgsProcessingFeedback, QgsTask
 class WorkerTask(QgsTask):
     """Run ``TASKS[name](**kwargs)`` in the analysis worker; call ``on_done(result, error)`` when finished."""
 
-    def __init__(self, description: str, name: str, kwargs: dict, on_done: Callable[[dict | None, str | None], None]):
+    def __init__(
+        self, description: str, name: str, kwargs: dict, on_done: Callable[[dict | None, str | None], None]
+    ):
         super().__init__(description, QgsTask.CanCancel)
         self.name = name
         self.kwargs = kwargs

@@ -39,7 +39,7 @@ class DemoContext:
         proc = subprocess.run(args, env=self.env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"qgis_process {alg} failed:\n{proc.stderr[-3000:]}\n{proc.stdout[-2000:]}")
-        return json.loads(proc.stdout[proc.stdout.find("{"):])["results"]
+        return json.loads(proc.stdout[proc.stdout.find("{") :])["results"]
 
 
 def qgis_environment(home: Path) -> dict:
@@ -53,8 +53,9 @@ def qgis_environment(home: Path) -> dict:
     )
     home.mkdir(parents=True, exist_ok=True)
     # Exits 1 with "already enabled" on a rerun into the same folder: that is fine.
-    subprocess.run(["/usr/bin/qgis_process.bin", "plugins", "enable", "surface_motion"], env=env,
-                   capture_output=True)
+    subprocess.run(
+        ["/usr/bin/qgis_process.bin", "plugins", "enable", "surface_motion"], env=env, capture_output=True
+    )
     return env
 
 

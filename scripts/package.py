@@ -10,8 +10,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "surface_motion"
-INCLUDED_TOP = ("metadata.txt", "__init__.py", "plugin.py", "README.md", "LICENSE",
-                "requirements.txt", "requirements-gpu.txt", "algorithms", "core", "gui", "resources")
+INCLUDED_TOP = (
+    "metadata.txt",
+    "__init__.py",
+    "plugin.py",
+    "README.md",
+    "LICENSE",
+    "requirements.txt",
+    "requirements-gpu.txt",
+    "algorithms",
+    "core",
+    "gui",
+    "resources",
+)
 
 
 def plugin_files(repo: Path = REPO) -> list[Path]:

@@ -42,8 +42,13 @@ class S3Server:
 
     def write_options(self) -> dict:
         """s3fs options of a writer whose objects are public-read."""
-        return {"anon": False, "key": "testing", "secret": "testing", "client_kwargs": self.client_kwargs(),
-                "s3_additional_kwargs": {"ACL": "public-read"}}
+        return {
+            "anon": False,
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": self.client_kwargs(),
+            "s3_additional_kwargs": {"ACL": "public-read"},
+        }
 
     def create_bucket(self, name: str) -> str:
         """Create a public-read bucket (idempotent); returns ``s3://name``."""
@@ -51,8 +56,12 @@ class S3Server:
 
         fs = s3fs.S3FileSystem(**self.write_options(), skip_instance_cache=True)
         if not fs.exists(name):
-            fs.call_s3("create_bucket", Bucket=name, ACL="public-read",
-                       CreateBucketConfiguration={"LocationConstraint": REGION})
+            fs.call_s3(
+                "create_bucket",
+                Bucket=name,
+                ACL="public-read",
+                CreateBucketConfiguration={"LocationConstraint": REGION},
+            )
         return f"s3://{name}"
 
     def stop(self) -> None:
@@ -86,7 +95,9 @@ class FaultProxy:
     ``max_faults`` faults are injected (None: unbounded, for a request that keeps failing).
     """
 
-    def __init__(self, upstream: str, policy: Callable[[str, str, int], int | None], max_faults: int | None = 200):
+    def __init__(
+        self, upstream: str, policy: Callable[[str, str, int], int | None], max_faults: int | None = 200
+    ):
         m = re.match(r"http://([^:/]+):(\d+)", upstream)
         self.upstream = (m[1], int(m[2]))
         self.policy = policy
@@ -116,8 +127,10 @@ class FaultProxy:
                         status = None
                 if status is not None:
                     code, message = _ERRORS.get(status, _ERRORS[500])
-                    payload = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-                               f"<Message>{message}</Message></Error>").encode()
+                    payload = (
+                        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+                        f"<Message>{message}</Message></Error>"
+                    ).encode()
                     self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
@@ -126,7 +139,9 @@ class FaultProxy:
                         self.wfile.write(payload)
                     return
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in {"connection", "keep-alive"}}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in {"connection", "keep-alive"}
+                }
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
@@ -159,7 +174,9 @@ class FaultProxy:
         self.stop()
 
 
-def every(k: int, status: int = 503, pattern: str = r"/\d+\.\d+\.\d+$") -> Callable[[str, str, int], int | None]:
+def every(
+    k: int, status: int = 503, pattern: str = r"/\d+\.\d+\.\d+$"
+) -> Callable[[str, str, int], int | None]:
     """A policy failing every k-th GET whose path matches ``pattern`` (default: chunk keys)."""
     seen = itertools.count()
 

@@ -19,9 +19,11 @@ from .resample import METHODS
 
 def add_subcommands(subparsers) -> None:
     p = subparsers.add_parser(
-        "egms-l3-ortho", help="EGMS L2a/L2b bursts → L3 Ortho east/up products (official algorithm)",
+        "egms-l3-ortho",
+        help="EGMS L2a/L2b bursts → L3 Ortho east/up products (official algorithm)",
         description="Build EGMS L3 Ortho E/U products (ZIP+XML, GeoTIFF, MD5, GeoPackage, GeoParquet per "
-                    "100 km tile) from L2a/L2b burst files; same parameters as surfacemotion:egms_l3_ortho.")
+        "100 km tile) from L2a/L2b burst files; same parameters as surfacemotion:egms_l3_ortho.",
+    )
     p.add_argument("inputs", nargs="+", help="burst files (ZIP, CSV, CSV.gz)")
     p.add_argument("-o", "--output-folder", required=True)
     p.add_argument("--aoi", help="area as WKT (in --aoi-crs) or a vector file readable by geopandas")
@@ -33,14 +35,18 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--max-gap-days", type=float, default=90.0)
     p.add_argument("--resampling", choices=METHODS, default="nearest")
     p.add_argument("--gnss-model", help="A-EPND model CSV for the gnss_velocity_* fields")
-    p.add_argument("--scheduler", help="'local' for a Dask LocalCluster or a scheduler address; default: in process")
+    p.add_argument(
+        "--scheduler", help="'local' for a Dask LocalCluster or a scheduler address; default: in process"
+    )
     p.add_argument("--workers", type=int, help="LocalCluster worker processes")
     p.add_argument("--min-mp-count", type=int, default=2)
     p.add_argument("--remove-gnss-north", action="store_true")
     p.add_argument("--average-per-geometry", action="store_true")
     p.add_argument("--weighting", choices=WEIGHTINGS, default="none")
     p.add_argument("--legacy-columns", action="store_true")
-    p.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}")
+    p.add_argument(
+        "--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}"
+    )
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -53,16 +59,29 @@ def config_from_args(args: argparse.Namespace) -> EgmsL3Config:
 
         aoi = read_layer(aoi, "AOI")
         if aoi.crs is None and not args.aoi_crs:
-            raise ParameterError("AOI", f"{args.aoi} has no CRS; set it (e.g. a .prj beside a shapefile) or give "
-                                        "--aoi-crs")
+            raise ParameterError(
+                "AOI", f"{args.aoi} has no CRS; set it (e.g. a .prj beside a shapefile) or give --aoi-crs"
+            )
         crs = aoi.crs.to_string() if aoi.crs else crs
     return EgmsL3Config(
-        inputs=args.inputs, output_folder=args.output_folder, aoi=aoi, aoi_crs=crs,
-        start_date=args.start_date, end_date=args.end_date, spacing=args.spacing, spacing_days=args.spacing_days,
-        max_gap_days=args.max_gap_days, resampling=args.resampling, gnss_model=args.gnss_model,
-        scheduler=args.scheduler, n_workers=args.workers, min_mp_count=args.min_mp_count,
-        remove_gnss_north=args.remove_gnss_north, average_per_geometry=args.average_per_geometry,
-        weighting=args.weighting, legacy_columns=args.legacy_columns,
+        inputs=args.inputs,
+        output_folder=args.output_folder,
+        aoi=aoi,
+        aoi_crs=crs,
+        start_date=args.start_date,
+        end_date=args.end_date,
+        spacing=args.spacing,
+        spacing_days=args.spacing_days,
+        max_gap_days=args.max_gap_days,
+        resampling=args.resampling,
+        gnss_model=args.gnss_model,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        min_mp_count=args.min_mp_count,
+        remove_gnss_north=args.remove_gnss_north,
+        average_per_geometry=args.average_per_geometry,
+        weighting=args.weighting,
+        legacy_columns=args.legacy_columns,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
     )
 
@@ -95,8 +114,11 @@ def worker_main(config_path: str) -> int:
         return run_egms_l3(EgmsL3Config.from_json(Path(config_path).read_text()), progress)
 
     def encode(result) -> dict:
-        return {"products": {tile: {k: str(p) for k, p in d.items()} for tile, d in result.products.items()},
-                "cells": result.cells, "messages": result.messages}
+        return {
+            "products": {tile: {k: str(p) for k, p in d.items()} for tile, d in result.products.items()},
+            "cells": result.cells,
+            "messages": result.messages,
+        }
 
     return run_as_worker(call, encode)
 

@@ -81,26 +81,43 @@ class EgmsL3Config:
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the parameter and the fix."""
         if not self.inputs:
-            raise ParameterError("INPUTS", "no input file; give at least one ascending and one descending L2a/L2b burst")
-        for allowed, value in ((EGMS_SPACING, self.spacing), (EGMS_SPACING_DAYS, self.spacing_days),
-                               (EGMS_MAX_GAP_DAYS, self.max_gap_days), (EGMS_MIN_MP_COUNT, self.min_mp_count)):
+            raise ParameterError(
+                "INPUTS", "no input file; give at least one ascending and one descending L2a/L2b burst"
+            )
+        for allowed, value in (
+            (EGMS_SPACING, self.spacing),
+            (EGMS_SPACING_DAYS, self.spacing_days),
+            (EGMS_MAX_GAP_DAYS, self.max_gap_days),
+            (EGMS_MIN_MP_COUNT, self.min_mp_count),
+        ):
             allowed.check(value)
         if TILE_SIZE % self.spacing:
-            raise ParameterError("SPACING", f"{self.spacing:g} m does not divide the 100 km tile; use e.g. 50, 100, "
-                                            "200, 500")
+            raise ParameterError(
+                "SPACING", f"{self.spacing:g} m does not divide the 100 km tile; use e.g. 50, 100, 200, 500"
+            )
         if self.start_date and self.end_date and self.start_date > self.end_date:
-            raise ParameterError("START_DATE", f"{self.start_date} is after END_DATE {self.end_date}; swap them")
+            raise ParameterError(
+                "START_DATE", f"{self.start_date} is after END_DATE {self.end_date}; swap them"
+            )
         if self.resampling not in METHODS:
-            raise ParameterError("RESAMPLING", f"must be one of {', '.join(METHODS)} (got {self.resampling!r})")
+            raise ParameterError(
+                "RESAMPLING", f"must be one of {', '.join(METHODS)} (got {self.resampling!r})"
+            )
         if self.weighting not in WEIGHTINGS:
-            raise ParameterError("WEIGHTING", f"must be one of {', '.join(WEIGHTINGS)} (got {self.weighting!r})")
+            raise ParameterError(
+                "WEIGHTING", f"must be one of {', '.join(WEIGHTINGS)} (got {self.weighting!r})"
+            )
         if self.remove_gnss_north and self.gnss_model is None:
             raise ParameterError("REMOVE_GNSS_NORTH", "needs GNSS_MODEL (an A-EPND model CSV)")
         if self.gnss_model is not None and not self.gnss_model.is_file():
-            raise ParameterError("GNSS_MODEL", f"{self.gnss_model} not found; give the A-EPND model CSV or leave it empty")
+            raise ParameterError(
+                "GNSS_MODEL", f"{self.gnss_model} not found; give the A-EPND model CSV or leave it empty"
+            )
         unknown = set(self.formats) - set(FORMATS)
         if unknown or not self.formats:
-            raise ParameterError("FORMATS", f"choose among {', '.join(FORMATS)} (got {', '.join(self.formats)})")
+            raise ParameterError(
+                "FORMATS", f"choose among {', '.join(FORMATS)} (got {', '.join(self.formats)})"
+            )
 
 
 def _as_date(value, name: str) -> dt.date | None:

@@ -50,14 +50,24 @@ class CellGroups:
 
 def geometry_counts(groups: CellGroups, ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Number of ascending and descending MPs per cell group."""
-    a = np.add.reduceat(ascending[groups.order].astype(np.int64), groups.starts) if groups.starts.size else np.empty(0, np.int64)
+    a = (
+        np.add.reduceat(ascending[groups.order].astype(np.int64), groups.starts)
+        if groups.starts.size
+        else np.empty(0, np.int64)
+    )
     total = np.diff(np.r_[groups.starts, groups.order.size])
     return a, total - a
 
 
-def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, series: np.ndarray,
-                  weights: np.ndarray | None = None, max_rows: int = 131072,
-                  check=None) -> tuple[np.ndarray, np.ndarray]:
+def solve_east_up(
+    groups: CellGroups,
+    los_east: np.ndarray,
+    los_up: np.ndarray,
+    series: np.ndarray,
+    weights: np.ndarray | None = None,
+    max_rows: int = 131072,
+    check=None,
+) -> tuple[np.ndarray, np.ndarray]:
     """East and up displacement (groups, T) float64 by unweighted (or ``weights``) least squares.
 
     ``series`` is (n, T) LOS displacement of the n MPs (NaN = no value at that epoch); epochs where a
@@ -101,7 +111,7 @@ def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, 
             nuu = np.bincount(rows, wu * u[idx], g1 - g0)[:, None]
             both = True
         b = sp.vstack([matrix(we), matrix(wu)]).tocsr() @ sb  # east and up sums in one product
-        be, bu = b[: g1 - g0], b[g1 - g0:]
+        be, bu = b[: g1 - g0], b[g1 - g0 :]
         det = nee * nuu - neu * neu
         scale = np.maximum(nee * nuu, np.finfo(float).tiny)
         det = np.where((det > 1e-9 * scale) & both, det, np.nan)
@@ -110,8 +120,9 @@ def solve_east_up(groups: CellGroups, los_east: np.ndarray, los_up: np.ndarray, 
     return east, up
 
 
-def average_per_geometry(cell: np.ndarray, ascending: np.ndarray, los_east: np.ndarray, los_up: np.ndarray,
-                         series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def average_per_geometry(
+    cell: np.ndarray, ascending: np.ndarray, los_east: np.ndarray, los_up: np.ndarray, series: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """ATBD option: replace the MPs of each (cell, geometry) by one pseudo-MP with their mean LOS vector and
     mean series (NaN-aware), so each geometry weighs the same in the inversion.
 

@@ -40,7 +40,12 @@ class GnssModel:
         ix, iy = np.where(inside, ix, 0), np.where(inside, iy, 0)
         num = np.zeros((3, ix.size))
         den = np.zeros((3, ix.size))
-        for dx, dy, w in ((0, 0, (1 - wx) * (1 - wy)), (1, 0, wx * (1 - wy)), (0, 1, (1 - wx) * wy), (1, 1, wx * wy)):
+        for dx, dy, w in (
+            (0, 0, (1 - wx) * (1 - wy)),
+            (1, 0, wx * (1 - wy)),
+            (0, 1, (1 - wx) * wy),
+            (1, 1, wx * wy),
+        ):
             v = self.values[:, iy + dy, ix + dx]
             ok = ~np.isnan(v)
             num += np.where(ok, v * w, 0.0)

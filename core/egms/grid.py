@@ -15,8 +15,10 @@ _SHIFT = np.int64(1) << np.int64(32)
 
 def cell_indices(x: np.ndarray, y: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """Integer cell indices (ix, iy) of EPSG:3035 coordinates in metres; shape of ``x``."""
-    return (np.floor(np.asarray(x, dtype=np.float64) / spacing).astype(np.int64),
-            np.floor(np.asarray(y, dtype=np.float64) / spacing).astype(np.int64))
+    return (
+        np.floor(np.asarray(x, dtype=np.float64) / spacing).astype(np.int64),
+        np.floor(np.asarray(y, dtype=np.float64) / spacing).astype(np.int64),
+    )
 
 
 def cell_key(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
@@ -78,4 +80,3 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
     if np.any(v > 0):
         raise ValueError(f"value too large for {width} base-62 digits")
     return digits
-

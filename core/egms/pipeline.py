@@ -74,8 +74,18 @@ class BurstPart:
     extent: tuple | None = None
 
     def take(self, mask: np.ndarray) -> BurstPart:
-        return BurstPart(self.name, self.ix[mask], self.iy[mask], self.height[mask], self.los_east[mask],
-                         self.los_up[mask], self.rmse[mask], self.ascending[mask], self.series[mask], self.total)
+        return BurstPart(
+            self.name,
+            self.ix[mask],
+            self.iy[mask],
+            self.height[mask],
+            self.los_east[mask],
+            self.los_up[mask],
+            self.rmse[mask],
+            self.ascending[mask],
+            self.series[mask],
+            self.total,
+        )
 
     def tiles(self, spacing: float) -> set[tuple[int, int]]:
         te, tn = G.tile_of_cells(self.ix, self.iy, spacing)
@@ -120,14 +130,19 @@ def aoi_in_3035(config: EgmsL3Config):
         try:
             to_lonlat = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
         except Exception as exc:  # noqa: BLE001 - pyproj raises ProjError for an undefined/local CRS
-            raise ParameterError("AOI", f"its CRS ({src.name}) cannot be transformed to EPSG:3035 ({exc}); set the "
-                                        "layer's real CRS") from exc
+            raise ParameterError(
+                "AOI",
+                f"its CRS ({src.name}) cannot be transformed to EPSG:3035 ({exc}); set the layer's real CRS",
+            ) from exc
         lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*aoi.bounds)
         w, s, e, n = EUROPE_LONLAT
         if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or lon1 < w or lon0 > e or lat1 < s or lat0 > n:
-            raise ParameterError("AOI", f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
-                                        "European area EGMS covers; check the layer's CRS (coordinates in metres "
-                                        "declared as degrees?) or draw the area over Europe")
+            raise ParameterError(
+                "AOI",
+                f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
+                "European area EGMS covers; check the layer's CRS (coordinates in metres "
+                "declared as degrees?) or draw the area over Europe",
+            )
         aoi = gpd.GeoSeries([aoi], crs=src).to_crs(3035).iloc[0]
     polygons = [p for p in shapely.get_parts(aoi) if p.geom_type == "Polygon" and not p.is_empty]
     if not polygons:
@@ -141,8 +156,11 @@ def _check_europe_3035(bounds) -> None:
     x0, y0, x1, y1 = bounds
     ex0, ey0, ex1, ey1 = EUROPE_3035
     if x1 < ex0 or x0 > ex1 or y1 < ey0 or y0 > ey1:
-        raise ParameterError("AOI", f"lies at x {x0:.0f}…{x1:.0f}, y {y0:.0f}…{y1:.0f} m (EPSG:3035), outside the "
-                                    "European area EGMS covers; check the layer's CRS or draw the area over Europe")
+        raise ParameterError(
+            "AOI",
+            f"lies at x {x0:.0f}…{x1:.0f}, y {y0:.0f}…{y1:.0f} m (EPSG:3035), outside the "
+            "European area EGMS covers; check the layer's CRS or draw the area over Europe",
+        )
 
 
 def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict[Path, np.ndarray]]:
@@ -161,24 +179,36 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
         releases[p] = info["release"] if info else None
         row = first_row(p)
         if not row:
-            raise InputError(p, "the CSV has a header but no rows; download the file again from the EGMS Explorer")
+            raise InputError(
+                p, "the CSV has a header but no rows; download the file again from the EGMS Explorer"
+            )
         if row in first_rows:  # the same burst under another name would be summed twice into every cell
-            raise InputError(p, f"holds the same burst as {first_rows[row].name} (identical first measurement "
-                                "point); give each burst once")
+            raise InputError(
+                p,
+                f"holds the same burst as {first_rows[row].name} (identical first measurement "
+                "point); give each burst once",
+            )
         first_rows[row] = p
     named = {lv for lv in levels.values() if lv}
     if len(named) > 1:
-        raise InputError(", ".join(p.name for p in paths), f"mixes products {' and '.join(sorted(named))}; "
-                                                           "give bursts of one level (all L2a or all L2b)")
+        raise InputError(
+            ", ".join(p.name for p in paths),
+            f"mixes products {' and '.join(sorted(named))}; give bursts of one level (all L2a or all L2b)",
+        )
     rels = {r for r in releases.values() if r}
     if len(rels) > 1:
-        raise InputError(", ".join(p.name for p in paths), f"mixes releases {', '.join(sorted(rels))}; "
-                                                           "give bursts of one release")
+        raise InputError(
+            ", ".join(p.name for p in paths),
+            f"mixes releases {', '.join(sorted(rels))}; give bursts of one release",
+        )
     unnamed = [p.name for p in paths if releases[p] is None]
     if rels and unnamed:
-        raise InputError(unnamed[0], f"has no release in its name while the other inputs are release {rels.pop()}; "
-                                     "give bursts of one release under their official names "
-                                     "(EGMS_L2b_<track>_<burst>_<swath>_<pol>_<y0>_<y1>_<n>)")
+        raise InputError(
+            unnamed[0],
+            f"has no release in its name while the other inputs are release {rels.pop()}; "
+            "give bursts of one release under their official names "
+            "(EGMS_L2b_<track>_<burst>_<swath>_<pol>_<y0>_<y1>_<n>)",
+        )
     first = max(d[0] for d in dates.values())
     last = min(d[-1] for d in dates.values())
     start = np.datetime64(config.start_date, "D") if config.start_date else first
@@ -186,11 +216,17 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
     _check_period_has_data(start, end, dates, config.max_gap_days)
     if start > end:
         if config.start_date or config.end_date:
-            raise ParameterError("START_DATE", f"the period {start}…{end} is empty; START_DATE must be before "
-                                               "END_DATE and inside the inputs' dates")
-        raise InputError(", ".join(p.name for p in paths), f"the inputs share no common period "
-                                                           f"(latest start {first}, earliest end {last}); "
-                                                           "set START_DATE/END_DATE or give overlapping bursts")
+            raise ParameterError(
+                "START_DATE",
+                f"the period {start}…{end} is empty; START_DATE must be before "
+                "END_DATE and inside the inputs' dates",
+            )
+        raise InputError(
+            ", ".join(p.name for p in paths),
+            f"the inputs share no common period "
+            f"(latest start {first}, earliest end {last}); "
+            "set START_DATE/END_DATE or give overlapping bursts",
+        )
     return time_grid(start, end, config.spacing_days), dates
 
 
@@ -203,9 +239,12 @@ def _check_period_has_data(start, end, dates: dict[Path, np.ndarray], max_gap_da
     if start < lo or end > hi:
         name, span = min(((p.name, d) for p, d in dates.items()), key=lambda item: item[1][-1] - item[1][0])
         key = "START_DATE" if start < lo else "END_DATE"
-        raise ParameterError(key, f"the period {start}…{end} reaches beyond the inputs' dates (e.g. {name}: "
-                                  f"{span[0]}…{span[-1]}) by more than MAX_GAP_DAYS ({max_gap_days:g}); choose dates "
-                                  f"within {lo}…{hi} or leave them empty")
+        raise ParameterError(
+            key,
+            f"the period {start}…{end} reaches beyond the inputs' dates (e.g. {name}: "
+            f"{span[0]}…{span[-1]}) by more than MAX_GAP_DAYS ({max_gap_days:g}); choose dates "
+            f"within {lo}…{hi} or leave them empty",
+        )
 
 
 def _check_size(config: EgmsL3Config, n_epochs: int, paths: list[Path], aoi) -> None:
@@ -214,20 +253,28 @@ def _check_size(config: EgmsL3Config, n_epochs: int, paths: list[Path], aoi) -> 
     from .reader import csv_size
 
     side = int(G.TILE_SIZE // config.spacing)
-    refuse_oversized("SPACING", side * side * 8 * 4, f"a tile of {side:,} × {side:,} cells × 8 bytes × 4 work "
-                                                     "arrays", "use a larger SPACING (the official grid uses 100 m)")
+    refuse_oversized(
+        "SPACING",
+        side * side * 8 * 4,
+        f"a tile of {side:,} × {side:,} cells × 8 bytes × 4 work arrays",
+        "use a larger SPACING (the official grid uses 100 m)",
+    )
     if aoi is None and not config.scheduler:
         rows = sum(csv_size(p) // max(len(first_row(p)), 1) for p in paths)
-        refuse_oversized("AOI", rows * n_epochs * 4 * 2, f"about {rows:,} MPs × {n_epochs} epochs × 4 bytes (× 2 "
-                                                         "for the solve)",
-                         "draw an AOI, shorten the period or use SCHEDULER=local to work burst by burst")
+        refuse_oversized(
+            "AOI",
+            rows * n_epochs * 4 * 2,
+            f"about {rows:,} MPs × {n_epochs} epochs × 4 bytes (× 2 for the solve)",
+            "draw an AOI, shorten the period or use SCHEDULER=local to work burst by burst",
+        )
 
 
 # ---------------------------------------------------------------- tasks (run here or on Dask workers)
 
 
-def read_part(path: Path, bounds, aoi, grid: np.ndarray, config: EgmsL3Config,
-              gnss=None, check=None) -> BurstPart:
+def read_part(
+    path: Path, bounds, aoi, grid: np.ndarray, config: EgmsL3Config, gnss=None, check=None
+) -> BurstPart:
     """Task 1: read one burst inside the area, resample it onto ``grid`` (and optionally remove the GNSS
     model's north velocity projected on the LOS)."""
     burst = read_burst(path, bounds, check=check)
@@ -241,10 +288,22 @@ def read_part(path: Path, bounds, aoi, grid: np.ndarray, config: EgmsL3Config,
     if config.remove_gnss_north and gnss is not None and keep.any():
         vn = gnss.sample(burst.easting[keep], burst.northing[keep])[0]
         t = years_since_start(grid)
-        series = (series - (burst.los_north[keep] * np.nan_to_num(vn))[:, None] * t[None, :]).astype(np.float32)
-    return BurstPart(burst.name, ix[keep], iy[keep], burst.height[keep], burst.los_east[keep],
-                     burst.los_up[keep], burst.rmse[keep], burst.los_east[keep] < 0, series,
-                     burst.total_points, burst.extent)
+        series = (series - (burst.los_north[keep] * np.nan_to_num(vn))[:, None] * t[None, :]).astype(
+            np.float32
+        )
+    return BurstPart(
+        burst.name,
+        ix[keep],
+        iy[keep],
+        burst.height[keep],
+        burst.los_east[keep],
+        burst.los_up[keep],
+        burst.rmse[keep],
+        burst.los_east[keep] < 0,
+        series,
+        burst.total_points,
+        burst.extent,
+    )
 
 
 def select_tile(part: BurstPart, te: int, tn: int, spacing: float) -> BurstPart:
@@ -253,8 +312,9 @@ def select_tile(part: BurstPart, te: int, tn: int, spacing: float) -> BurstPart:
     return part.take((a == te) & (b == tn))
 
 
-def solve_tile(te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, config: EgmsL3Config,
-               gnss=None, check=None) -> TileResult:
+def solve_tile(
+    te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, config: EgmsL3Config, gnss=None, check=None
+) -> TileResult:
     """Task 2a: every cell of one tile → east/up series and statistics. ``parts`` in file-name order."""
     ix = np.concatenate([p.ix for p in parts])
     iy = np.concatenate([p.iy for p in parts])
@@ -274,7 +334,9 @@ def solve_tile(te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, confi
     weights = None
     if config.weighting == "rmse":
         r = np.concatenate([p.rmse for p in parts])
-        weights = 1.0 / np.maximum(np.nan_to_num(r, nan=np.nanmedian(r) if np.isfinite(r).any() else 1.0), 0.1) ** 2
+        weights = (
+            1.0 / np.maximum(np.nan_to_num(r, nan=np.nanmedian(r) if np.isfinite(r).any() else 1.0), 0.1) ** 2
+        )
     if config.average_per_geometry:
         cell_id, _, e_u, u_u, s_u = average_per_geometry(local[use], asc[use], e[use], u[use], series[use])
         solved = CellGroups.from_cells(cell_id)
@@ -293,9 +355,19 @@ def solve_tile(te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, confi
     return result
 
 
-def solve_and_write(te: int, tn: int, grid: np.ndarray, config: EgmsL3Config, tmp: dict[str, Path],
-                    stems: dict[str, str], metadata: dict, ipe: str, parts: list[BurstPart],
-                    gnss=None, progress: Progress | None = None) -> tuple[str, int, dict[str, float]]:
+def solve_and_write(
+    te: int,
+    tn: int,
+    grid: np.ndarray,
+    config: EgmsL3Config,
+    tmp: dict[str, Path],
+    stems: dict[str, str],
+    metadata: dict,
+    ipe: str,
+    parts: list[BurstPart],
+    gnss=None,
+    progress: Progress | None = None,
+) -> tuple[str, int, dict[str, float]]:
     """Task 2: solve one tile and write its products to the temporary paths ``tmp`` (``E_zip`` …)."""
     check = progress.check if progress is not None else None
     t0 = time.perf_counter()
@@ -307,8 +379,9 @@ def solve_and_write(te: int, tn: int, grid: np.ndarray, config: EgmsL3Config, tm
             progress.report(0.5 + 0.5 * k / len(COMPONENTS), f"Writing {stems[comp]}")
             progress.check()
         comp_tmp = {k.split("_", 1)[1]: v for k, v in tmp.items() if k.startswith(comp + "_")}
-        write_component(result, comp, comp_tmp, stems[comp], config.spacing, labels, metadata, ipe,
-                        config.legacy_columns)
+        write_component(
+            result, comp, comp_tmp, stems[comp], config.spacing, labels, metadata, ipe, config.legacy_columns
+        )
     return result.tile, len(result), {"solve": t1 - t0, "write": time.perf_counter() - t1}
 
 
@@ -350,8 +423,9 @@ def _run_egms_l3(config: EgmsL3Config, progress: Progress) -> EgmsL3Result:
         from ..compute import dask_client
 
         address = None if config.scheduler.strip().lower() == "local" else config.scheduler
-        with dask_client(address, n_workers=config.n_workers,
-                         shared_paths=[*paths, config.output_folder]) as client:
+        with dask_client(
+            address, n_workers=config.n_workers, shared_paths=[*paths, config.output_folder]
+        ) as client:
             result = _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     else:
         result = _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings)
@@ -368,18 +442,26 @@ def _check_parts(parts: list[BurstPart], paths: list[Path], aoi_given: bool) -> 
             ext = [p.extent for p in parts if p.extent]
             where = ""
             if ext:
-                where = (f" (inputs span x {min(e[0] for e in ext):.0f}…{max(e[2] for e in ext):.0f}, "
-                         f"y {min(e[1] for e in ext):.0f}…{max(e[3] for e in ext):.0f} m in EPSG:3035)")
-            raise ParameterError("AOI", f"contains no measurement point of any input{where}; draw the area over "
-                                        "the bursts or leave AOI empty")
+                where = (
+                    f" (inputs span x {min(e[0] for e in ext):.0f}…{max(e[2] for e in ext):.0f}, "
+                    f"y {min(e[1] for e in ext):.0f}…{max(e[3] for e in ext):.0f} m in EPSG:3035)"
+                )
+            raise ParameterError(
+                "AOI",
+                f"contains no measurement point of any input{where}; draw the area over "
+                "the bursts or leave AOI empty",
+            )
         raise InputError(", ".join(p.name for p in paths), "no measurement point in the inputs")
     asc = sum(int(p.ascending.sum()) for p in parts)
     if asc == 0 or asc == n:
         have = "descending" if asc == 0 else "ascending"
         need = "an ascending" if asc == 0 else "a descending"
         names = ", ".join(p.name for p in parts if len(p.ix))
-        raise InputError(names, f"only {have} MPs in the area; east/up needs both geometries: add {need} "
-                                "burst covering the same area")
+        raise InputError(
+            names,
+            f"only {have} MPs in the area; east/up needs both geometries: add {need} "
+            "burst covering the same area",
+        )
 
 
 def _plan_outputs(config: EgmsL3Config, tiles: list[tuple[int, int]], release: str | None):
@@ -407,8 +489,11 @@ def _product_metadata(paths: list[Path]) -> tuple[dict, str | None, str]:
     del first
     ipe = second[:1] if second[:1].isalnum() else "1"
     info = parse_name(paths[0])
-    meta = {"production_facility": "Surface Motion", "dem/version": meta.get("dem/version", ""),
-            "gnss/version": meta.get("gnss/version", "")}
+    meta = {
+        "production_facility": "Surface Motion",
+        "dem/version": meta.get("dem/version", ""),
+        "gnss/version": meta.get("gnss/version", ""),
+    }
     return meta, (info["release"] if info else None), ipe
 
 
@@ -436,8 +521,19 @@ def _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings) -> Egm
             solve_p.report(k / len(tiles), f"Solving and writing tile {name}")
             tile_parts = [select_tile(p, te, tn, config.spacing) for p in parts]
             tmp = {key: tmp_of[(name, key)] for key in finals[name]}
-            _, n, tt = solve_and_write(te, tn, grid, config, tmp, stems[name], meta, ipe, tile_parts, gnss,
-                                       solve_p.sub(k / len(tiles), (k + 1) / len(tiles)))
+            _, n, tt = solve_and_write(
+                te,
+                tn,
+                grid,
+                config,
+                tmp,
+                stems[name],
+                meta,
+                ipe,
+                tile_parts,
+                gnss,
+                solve_p.sub(k / len(tiles), (k + 1) / len(tiles)),
+            )
             cells[name] = n
             timings["solve"] += tt["solve"]
             timings["write"] += tt["write"]
@@ -449,20 +545,27 @@ def _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings) -> Egm
 def _refuse_empty(cells: dict[str, int], n_mps: int, min_mp_count: int) -> None:
     """No product when no cell could be solved (the products would be empty tables and rasters)."""
     if sum(cells.values()) == 0:
-        raise InputError("INPUTS", f"none of the {n_mps:,} MPs in the area shares a cell with an MP of the other "
-                                   f"geometry (or reaches MIN_MP_COUNT={min_mp_count}): no cell can be solved; "
-                                   "give ascending and descending bursts that overlap, or a larger SPACING")
+        raise InputError(
+            "INPUTS",
+            f"none of the {n_mps:,} MPs in the area shares a cell with an MP of the other "
+            f"geometry (or reaches MIN_MP_COUNT={min_mp_count}): no cell can be solved; "
+            "give ascending and descending bursts that overlap, or a larger SPACING",
+        )
 
 
 def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
     empty = [t for t, n in cells.items() if n == 0]
-    msgs = [f"{sum(cells.values())} cells in {len(cells)} tile(s) from {sum(len(p.ix) for p in parts)} MPs, "
-            f"{grid.size} epochs {grid[0]}…{grid[-1]}"]
+    msgs = [
+        f"{sum(cells.values())} cells in {len(cells)} tile(s) from {sum(len(p.ix) for p in parts)} MPs, "
+        f"{grid.size} epochs {grid[0]}…{grid[-1]}"
+    ]
     for m in msgs:
         progress.info(m)
     if empty:
-        warning = (f"{len(empty)} of {len(cells)} tiles have no solvable cell (need ≥1 ascending and ≥1 descending "
-                   f"MP); their products are empty: {', '.join(empty)}")
+        warning = (
+            f"{len(empty)} of {len(cells)} tiles have no solvable cell (need ≥1 ascending and ≥1 descending "
+            f"MP); their products are empty: {', '.join(empty)}"
+        )
         progress.warn(warning)
         msgs.append(warning)
     return EgmsL3Result(finals, list(finals), cells, grid, messages=msgs)
@@ -470,11 +573,14 @@ def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
 
 def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings) -> EgmsL3Result:
     t0 = time.perf_counter()
-    part_f = [client.submit(read_part, p, bounds, aoi, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
-              for i, p in enumerate(paths)]
+    part_f = [
+        client.submit(read_part, p, bounds, aoi, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
+        for i, p in enumerate(paths)
+    ]
     summary_f = [client.submit(_summary, f, config.spacing, pure=False) for f in part_f]
-    summaries = _gather(client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts",
-                        cancel=part_f)
+    summaries = _gather(
+        client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts", cancel=part_f
+    )
     _check_summaries(summaries, paths, aoi is not None)
     timings["read_resample"] = time.perf_counter() - t0
     tiles = sorted(set().union(*(s["tiles"] for s in summaries)))
@@ -495,10 +601,26 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
                 name = G.tile_name(te, tn)
                 sel = [client.submit(select_tile, f, te, tn, config.spacing, pure=False) for f in part_f]
                 work = {key: run_dir / tmp_of[(name, key)].name for key in finals[name]}
-                tile_f.append(client.submit(_solve_and_write_parts, te, tn, grid, config, work, stems[name], meta,
-                                            ipe, gnss, *sel, pure=False))
+                tile_f.append(
+                    client.submit(
+                        _solve_and_write_parts,
+                        te,
+                        tn,
+                        grid,
+                        config,
+                        work,
+                        stems[name],
+                        meta,
+                        ipe,
+                        gnss,
+                        *sel,
+                        pure=False,
+                    )
+                )
             out = _gather(client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", cancel=part_f)
-            _refuse_empty({name: n for name, n, _ in out}, sum(s["n"] for s in summaries), config.min_mp_count)
+            _refuse_empty(
+                {name: n for name, n, _ in out}, sum(s["n"] for s in summaries), config.min_mp_count
+            )
             for tmp in tmps:
                 os.replace(run_dir / tmp.name, tmp)
     except BaseException:
@@ -510,7 +632,9 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
         cells[name] = n
     timings["solve_write"] = time.perf_counter() - t1
     del part_f
-    message = f"{sum(cells.values())} cells in {len(cells)} tile(s), {grid.size} epochs {grid[0]}…{grid[-1]} (Dask)"
+    message = (
+        f"{sum(cells.values())} cells in {len(cells)} tile(s), {grid.size} epochs {grid[0]}…{grid[-1]} (Dask)"
+    )
     progress.info(message)
     return EgmsL3Result(finals, list(finals), cells, grid, messages=[message])
 
@@ -529,14 +653,31 @@ def _solve_and_write_parts(te, tn, grid, config, tmp, stems, meta, ipe, gnss, *p
 
 
 def _summary(part: BurstPart, spacing: float) -> dict:
-    return {"name": part.name, "n": len(part.ix), "asc": int(part.ascending.sum()),
-            "tiles": part.tiles(spacing), "extent": part.extent}
+    return {
+        "name": part.name,
+        "n": len(part.ix),
+        "asc": int(part.ascending.sum()),
+        "tiles": part.tiles(spacing),
+        "extent": part.extent,
+    }
 
 
 def _check_summaries(summaries: list[dict], paths: list[Path], aoi_given: bool) -> None:
-    fake = [BurstPart(s["name"], np.zeros(s["n"]), np.zeros(s["n"]), np.zeros(0), np.zeros(0), np.zeros(0),
-                      np.zeros(0), np.arange(s["n"]) < s["asc"], np.zeros((0, 0)), extent=s["extent"])
-            for s in summaries]
+    fake = [
+        BurstPart(
+            s["name"],
+            np.zeros(s["n"]),
+            np.zeros(s["n"]),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(0),
+            np.arange(s["n"]) < s["asc"],
+            np.zeros((0, 0)),
+            extent=s["extent"],
+        )
+        for s in summaries
+    ]
     _check_parts(fake, paths, aoi_given)
 
 

@@ -20,16 +20,27 @@ from .grid import TILE_SIZE, cell_centres, l3_pid, tile_bounds
 
 #: (column, canonical key, decimals) in the 2020–2024 order; dates follow
 COLUMNS = (
-    ("pid", "pid", None), ("easting", "easting", 0), ("northing", "northing", 0),
-    ("height_ortho", "height", 1), ("rmse_ts", "rmse", 1), ("mean_velocity", "mean_velocity", 1),
-    ("mean_velocity_std", "mean_velocity_std", 1), ("acceleration", "acceleration", 2),
-    ("acceleration_std", "acceleration_std", 2), ("seasonality", "seasonality", 1),
-    ("seasonality_std", "seasonality_std", 1), ("gnss_velocity_n", "gnss_n", 1),
-    ("gnss_velocity_e", "gnss_e", 1), ("gnss_velocity_u", "gnss_u", 1),
+    ("pid", "pid", None),
+    ("easting", "easting", 0),
+    ("northing", "northing", 0),
+    ("height_ortho", "height", 1),
+    ("rmse_ts", "rmse", 1),
+    ("mean_velocity", "mean_velocity", 1),
+    ("mean_velocity_std", "mean_velocity_std", 1),
+    ("acceleration", "acceleration", 2),
+    ("acceleration_std", "acceleration_std", 2),
+    ("seasonality", "seasonality", 1),
+    ("seasonality_std", "seasonality_std", 1),
+    ("gnss_velocity_n", "gnss_n", 1),
+    ("gnss_velocity_e", "gnss_e", 1),
+    ("gnss_velocity_u", "gnss_u", 1),
 )
 #: release ≤ 2019–2023 (PD Table 5): old names, no gnss columns
-LEGACY_COLUMNS = tuple((("height" if c == "height_ortho" else "rmse" if c == "rmse_ts" else c), k, d)
-                       for c, k, d in COLUMNS if not c.startswith("gnss"))
+LEGACY_COLUMNS = tuple(
+    (("height" if c == "height_ortho" else "rmse" if c == "rmse_ts" else c), k, d)
+    for c, k, d in COLUMNS
+    if not c.startswith("gnss")
+)
 SERIES_DECIMALS = 1
 NODATA = -9999.0
 
@@ -85,14 +96,19 @@ def format_numbers(values: np.ndarray, decimals: int):
     v = np.asarray(values, dtype=np.float64)
     finite = v[~np.isnan(v)]
     if finite.size > 4096:
-        k = np.rint(finite * 10.0 ** decimals)
+        k = np.rint(finite * 10.0**decimals)
         lo, hi = int(k.min()), int(k.max())
         if hi - lo < LOOKUP_SPAN:
             steps = np.arange(lo, hi + 1, dtype=np.float64)
             # table: every step, then "-0" (negative zero, e.g. np.round(-0.04, 1)), then null for NaN
-            table = pa.concat_arrays([_format(steps / 10.0 ** decimals, decimals),
-                                      _format(np.array([-0.0]), decimals), pa.array([None], pa.string())])
-            kk = np.rint(np.where(np.isnan(v), 0.0, v) * 10.0 ** decimals)
+            table = pa.concat_arrays(
+                [
+                    _format(steps / 10.0**decimals, decimals),
+                    _format(np.array([-0.0]), decimals),
+                    pa.array([None], pa.string()),
+                ]
+            )
+            kk = np.rint(np.where(np.isnan(v), 0.0, v) * 10.0**decimals)
             idx = (kk - lo).astype(np.int64)
             idx = np.where(np.signbit(kk) & (kk == 0), hi - lo + 1, idx)
             idx = np.where(np.isnan(v), hi - lo + 2, idx)
@@ -105,14 +121,14 @@ def _format(v: np.ndarray, decimals: int):
     import pyarrow.compute as pc
 
     nan = np.isnan(v)
-    k = np.rint(np.where(nan, 0.0, v) * 10.0 ** decimals)
+    k = np.rint(np.where(nan, 0.0, v) * 10.0**decimals)
     neg = np.signbit(k)
     a = np.abs(k).astype(np.int64)
     mask = pa.array(nan)
     if decimals == 0:
         text = pc.cast(pa.array(np.where(neg & (a != 0), -a, a)), pa.string())
         return pc.if_else(mask, pa.scalar(None, pa.string()), text)
-    scale = 10 ** decimals
+    scale = 10**decimals
     ip, fp = a // scale, a % scale
     # shortest form: drop trailing zeros of the fraction but keep one digit
     width = np.full(fp.shape, decimals)
@@ -131,14 +147,28 @@ def _format(v: np.ndarray, decimals: int):
     return pc.if_else(mask, pa.scalar(None, pa.string()), text)
 
 
-def cell_table(result: TileResult, component: str, spacing: float, date_labels: list[str],
-               ipe: str = "1", legacy: bool = False) -> tuple[list[str], dict[str, np.ndarray]]:
+def cell_table(
+    result: TileResult,
+    component: str,
+    spacing: float,
+    date_labels: list[str],
+    ipe: str = "1",
+    legacy: bool = False,
+) -> tuple[list[str], dict[str, np.ndarray]]:
     """Column names and numeric values (rounded like the official file) of one component's table."""
     comp = result.components[component]
     cx, cy = cell_centres(result.ix, result.iy, spacing)
     gnss = result.gnss if result.gnss is not None else np.full((3, len(result)), np.nan)
-    src = {"pid": l3_pid(result.ix, result.iy, ipe), "easting": cx, "northing": cy, "height": result.height,
-           "gnss_n": gnss[0], "gnss_e": gnss[1], "gnss_u": gnss[2], **comp.stats}
+    src = {
+        "pid": l3_pid(result.ix, result.iy, ipe),
+        "easting": cx,
+        "northing": cy,
+        "height": result.height,
+        "gnss_n": gnss[0],
+        "gnss_e": gnss[1],
+        "gnss_u": gnss[2],
+        **comp.stats,
+    }
     cols = LEGACY_COLUMNS if legacy else COLUMNS
     names, values = [], {}
     for name, key, dec in cols:
@@ -158,7 +188,11 @@ def write_csv(path: Path, names: list[str], values: dict[str, np.ndarray]) -> No
     series = [n for n in names if n not in decimals]
     n = len(values[names[0]])
     # all date columns formatted in one call (column-major), then zero-copy slices
-    block = format_numbers(np.column_stack([values[c] for c in series]).T.ravel(), SERIES_DECIMALS) if series else None
+    block = (
+        format_numbers(np.column_stack([values[c] for c in series]).T.ravel(), SERIES_DECIMALS)
+        if series
+        else None
+    )
     arrays = []
     for name in names:
         if name == "pid":
@@ -176,7 +210,9 @@ def write_plain_csv(path: Path, table) -> None:
 
     with open(path, "wb") as f:
         f.write((",".join(table.column_names) + "\n").encode())
-        pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        pacsv.write_csv(
+            table, f, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
+        )
 
 
 def tile_xml(metadata: dict, production_date: dt.date | None = None) -> bytes:
@@ -239,19 +275,36 @@ def write_points(path: Path, names: list[str], values: dict[str, np.ndarray], fm
     fields, in the CSV's order (NaN → null)."""
     import geopandas as gpd
 
-    frame = gpd.GeoDataFrame({n: values[n].astype(str) if n == "pid" else np.asarray(values[n], dtype=np.float64)
-                              for n in names},
-                             geometry=gpd.points_from_xy(values["easting"], values["northing"]), crs="EPSG:3035")
+    frame = gpd.GeoDataFrame(
+        {n: values[n].astype(str) if n == "pid" else np.asarray(values[n], dtype=np.float64) for n in names},
+        geometry=gpd.points_from_xy(values["easting"], values["northing"]),
+        crs="EPSG:3035",
+    )
     if fmt == "gpkg":
         # GeoPackage 1.3: the wheel's GDAL writes 1.4, which the GDAL of QGIS 3.22 warns about on every open
-        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True,
-                      dataset_options={"VERSION": "1.3"})
+        frame.to_file(
+            path,
+            layer=layer,
+            driver="GPKG",
+            engine="pyogrio",
+            use_arrow=True,
+            dataset_options={"VERSION": "1.3"},
+        )
     else:
         frame.to_parquet(path)
 
 
-def write_component(result: TileResult, component: str, tmp: dict[str, Path], stem: str, spacing: float,
-                    date_labels: list[str], metadata: dict, ipe: str = "1", legacy: bool = False) -> None:
+def write_component(
+    result: TileResult,
+    component: str,
+    tmp: dict[str, Path],
+    stem: str,
+    spacing: float,
+    date_labels: list[str],
+    metadata: dict,
+    ipe: str = "1",
+    legacy: bool = False,
+) -> None:
     """Write the requested products (keys of ``tmp``: zip/tiff/md5/gpkg/parquet) of one component to the
     given temporary paths; ``stem`` is the final product name."""
     names, values = cell_table(result, component, spacing, date_labels, ipe, legacy)
@@ -268,8 +321,15 @@ def write_component(result: TileResult, component: str, tmp: dict[str, Path], st
         from ..geotiff import write_geotiff
 
         xmin, _, _, ymax = tile_bounds(result.te, result.tn)
-        write_geotiff(tmp["tiff"], velocity_raster(result, values["mean_velocity"], spacing), xmin, ymax, spacing,
-                      3035, NODATA)
+        write_geotiff(
+            tmp["tiff"],
+            velocity_raster(result, values["mean_velocity"], spacing),
+            xmin,
+            ymax,
+            spacing,
+            3035,
+            NODATA,
+        )
     for fmt in ("gpkg", "parquet"):
         if fmt in tmp:
             write_points(tmp[fmt], names, values, fmt, stem)

@@ -26,8 +26,7 @@ from ..errors import InputError
 DATE_COLUMN = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 #: a header that was meant to be a date (8 characters, year first, at most two of them not digits)
 DATE_LIKE = re.compile(r"^(19|20)\d{2}[0-9A-Za-z]{4}$")
-NAME = re.compile(
-    r"^EGMS_(?P<level>L2a|L2b|L3)_(?P<body>.+?)(?:_(?P<y0>\d{4})_(?P<y1>\d{4})_(?P<sub>\d+))?$")
+NAME = re.compile(r"^EGMS_(?P<level>L2a|L2b|L3)_(?P<body>.+?)(?:_(?P<y0>\d{4})_(?P<y1>\d{4})_(?P<sub>\d+))?$")
 
 #: canonical name → accepted spellings (2020–2024 first, then the older PD Table 5 names)
 ALIASES = {
@@ -124,13 +123,18 @@ def open_table(path: str | Path, whole: bool = False) -> Iterator[tuple[io.Buffe
         try:
             zf = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(path, f"not a readable ZIP archive (truncated or corrupt download?); {FIX_DOWNLOAD}") from exc
+            raise InputError(
+                path, f"not a readable ZIP archive (truncated or corrupt download?); {FIX_DOWNLOAD}"
+            ) from exc
         with zf:
             names = zf.namelist()
             csvs = [n for n in names if n.lower().endswith((".csv", ".csv.gz"))]
             if not csvs:
-                raise InputError(path, f"the ZIP holds no CSV file (members: {', '.join(names) or 'none'}); "
-                                       "give an EGMS product ZIP")
+                raise InputError(
+                    path,
+                    f"the ZIP holds no CSV file (members: {', '.join(names) or 'none'}); "
+                    "give an EGMS product ZIP",
+                )
             xmls = [n for n in names if n.lower().endswith(".xml")]
             try:
                 meta = parse_xml(zf.read(xmls[0]), path) if xmls else {}
@@ -197,19 +201,27 @@ def resolve_columns(header: list[str], source: str | Path) -> dict[str, str]:
     for canon in L2_REQUIRED:
         if canon not in out:
             spell = " or ".join(ALIASES.get(canon, (canon,)))
-            raise InputError(source, "missing (an EGMS L2a/L2b CSV has it); is this an EGMS L2 burst file?",
-                             column=spell)
+            raise InputError(
+                source, "missing (an EGMS L2a/L2b CSV has it); is this an EGMS L2 burst file?", column=spell
+            )
     return out
 
 
 def date_columns(header: list[str], source: str | Path) -> tuple[list[str], np.ndarray]:
     """The ``YYYYMMDD`` columns (file order) and their dates; raises when there are none or one is invalid."""
     cols = [c for c in header if DATE_COLUMN.match(c)]
-    malformed = [c for c in header if DATE_LIKE.match(c) and not DATE_COLUMN.match(c)
-                 and sum(ch.isdigit() for ch in c) >= 6]
+    malformed = [
+        c
+        for c in header
+        if DATE_LIKE.match(c) and not DATE_COLUMN.match(c) and sum(ch.isdigit() for ch in c) >= 6
+    ]
     if malformed:
-        raise InputError(source, "looks like a displacement date but is not YYYYMMDD (a damaged header would "
-                                 f"silently drop that epoch); {FIX_DOWNLOAD}", column=malformed[0])
+        raise InputError(
+            source,
+            "looks like a displacement date but is not YYYYMMDD (a damaged header would "
+            f"silently drop that epoch); {FIX_DOWNLOAD}",
+            column=malformed[0],
+        )
     if not cols:
         raise InputError(source, "no displacement columns named YYYYMMDD; is this an EGMS L2 burst CSV?")
     try:
@@ -221,8 +233,12 @@ def date_columns(header: list[str], source: str | Path) -> tuple[list[str], np.n
     return cols, dates
 
 
-def read_burst(path: str | Path, bounds: tuple[float, float, float, float] | None = None,
-               block_size: int = 1 << 24, check=None) -> Burst:
+def read_burst(
+    path: str | Path,
+    bounds: tuple[float, float, float, float] | None = None,
+    block_size: int = 1 << 24,
+    check=None,
+) -> Burst:
     """Read one L2a/L2b burst, keeping only MPs inside ``bounds`` (xmin, ymin, xmax, ymax, EPSG:3035 m).
 
     Raises :class:`InputError` for unreadable files, L3 files, missing columns, non-numeric values,
@@ -242,8 +258,9 @@ def read_burst(path: str | Path, bounds: tuple[float, float, float, float] | Non
     types = {c: pa.float64() for c in want.values()}
     types[cols["pid"]] = pa.string()
     types.update({c: pa.float32() for c in dcols})
-    convert = pacsv.ConvertOptions(include_columns=[*want.values(), *dcols], column_types=types,
-                                   strings_can_be_null=False)
+    convert = pacsv.ConvertOptions(
+        include_columns=[*want.values(), *dcols], column_types=types, strings_can_be_null=False
+    )
     parts: dict[str, list[np.ndarray]] = {k: [] for k in want}
     series_parts: list[np.ndarray] = []
     total = 0
@@ -254,8 +271,9 @@ def read_burst(path: str | Path, bounds: tuple[float, float, float, float] | Non
                 # whole file (filtered afterwards): the multithreaded reader is about twice as fast
                 reader = pacsv.read_csv(stream, convert_options=convert).to_batches(max_chunksize=1 << 17)
             else:  # a large file: stream blocks (memory stays bounded), keep only the rows inside the area's box
-                reader = pacsv.open_csv(stream, read_options=pacsv.ReadOptions(block_size=block_size),
-                                        convert_options=convert)
+                reader = pacsv.open_csv(
+                    stream, read_options=pacsv.ReadOptions(block_size=block_size), convert_options=convert
+                )
             for batch in reader:
                 if check is not None:
                     check()
@@ -272,7 +290,9 @@ def read_burst(path: str | Path, bounds: tuple[float, float, float, float] | Non
                         v = arr.to_numpy(zero_copy_only=False)
                         parts[k].append(v if keep is None else v[keep])
                 block = np.column_stack([batch.column(c).to_numpy(zero_copy_only=False) for c in dcols])
-                series_parts.append(np.ascontiguousarray(block if keep is None else block[keep], dtype=np.float32))
+                series_parts.append(
+                    np.ascontiguousarray(block if keep is None else block[keep], dtype=np.float32)
+                )
         except pa.ArrowInvalid as exc:
             raise InputError(path, _explain_arrow(str(exc), header)) from exc
         except (zipfile.BadZipFile, zlib.error, EOFError, gzip.BadGzipFile) as exc:
@@ -286,17 +306,30 @@ def read_burst(path: str | Path, bounds: tuple[float, float, float, float] | Non
     series = np.concatenate(series_parts) if series_parts else np.empty((0, len(dcols)), np.float32)
     for k in ("easting", "northing", "los_east", "los_north", "los_up"):
         if np.isnan(data[k]).any():
-            raise InputError(path, "has empty values; every MP needs coordinates and a LOS vector",
-                             column=cols[k])
+            raise InputError(
+                path, "has empty values; every MP needs coordinates and a LOS vector", column=cols[k]
+            )
     if "rmse" not in data:
         data["rmse"] = np.full(len(data["pid"]), np.nan)
     level = meta.get("product_level") or (info["level"] if info else "L2b")
     return Burst(
-        path=path, level=level, geometry=_geometry(data["los_east"], path, total),
-        dates=dates, pid=data["pid"], easting=data["easting"], northing=data["northing"],
-        height=data["height"], los_east=data["los_east"], los_north=data["los_north"],
-        los_up=data["los_up"], rmse=data["rmse"], series=series, metadata=meta,
-        release=info["release"] if info else None, total_points=total, extent=tuple(extent),
+        path=path,
+        level=level,
+        geometry=_geometry(data["los_east"], path, total),
+        dates=dates,
+        pid=data["pid"],
+        easting=data["easting"],
+        northing=data["northing"],
+        height=data["height"],
+        los_east=data["los_east"],
+        los_north=data["los_north"],
+        los_up=data["los_up"],
+        rmse=data["rmse"],
+        series=series,
+        metadata=meta,
+        release=info["release"] if info else None,
+        total_points=total,
+        extent=tuple(extent),
     )
 
 
@@ -324,8 +357,10 @@ def _explain_arrow(message: str, header: list[str]) -> str:
     col = header[int(m.group(1))] if m and int(m.group(1)) < len(header) else None
     where = f" in column '{col}'" if col else ""
     detail = message.split(":", 1)[-1].strip() if "conversion error" in message else message
-    return (f"non-numeric or malformed value{where} ({detail}); "
-            f"the file must hold numbers only in these columns: {FIX_DOWNLOAD}")
+    return (
+        f"non-numeric or malformed value{where} ({detail}); "
+        f"the file must hold numbers only in these columns: {FIX_DOWNLOAD}"
+    )
 
 
 def _check_unique(pid, path: Path) -> None:
@@ -335,11 +370,18 @@ def _check_unique(pid, path: Path) -> None:
     if len(pid) == 0 or pc.count_distinct(pid).as_py() == len(pid):
         return
     counts = pc.value_counts(pid)
-    dup = [str(v) for v, c in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
-                                  strict=True) if c > 1]
+    dup = [
+        str(v)
+        for v, c in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+        if c > 1
+    ]
     if dup:
-        raise InputError(path, f"{len(dup)} duplicate pid(s), e.g. {', '.join(dup[:3])}; each MP must appear "
-                               "once (a concatenated or edited file?)", column="pid")
+        raise InputError(
+            path,
+            f"{len(dup)} duplicate pid(s), e.g. {', '.join(dup[:3])}; each MP must appear "
+            "once (a concatenated or edited file?)",
+            column="pid",
+        )
 
 
 def _geometry(los_east: np.ndarray, path: Path, total: int) -> str:
@@ -350,8 +392,11 @@ def _geometry(los_east: np.ndarray, path: Path, total: int) -> str:
         return "ascending"
     if not asc.any():
         return "descending"
-    raise InputError(path, "mixes ascending (los_east < 0) and descending (los_east > 0) MPs; "
-                           "a burst has one viewing geometry", column="los_east")
+    raise InputError(
+        path,
+        "mixes ascending (los_east < 0) and descending (los_east > 0) MPs; a burst has one viewing geometry",
+        column="los_east",
+    )
 
 
 def read_table(path: str | Path):
@@ -362,8 +407,12 @@ def read_table(path: str | Path):
     header = read_header(path)
     with open_table(path) as (stream, _):
         try:
-            table = pacsv.read_csv(stream, convert_options=pacsv.ConvertOptions(
-                column_types={"pid": pa.string()} if "pid" in header else {}))
+            table = pacsv.read_csv(
+                stream,
+                convert_options=pacsv.ConvertOptions(
+                    column_types={"pid": pa.string()} if "pid" in header else {}
+                ),
+            )
         except pa.ArrowInvalid as exc:
             raise InputError(path, _explain_arrow(str(exc), header)) from exc
     return table.to_pandas()

@@ -59,8 +59,15 @@ def _candidates(valid: np.ndarray | None, obs: np.ndarray, grid: np.ndarray) -> 
     return [before(lo), lo, hi, after(hi)]
 
 
-def resample(series: np.ndarray, dates: np.ndarray, grid: np.ndarray, max_gap_days: float = 90,
-             method: str = "nearest", kernel_var: float = OFFICIAL_KERNEL_VAR, block: int = 65536) -> np.ndarray:
+def resample(
+    series: np.ndarray,
+    dates: np.ndarray,
+    grid: np.ndarray,
+    max_gap_days: float = 90,
+    method: str = "nearest",
+    kernel_var: float = OFFICIAL_KERNEL_VAR,
+    block: int = 65536,
+) -> np.ndarray:
     """Series (n, m) at ``dates`` (m, datetime64, increasing) → (n, T) float32 on ``grid`` (T,).
 
     Epochs farther than ``max_gap_days`` from the nearest valid observation inside the series
@@ -74,12 +81,13 @@ def resample(series: np.ndarray, dates: np.ndarray, grid: np.ndarray, max_gap_da
     g = np.asarray(grid, dtype="datetime64[D]").astype(np.int64)
     out = np.empty((series.shape[0], g.size), dtype=np.float32)
     for s in range(0, series.shape[0], block):
-        out[s:s + block] = _resample_block(series[s:s + block], obs, g, max_gap_days, method, kernel_var)
+        out[s : s + block] = _resample_block(series[s : s + block], obs, g, max_gap_days, method, kernel_var)
     return out
 
 
-def _resample_block(series: np.ndarray, obs: np.ndarray, g: np.ndarray, max_gap: float, method: str,
-                    kernel_var: float) -> np.ndarray:
+def _resample_block(
+    series: np.ndarray, obs: np.ndarray, g: np.ndarray, max_gap: float, method: str, kernel_var: float
+) -> np.ndarray:
     nan = np.isnan(series)
     cand = _candidates(~nan if nan.any() else None, obs, g)
     far = np.float64(1e12)
@@ -99,7 +107,12 @@ def _resample_block(series: np.ndarray, obs: np.ndarray, g: np.ndarray, max_gap:
         both = has_lo & has_hi & (lo != hi)
         frac = dist[1] / np.where(both, dist[1] + dist[2], 1.0)
         w_lo = np.where(both, 1 - frac, has_lo.astype(float))
-        weights = [np.zeros_like(frac), w_lo, np.where(both, frac, (~has_lo & has_hi).astype(float)), np.zeros_like(frac)]
+        weights = [
+            np.zeros_like(frac),
+            w_lo,
+            np.where(both, frac, (~has_lo & has_hi).astype(float)),
+            np.zeros_like(frac),
+        ]
     den = sum(weights)
     weights = [w / np.where(den > 0, den, 1.0) for w in weights]
     gap = (has_lo & has_hi & (dmin > max_gap)) | ~(has_lo | has_hi)

@@ -18,8 +18,15 @@ from __future__ import annotations
 
 import numpy as np
 
-STAT_FIELDS = ("rmse", "mean_velocity", "mean_velocity_std", "acceleration", "acceleration_std",
-               "seasonality", "seasonality_std")
+STAT_FIELDS = (
+    "rmse",
+    "mean_velocity",
+    "mean_velocity_std",
+    "acceleration",
+    "acceleration_std",
+    "seasonality",
+    "seasonality_std",
+)
 
 
 def years_since_start(grid: np.ndarray) -> np.ndarray:
@@ -33,8 +40,8 @@ def designs(t: np.ndarray) -> dict[str, np.ndarray]:
     w = 2 * np.pi * t
     c, s, one = np.cos(w) - 1, np.sin(w), np.ones_like(t)
     return {
-        "cubic": np.column_stack([t, t ** 2, t ** 3, c, s, one]),
-        "quadratic": np.column_stack([t, t ** 2, c, s, one]),
+        "cubic": np.column_stack([t, t**2, t**3, c, s, one]),
+        "quadratic": np.column_stack([t, t**2, c, s, one]),
         "linear": np.column_stack([t, c, s, one]),
     }
 
@@ -67,7 +74,7 @@ def _fit(y: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     res = y - coef @ a.T
     cnt = valid.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rms = np.sqrt(np.nansum(res ** 2, axis=1) / cnt)
+        rms = np.sqrt(np.nansum(res**2, axis=1) / cnt)
         mean = np.nansum(res, axis=1) / cnt
     bad = np.isnan(coef[:, 0])
     rms[bad] = np.nan
@@ -87,8 +94,8 @@ def cell_statistics(series: np.ndarray, grid: np.ndarray) -> tuple[dict[str, np.
     referenced = y - coef[:, 5:6]
     coef2, cinv2, rms2, mean2 = _fit(y, d["quadratic"])
     out["acceleration"] = 2 * coef2[:, 1]
-    out["acceleration_std"] = np.sqrt(4 * cinv2[:, 1, 1]) * np.sqrt(rms2 ** 2 + mean2 ** 2)
+    out["acceleration_std"] = np.sqrt(4 * cinv2[:, 1, 1]) * np.sqrt(rms2**2 + mean2**2)
     coef1, cinv1, rms1, mean1 = _fit(y, d["linear"])
     out["mean_velocity"] = coef1[:, 0]
-    out["mean_velocity_std"] = np.sqrt(cinv1[:, 0, 0]) * np.sqrt(rms1 ** 2 + mean1 ** 2)
+    out["mean_velocity_std"] = np.sqrt(cinv1[:, 0, 0]) * np.sqrt(rms1**2 + mean1**2)
     return out, referenced

@@ -35,8 +35,11 @@ def layer_from_payload(payload: dict):
     import pandas as pd
     import shapely
 
-    return gpd.GeoDataFrame(pd.DataFrame(payload.get("attributes") or {}, index=range(len(payload["wkb"]))),
-                            geometry=shapely.from_wkb(payload["wkb"]), crs=payload["crs"])
+    return gpd.GeoDataFrame(
+        pd.DataFrame(payload.get("attributes") or {}, index=range(len(payload["wkb"]))),
+        geometry=shapely.from_wkb(payload["wkb"]),
+        crs=payload["crs"],
+    )
 
 
 def read_layer(path: str, name: str):
@@ -54,8 +57,11 @@ def read_layer(path: str, name: str):
 def _geometry_result(frame, crs) -> dict:
     import shapely
 
-    return {"table": frame.drop(columns="geometry"), "wkb": list(shapely.to_wkb(frame.geometry.values)),
-            "crs": crs.to_wkt() if crs is not None else ""}
+    return {
+        "table": frame.drop(columns="geometry"),
+        "wkb": list(shapely.to_wkb(frame.geometry.values)),
+        "crs": crs.to_wkt() if crs is not None else "",
+    }
 
 
 def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None = None) -> dict:
@@ -73,8 +79,14 @@ def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None =
     return _geometry_result(cubes, cubes.crs)
 
 
-def task_point_series(points, config: dict, csv: str | None = None, gp: dict | None = None,
-                      plot: str | None = None, progress: Progress | None = None) -> dict:
+def task_point_series(
+    points,
+    config: dict,
+    csv: str | None = None,
+    gp: dict | None = None,
+    plot: str | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Point series (``table``), its CSV, and with ``gp`` (GPConfig fields) the GP table and plot."""
     from .analysis.gp import GPConfig, gp_from_table, write_gp_plot
     from .analysis.series import PointSeriesConfig, point_series, write_series_csv
@@ -97,8 +109,14 @@ def task_point_series(points, config: dict, csv: str | None = None, gp: dict | N
     return result
 
 
-def task_gp(input: str, config: dict, min_dt: float | None = None, max_dt: float | None = None,
-            plot: str | None = None, progress: Progress | None = None) -> dict:
+def task_gp(
+    input: str,
+    config: dict,
+    min_dt: float | None = None,
+    max_dt: float | None = None,
+    plot: str | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """GP regression of a point-series CSV: ``table`` and ``plot``."""
     from .analysis.gp import GPConfig, gp_from_table, read_series_csv, write_gp_plot
 
@@ -112,7 +130,9 @@ def task_gp(input: str, config: dict, min_dt: float | None = None, max_dt: float
     return {"table": table, "plot": path}
 
 
-def task_centerline(lines, config: dict, heatmap: str | None = None, progress: Progress | None = None) -> dict:
+def task_centerline(
+    lines, config: dict, heatmap: str | None = None, progress: Progress | None = None
+) -> dict:
     """Velocity along the lines: ``table`` with point ``wkb`` in the NetCDF ``crs`` and the heat map."""
     import geopandas as gpd
 
@@ -134,9 +154,15 @@ def task_pixel_mesh(netcdf: str, progress: Progress | None = None) -> dict:
     return write_pixel_mesh(netcdf, progress)
 
 
-TASKS = {"find_cubes": task_find_cubes, "point_series": task_point_series, "gp": task_gp,
-         "centerline": task_centerline, "pixel_pairs": task_pixel_pairs, "pixel_gp": task_pixel_gp,
-         "pixel_mesh": task_pixel_mesh}
+TASKS = {
+    "find_cubes": task_find_cubes,
+    "point_series": task_point_series,
+    "gp": task_gp,
+    "centerline": task_centerline,
+    "pixel_pairs": task_pixel_pairs,
+    "pixel_gp": task_pixel_gp,
+    "pixel_mesh": task_pixel_mesh,
+}
 _LAYER_ARGS = ("aoi", "points", "lines")
 
 
@@ -145,13 +171,17 @@ _LAYER_ARGS = ("aoi", "points", "lines")
 
 
 def add_subcommands(subparsers) -> None:
-    p = subparsers.add_parser("itslive-find-cubes", help="ITS_LIVE datacubes intersecting an area of interest")
+    p = subparsers.add_parser(
+        "itslive-find-cubes", help="ITS_LIVE datacubes intersecting an area of interest"
+    )
     p.add_argument("--aoi", required=True, help="any vector file, any CRS")
     p.add_argument("--catalog", help="catalog URL or GeoJSON file (default: the official catalog, cached)")
     p.add_argument("--output", help="write the cube footprints here (GeoJSON/GPKG)")
     p.set_defaults(func=_find_cubes)
 
-    p = subparsers.add_parser("itslive-point-series", help="velocity series under points (pixel or 3×3 median)")
+    p = subparsers.add_parser(
+        "itslive-point-series", help="velocity series under points (pixel or 3×3 median)"
+    )
     p.add_argument("--points", required=True, help="point file, any CRS (a 'point_id' column is kept)")
     p.add_argument("--cube", dest="cubes", action="append", default=[], help="cube URL/folder (repeat)")
     p.add_argument("--catalog", help="catalog used when no --cube is given")
@@ -175,7 +205,9 @@ def add_subcommands(subparsers) -> None:
     _gp_options(p)
     p.set_defaults(func=_gp)
 
-    p = subparsers.add_parser("itslive-centerline-profile", help="velocity along lines from an inversion NetCDF")
+    p = subparsers.add_parser(
+        "itslive-centerline-profile", help="velocity along lines from an inversion NetCDF"
+    )
     p.add_argument("--lines", required=True, help="line file, any CRS (e.g. OGGM centerlines)")
     p.add_argument("--netcdf", required=True, help="output of itslive-invert")
     p.add_argument("--spacing", type=float, default=100.0, help="metres between samples")
@@ -201,20 +233,32 @@ def _gp_options(p) -> None:
 
     d = {f.name: f.default for f in fields(GPConfig)}
     p.add_argument("--model", choices=MODELS, default=d["model"])
-    p.add_argument("--robust", action=argparse.BooleanOptionalAction, default=d["robust"],
-                   help="reject outlying pairs (Tukey biweight)")
+    p.add_argument(
+        "--robust",
+        action=argparse.BooleanOptionalAction,
+        default=d["robust"],
+        help="reject outlying pairs (Tukey biweight)",
+    )
     p.add_argument("--step-days", type=float, default=d["step_days"])
     p.add_argument("--components", default=",".join(d["components"]), help="comma-separated among v, vx, vy")
-    p.add_argument("--extrapolate", action=argparse.BooleanOptionalAction, default=d["extrapolate"],
-                   help="allow an output range beyond the pairs")
+    p.add_argument(
+        "--extrapolate",
+        action=argparse.BooleanOptionalAction,
+        default=d["extrapolate"],
+        help="allow an output range beyond the pairs",
+    )
 
 
 def _gp_dict(args) -> dict:
-    return {"model": args.model, "robust": args.robust, "step_days": args.step_days,
-            "components": tuple(c.strip() for c in args.components.split(",") if c.strip()),
-            "extrapolate": args.extrapolate,
-            "start": getattr(args, "start", None) if args.command == "itslive-gp-regression" else None,
-            "end": getattr(args, "end", None) if args.command == "itslive-gp-regression" else None}
+    return {
+        "model": args.model,
+        "robust": args.robust,
+        "step_days": args.step_days,
+        "components": tuple(c.strip() for c in args.components.split(",") if c.strip()),
+        "extrapolate": args.extrapolate,
+        "start": getattr(args, "start", None) if args.command == "itslive-gp-regression" else None,
+        "end": getattr(args, "end", None) if args.command == "itslive-gp-regression" else None,
+    }
 
 
 def _check_outputs(**paths: str | None) -> None:
@@ -235,8 +279,9 @@ def _find_cubes(args) -> int:
         import geopandas as gpd
         import shapely
 
-        gpd.GeoDataFrame(result["table"], geometry=shapely.from_wkb(result["wkb"]),
-                         crs=result["crs"]).to_file(args.output)
+        gpd.GeoDataFrame(
+            result["table"], geometry=shapely.from_wkb(result["wkb"]), crs=result["crs"]
+        ).to_file(args.output)
     print("\n".join(result["table"]["zarr_url"]))
     return 0
 
@@ -246,10 +291,24 @@ def _point_series(args) -> int:
     from ..io import atomic_output
 
     _check_outputs(output=args.output, gp_output=args.gp_output, plot=args.plot)
-    config = {"cubes": tuple(args.cubes), "catalog": args.catalog, "missions": args.missions, "start": args.start,
-              "end": args.end, "min_dt": args.min_dt, "max_dt": args.max_dt, "neighborhood": args.neighborhood}
-    result = task_point_series(read_layer(args.points, "points"), config, args.output,
-                               _gp_dict(args) if args.gp else None, args.plot, console_progress())
+    config = {
+        "cubes": tuple(args.cubes),
+        "catalog": args.catalog,
+        "missions": args.missions,
+        "start": args.start,
+        "end": args.end,
+        "min_dt": args.min_dt,
+        "max_dt": args.max_dt,
+        "neighborhood": args.neighborhood,
+    }
+    result = task_point_series(
+        read_layer(args.points, "points"),
+        config,
+        args.output,
+        _gp_dict(args) if args.gp else None,
+        args.plot,
+        console_progress(),
+    )
     if args.gp and args.gp_output:
         with atomic_output(args.gp_output) as tmp:
             result["gp_table"].to_csv(tmp, index=False)
@@ -265,8 +324,11 @@ def _gp(args) -> int:
     result = task_gp(args.input, _gp_dict(args), args.min_dt, args.max_dt, args.plot, console_progress())
     with atomic_output(args.output) as tmp:
         result["table"].to_csv(tmp, index=False)
-    print(f"\n{args.output}: {len(result['table'])} rows" + (f"; plot {result['plot']}" if result["plot"] else ""),
-          file=sys.stderr)
+    print(
+        f"\n{args.output}: {len(result['table'])} rows"
+        + (f"; plot {result['plot']}" if result["plot"] else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -278,8 +340,12 @@ def _centerline(args) -> int:
     from ..io import atomic_output
 
     _check_outputs(output=args.output, heatmap=args.heatmap)
-    result = task_centerline(read_layer(args.lines, "lines"), {"netcdf": args.netcdf, "spacing": args.spacing},
-                             args.heatmap, console_progress())
+    result = task_centerline(
+        read_layer(args.lines, "lines"),
+        {"netcdf": args.netcdf, "spacing": args.spacing},
+        args.heatmap,
+        console_progress(),
+    )
     points = gpd.GeoDataFrame(result["table"], geometry=shapely.from_wkb(result["wkb"]), crs=result["crs"])
     with atomic_output(args.output) as tmp:
         if Path(args.output).suffix.lower() == ".csv":

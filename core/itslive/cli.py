@@ -24,33 +24,59 @@ WORKER_FLAG = "--worker"
 
 
 def add_subcommands(subparsers) -> None:
-    p = subparsers.add_parser("itslive-invert", help="ITS_LIVE glacier velocity time series (regularised inversion)",
-                              description="Invert every glacier pixel of the ITS_LIVE cubes under the glaciers "
-                                          "onto a regular time grid and write a CF NetCDF.")
+    p = subparsers.add_parser(
+        "itslive-invert",
+        help="ITS_LIVE glacier velocity time series (regularised inversion)",
+        description="Invert every glacier pixel of the ITS_LIVE cubes under the glaciers "
+        "onto a regular time grid and write a CF NetCDF.",
+    )
     p.add_argument("--glaciers", required=True, help="glacier outlines (any vector file, any CRS)")
     p.add_argument("--output", required=True, help="output NetCDF (.nc)")
-    p.add_argument("--cube", dest="cubes", action="append", default=[],
-                   help="cube URL or folder (repeat); default: found in --catalog")
+    p.add_argument(
+        "--cube",
+        dest="cubes",
+        action="append",
+        default=[],
+        help="cube URL or folder (repeat); default: found in --catalog",
+    )
     p.add_argument("--catalog", help="catalog URL or GeoJSON file (default: the official catalog)")
     p.add_argument("--start", help="start date YYYY-MM-DD")
     p.add_argument("--end", help="end date YYYY-MM-DD")
     d = ItsliveInvertConfig.__dataclass_fields__  # the config's defaults are the CLI's
-    p.add_argument("--interval-days", type=float, default=d["interval_days"].default, help="bin length (days)")
-    p.add_argument("--lam", type=float, default=None,
-                   help="λ, roughness penalty λ²∫(dᵏv/dtᵏ)²dt in yr^(k-½) per m/yr "
-                        "(default: chosen from the data by generalised cross-validation)")
+    p.add_argument(
+        "--interval-days", type=float, default=d["interval_days"].default, help="bin length (days)"
+    )
+    p.add_argument(
+        "--lam",
+        type=float,
+        default=None,
+        help="λ, roughness penalty λ²∫(dᵏv/dtᵏ)²dt in yr^(k-½) per m/yr "
+        "(default: chosen from the data by generalised cross-validation)",
+    )
     p.add_argument("--derivative", type=int, choices=(1, 2), default=d["derivative"].default)
     p.add_argument("--missions", default="", help="e.g. 'Sentinel-1,Landsat 8' (default: all)")
     p.add_argument("--min-dt", type=float, help="minimum pair separation (days)")
     p.add_argument("--max-dt", type=float, help="maximum pair separation (days)")
-    p.add_argument("--weighted", action=argparse.BooleanOptionalAction, default=d["weighted"].default,
-                   help="weight pairs by 1/σ² from vx_error/vy_error")
-    p.add_argument("--robust", action=argparse.BooleanOptionalAction, default=d["robust"].default,
-                   help="down-weight outliers (Tukey biweight)")
+    p.add_argument(
+        "--weighted",
+        action=argparse.BooleanOptionalAction,
+        default=d["weighted"].default,
+        help="weight pairs by 1/σ² from vx_error/vy_error",
+    )
+    p.add_argument(
+        "--robust",
+        action=argparse.BooleanOptionalAction,
+        default=d["robust"].default,
+        help="down-weight outliers (Tukey biweight)",
+    )
     p.add_argument("--robust-iterations", type=int, default=d["robust_iterations"].default)
     p.add_argument("--min-observations", type=int, default=d["min_observations"].default)
-    p.add_argument("--max-error-ratio", type=float, default=d["max_error_ratio"].default,
-                   help="leave bins whose formal error exceeds this × the pixel's median empty (0: off)")
+    p.add_argument(
+        "--max-error-ratio",
+        type=float,
+        default=d["max_error_ratio"].default,
+        help="leave bins whose formal error exceeds this × the pixel's median empty (0: off)",
+    )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--scheduler", help="'local' (LocalCluster) or a Dask scheduler address")
     p.add_argument("--n-workers", type=int)
@@ -71,8 +97,11 @@ def _handle(args: argparse.Namespace) -> int:
     from ..cli import console_progress
 
     result = run_itslive_invert(config_from_args(args), console_progress(args.quiet))
-    print(f"\n{result.output}: {result.n_pixels} pixels × {result.n_bins} bins ({result.n_blocks} blocks, "
-          f"{result.n_resumed} resumed)", file=sys.stderr)
+    print(
+        f"\n{result.output}: {result.n_pixels} pixels × {result.n_bins} bins ({result.n_blocks} blocks, "
+        f"{result.n_resumed} resumed)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -86,7 +115,9 @@ def worker_main(config_path: str) -> int:
     def call(progress):
         return run_itslive_invert(ItsliveInvertConfig(**json.loads(Path(config_path).read_text())), progress)
 
-    return run_as_worker(call, lambda r: {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(r).items()})
+    return run_as_worker(
+        call, lambda r: {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(r).items()}
+    )
 
 
 if __name__ == "__main__":

@@ -97,28 +97,43 @@ class ItsliveInvertConfig:
             raise ParameterError("MEAN_VELOCITY", f"'{self.geotiff.name}' must end in .tif")
         if self.start and self.end and self.start >= self.end:
             raise ParameterError("START_DATE", f"start {self.start} is not before end {self.end}; swap them")
-        for allowed, value in ((INTERVAL_DAYS, self.interval_days), (LAMBDA, self.lam), (DERIVATIVE, self.derivative),
-                               (MIN_OBSERVATIONS, self.min_observations), (BLOCK_SIZE, self.block_size),
-                               (ROBUST_ITERATIONS, self.robust_iterations), (MAX_ERROR_RATIO, self.max_error_ratio)):
+        for allowed, value in (
+            (INTERVAL_DAYS, self.interval_days),
+            (LAMBDA, self.lam),
+            (DERIVATIVE, self.derivative),
+            (MIN_OBSERVATIONS, self.min_observations),
+            (BLOCK_SIZE, self.block_size),
+            (ROBUST_ITERATIONS, self.robust_iterations),
+            (MAX_ERROR_RATIO, self.max_error_ratio),
+        ):
             if value is not None:  # LAMBDA empty: chosen from the data
                 allowed.check(value)
         check_pair_filters(self.min_dt, self.max_dt)
         if self.start and self.end:
             period = (np.datetime64(self.end) - np.datetime64(self.start)) / np.timedelta64(1, "D")
             if self.interval_days > period:
-                raise ParameterError("INTERVAL_DAYS", f"{self.interval_days} days is longer than the period "
-                                                      f"{self.start} … {self.end} ({period:.0f} days); shorten it")
+                raise ParameterError(
+                    "INTERVAL_DAYS",
+                    f"{self.interval_days} days is longer than the period "
+                    f"{self.start} … {self.end} ({period:.0f} days); shorten it",
+                )
         if self.device not in DEVICES:
             raise ParameterError("DEVICE", f"must be one of {', '.join(DEVICES)} (got {self.device!r})")
         self._kernel("numpy", "auto").validate()  # no torch import here (cheap, safe inside QGIS)
 
     def _kernel(self, backend: str, device: str) -> InversionConfig:
-        return InversionConfig(interval_days=float(self.interval_days),
-                               lam=None if self.lam is None else float(self.lam),
-                               derivative=int(self.derivative), weighted=bool(self.weighted), robust=bool(self.robust),
-                               robust_iterations=int(self.robust_iterations),
-                               min_observations=int(self.min_observations),
-                               max_error_ratio=float(self.max_error_ratio), backend=backend, device=device)
+        return InversionConfig(
+            interval_days=float(self.interval_days),
+            lam=None if self.lam is None else float(self.lam),
+            derivative=int(self.derivative),
+            weighted=bool(self.weighted),
+            robust=bool(self.robust),
+            robust_iterations=int(self.robust_iterations),
+            min_observations=int(self.min_observations),
+            max_error_ratio=float(self.max_error_ratio),
+            backend=backend,
+            device=device,
+        )
 
     def inversion(self) -> InversionConfig:
         """The kernel's configuration: numpy on ``cpu`` (or without torch), torch otherwise."""
@@ -128,11 +143,16 @@ class ItsliveInvertConfig:
                 import torch  # noqa: F401
             except ImportError:
                 if self.device == "cuda":
-                    raise ParameterError("DEVICE", "cuda needs torch: pip install -r requirements-gpu.txt") from None
+                    raise ParameterError(
+                        "DEVICE", "cuda needs torch: pip install -r requirements-gpu.txt"
+                    ) from None
             else:
                 if self.device == "cuda" and not _cuda_available():
-                    raise ParameterError("DEVICE", "cuda: torch sees no CUDA device on this machine (no GPU, or a "
-                                                   "CPU-only torch build); choose auto or cpu")
+                    raise ParameterError(
+                        "DEVICE",
+                        "cuda: torch sees no CUDA device on this machine (no GPU, or a "
+                        "CPU-only torch build); choose auto or cpu",
+                    )
                 backend = "torch" if self.device == "cuda" or _cuda_available() else "numpy"
         return self._kernel(backend, self.device if backend == "torch" else "auto")
 

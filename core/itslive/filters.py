@@ -48,8 +48,11 @@ def parse_missions(missions: Iterable[str] | str | None) -> tuple[str, ...]:
         if m and m[1] <= m[2]:
             chosen += [f"Landsat {n}" for n in range(int(m[1]), int(m[2]) + 1)]
             continue
-        raise ParameterError("MISSIONS", f"unknown mission '{raw}': use Sentinel-1, Sentinel-2, Landsat 4 … "
-                                         "Landsat 9 (or S1, S2, L4 … L9, Landsat, Sentinel)")
+        raise ParameterError(
+            "MISSIONS",
+            f"unknown mission '{raw}': use Sentinel-1, Sentinel-2, Landsat 4 … "
+            "Landsat 9 (or S1, S2, L4 … L9, Landsat, Sentinel)",
+        )
     return tuple(dict.fromkeys(chosen))
 
 
@@ -62,8 +65,14 @@ def _as_datetime(value, name: str) -> np.datetime64 | None:
         raise ParameterError(name, f"'{value}' is not a date (use YYYY-MM-DD)") from exc
 
 
-def filter_layers(layers: pd.DataFrame, missions=None, start=None, end=None,
-                  min_dt: float | None = None, max_dt: float | None = None) -> pd.DataFrame:
+def filter_layers(
+    layers: pd.DataFrame,
+    missions=None,
+    start=None,
+    end=None,
+    min_dt: float | None = None,
+    max_dt: float | None = None,
+) -> pd.DataFrame:
     """The layers whose both images come from ``missions``, that lie entirely within [start, end]
     (img1 ≥ start and img2 ≤ end: an observation is the mean over its whole pair, so a pair reaching
     outside the period cannot be modelled by it) and whose ``date_dt`` (days) is within [min_dt, max_dt].

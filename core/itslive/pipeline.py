@@ -125,25 +125,38 @@ def find_cube_urls(glaciers, catalog: str | None, progress: Progress) -> list[st
     table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
     found = find_cubes(table, glaciers)
     if len(found) == 0:
-        raise InputError("GLACIERS", f"no ITS_LIVE cube of the catalog {catalog or DEFAULT_CATALOG_URL} covers "
-                                     "the glaciers; check the layer's CRS")
+        raise InputError(
+            "GLACIERS",
+            f"no ITS_LIVE cube of the catalog {catalog or DEFAULT_CATALOG_URL} covers "
+            "the glaciers; check the layer's CRS",
+        )
     return list(found["zarr_url"])
 
 
 def _period(config: ItsliveInvertConfig, tables: list[pd.DataFrame]) -> tuple[np.datetime64, np.datetime64]:
     """[start, end] from the config, else the span of the selected pairs."""
-    start = np.datetime64(config.start, "D") if config.start else min(t["img1"].min() for t in tables).floor("D")
+    start = (
+        np.datetime64(config.start, "D") if config.start else min(t["img1"].min() for t in tables).floor("D")
+    )
     end = np.datetime64(config.end, "D") if config.end else max(t["img2"].max() for t in tables).ceil("D")
     start, end = np.datetime64(start, "D"), np.datetime64(end, "D")
     period = (end - start) / np.timedelta64(1, "D")
     if config.interval_days > period:
-        raise ParameterError("INTERVAL_DAYS", f"{config.interval_days} days is longer than the period "
-                                              f"{start} … {end} ({period:.0f} days); shorten it")
+        raise ParameterError(
+            "INTERVAL_DAYS",
+            f"{config.interval_days} days is longer than the period "
+            f"{start} … {end} ({period:.0f} days); shorten it",
+        )
     return start, end
 
 
-def plan_blocks(grid: GlacierGrid, cubes: list[Cube], tables: list[pd.DataFrame], block_size: int,
-                storage_options: dict | None) -> list[BlockTask]:
+def plan_blocks(
+    grid: GlacierGrid,
+    cubes: list[Cube],
+    tables: list[pd.DataFrame],
+    block_size: int,
+    storage_options: dict | None,
+) -> list[BlockTask]:
     """Blocks of glacier pixels: per cube, tiles of ≈ ``block_size`` pixels a side rounded up to whole
     chunks (so no chunk is read twice), only tiles holding glacier pixels, in a fixed order."""
     tasks: list[BlockTask] = []
@@ -167,11 +180,24 @@ def plan_blocks(grid: GlacierGrid, cubes: list[Cube], tables: list[pd.DataFrame]
             # the window is cut to the glacier pixels' extent within the tile
             rr, cc = rows[i], cols[i]
             r0, r1, c0, c1 = int(rr.min()), int(rr.max()) + 1, int(cc.min()), int(cc.max()) + 1
-            tasks.append(BlockTask(
-                index=len(tasks), url=cube.url, storage_options=storage_options, rows=(r0, r1), cols=(c0, c1),
-                pix_rows=rr - r0, pix_cols=cc - c0, out_rows=out_r[i], out_cols=out_c[i],
-                layers=t["layer"].to_numpy(), img1=img1, img2=img2,
-                vx_error=t["vx_error"].to_numpy(), vy_error=t["vy_error"].to_numpy()))
+            tasks.append(
+                BlockTask(
+                    index=len(tasks),
+                    url=cube.url,
+                    storage_options=storage_options,
+                    rows=(r0, r1),
+                    cols=(c0, c1),
+                    pix_rows=rr - r0,
+                    pix_cols=cc - c0,
+                    out_rows=out_r[i],
+                    out_cols=out_c[i],
+                    layers=t["layer"].to_numpy(),
+                    img1=img1,
+                    img2=img2,
+                    vx_error=t["vx_error"].to_numpy(),
+                    vy_error=t["vy_error"].to_numpy(),
+                )
+            )
     return tasks
 
 
@@ -193,27 +219,62 @@ def read_block(task: BlockTask, cube: Cube | None = None) -> tuple[np.ndarray, n
     if cube is None:
         cube = _cached_cube(task.url, json.dumps(task.storage_options or {}, sort_keys=True))
     stats: dict = {}
-    window = read_window(cube, slice(*task.rows), slice(*task.cols), ("vx", "vy"), layers=task.layers, stats=stats)
-    return window["vx"][:, task.pix_rows, task.pix_cols].T, window["vy"][:, task.pix_rows, task.pix_cols].T, stats
+    window = read_window(
+        cube, slice(*task.rows), slice(*task.cols), ("vx", "vy"), layers=task.layers, stats=stats
+    )
+    return (
+        window["vx"][:, task.pix_rows, task.pix_cols].T,
+        window["vy"][:, task.pix_rows, task.pix_cols].T,
+        stats,
+    )
 
 
-def invert_block(task: BlockTask, edges: np.ndarray, config: InversionConfig, cube: Cube | None = None,
-                 progress: Progress | None = None) -> dict[str, np.ndarray]:
+def invert_block(
+    task: BlockTask,
+    edges: np.ndarray,
+    config: InversionConfig,
+    cube: Cube | None = None,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
     """Read the block's window and invert its glacier pixels.
 
     Returns vx, vy, vx_error, vy_error (n_pixels, M) float32, count (n_pixels, M) int32 and
     ``stats`` (missing_chunks, missing_values, then the :data:`MASK_KEYS` counts) as an int64 array.
     """
     vx, vy, stats = read_block(task, cube)
-    res = invert_pixels(vx, vy, task.img1, task.img2, edges, config, vx_error=task.vx_error,
-                        vy_error=task.vy_error, progress=progress)
-    counts = [stats.get("missing_chunks", 0), stats.get("missing_values", 0), *(res.masked.get(k, 0) for k in MASK_KEYS)]
-    return {"vx": res.vx, "vy": res.vy, "vx_error": res.vx_error, "vy_error": res.vy_error, "count": res.count,
-            "stats": np.array(counts, np.int64)}
+    res = invert_pixels(
+        vx,
+        vy,
+        task.img1,
+        task.img2,
+        edges,
+        config,
+        vx_error=task.vx_error,
+        vy_error=task.vy_error,
+        progress=progress,
+    )
+    counts = [
+        stats.get("missing_chunks", 0),
+        stats.get("missing_values", 0),
+        *(res.masked.get(k, 0) for k in MASK_KEYS),
+    ]
+    return {
+        "vx": res.vx,
+        "vy": res.vy,
+        "vx_error": res.vx_error,
+        "vy_error": res.vy_error,
+        "count": res.count,
+        "stats": np.array(counts, np.int64),
+    }
 
 
-def choose_lambda(tasks: list[BlockTask], edges: np.ndarray, config: InversionConfig, cubes: dict[str, Cube],
-                  progress: Progress) -> LambdaChoice | None:
+def choose_lambda(
+    tasks: list[BlockTask],
+    edges: np.ndarray,
+    config: InversionConfig,
+    cubes: dict[str, Cube],
+    progress: Progress,
+) -> LambdaChoice | None:
     """λ for the whole run, by generalised cross-validation on the pixels of the largest blocks of the
     largest block's cube (one λ for every block keeps the product consistent; the pixels of one cube
     share one pair list). Blocks are read until GCV_PIXELS pixels with enough pairs are found (at
@@ -230,8 +291,17 @@ def choose_lambda(tasks: list[BlockTask], edges: np.ndarray, config: InversionCo
             break
     if found == 0:
         return None
-    return select_lambda(np.concatenate(vx), np.concatenate(vy), largest.img1, largest.img2, edges, config,
-                         vx_error=largest.vx_error, vy_error=largest.vy_error, progress=progress)
+    return select_lambda(
+        np.concatenate(vx),
+        np.concatenate(vy),
+        largest.img1,
+        largest.img2,
+        edges,
+        config,
+        vx_error=largest.vx_error,
+        vy_error=largest.vy_error,
+        progress=progress,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -314,8 +384,9 @@ def block_summary(vx: np.ndarray, stats: np.ndarray) -> dict[str, np.ndarray]:
     return {"filled_pixels": finite.any(0), "filled_bins": finite.any(1), "stats": stats}
 
 
-def invert_block_to_checkpoint(task: BlockTask, edges: np.ndarray, config: InversionConfig,
-                               folder: str) -> dict[str, np.ndarray]:
+def invert_block_to_checkpoint(
+    task: BlockTask, edges: np.ndarray, config: InversionConfig, folder: str
+) -> dict[str, np.ndarray]:
     """:func:`invert_block` on a Dask worker, written straight into the checkpoint (a folder the
     workers share with the run): only the small :func:`block_summary` travels back, so the main
     process neither deserialises nor writes the blocks."""
@@ -324,13 +395,29 @@ def invert_block_to_checkpoint(task: BlockTask, edges: np.ndarray, config: Inver
     return block_summary(result["vx"].T, result["stats"])
 
 
-def fingerprint(config: ItsliveInvertConfig, inversion: InversionConfig, cubes: list[Cube], grid: GlacierGrid,
-                edges: np.ndarray, tasks: list[BlockTask]) -> str:
+def fingerprint(
+    config: ItsliveInvertConfig,
+    inversion: InversionConfig,
+    cubes: list[Cube],
+    grid: GlacierGrid,
+    edges: np.ndarray,
+    tasks: list[BlockTask],
+) -> str:
     """A hash of everything that determines the blocks' results."""
     h = hashlib.sha256()
-    h.update(json.dumps({"version": VERSION, "inversion": inversion.__dict__, "edges": edges.tolist(),
-                         "cubes": [c.url for c in cubes], "block_size": config.block_size}, sort_keys=True,
-                        default=str).encode())
+    h.update(
+        json.dumps(
+            {
+                "version": VERSION,
+                "inversion": inversion.__dict__,
+                "edges": edges.tolist(),
+                "cubes": [c.url for c in cubes],
+                "block_size": config.block_size,
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    )
     h.update(grid.glacier_id.tobytes())
     for t in tasks:
         h.update(t.layers.tobytes())
@@ -362,8 +449,10 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
         cubes.append(open_cube(url, storage_options=config.storage_options))
     grid = rasterise_glaciers(glaciers, cubes)
     notes = [f"glacier {name} lies outside every cube: skipped" for name in grid.outside]
-    tables = [filter_layers(c.layers, config.missions, config.start, config.end, config.min_dt, config.max_dt)
-              for c in cubes]
+    tables = [
+        filter_layers(c.layers, config.missions, config.start, config.end, config.min_dt, config.max_dt)
+        for c in cubes
+    ]
     used = sorted(set(np.unique(grid.cube_index[grid.glacier_id > 0]).tolist()))
     if all(len(tables[k]) == 0 for k in used):
         raise InputError("CUBES", "no image pair left after the mission/date/date_dt filters; widen them")
@@ -384,14 +473,17 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
             inversion = dataclasses.replace(inversion, lam=choice.lam)
             lam_note = f"chosen by generalised cross-validation on {choice.n_pixels} pixels"
         progress.info(f"λ = {inversion.lam:.3g} yr^{inversion.derivative - 0.5:g}/(m/yr), {lam_note}")
-    progress.info(f"{grid.n_pixels} glacier pixels, {len(edges) - 1} bins of {config.interval_days:g} days "
-                  f"({start} … {end}), {len(tasks)} blocks, pairs per cube: "
-                  + ", ".join(str(len(tables[k])) for k in used))
+    progress.info(
+        f"{grid.n_pixels} glacier pixels, {len(edges) - 1} bins of {config.interval_days:g} days "
+        f"({start} … {end}), {len(tasks)} blocks, pairs per cube: "
+        + ", ".join(str(len(tables[k])) for k in used)
+    )
     progress.report(0.05, "Inverting blocks")
 
     m, (ny, nx) = len(edges) - 1, grid.glacier_id.shape
-    checkpoint = Checkpoint(config.output, fingerprint(config, inversion, cubes, grid, edges, tasks)
-                            + data_fingerprint(cubes))  # guard
+    checkpoint = Checkpoint(
+        config.output, fingerprint(config, inversion, cubes, grid, edges, tasks) + data_fingerprint(cubes)
+    )  # guard
     done = checkpoint.open(config.resume) & {t.index for t in tasks}
     coverage = Coverage.empty(grid.glacier_id.shape, m, 2 + len(MASK_KEYS))
     for t in tasks:
@@ -415,18 +507,30 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
             # progress and cancellation inside a block too: a 50 × 50 block takes seconds
             share = blocks.sub((len(done) + n - 1) / len(tasks), (len(done) + n) / len(tasks)).quiet()
             result = invert_block(task, edges, inversion, cube=by_url[task.url], progress=share)
-            checkpoint.save(task.index, result)  # results go to disk at once: memory does not grow with the cube
+            checkpoint.save(
+                task.index, result
+            )  # results go to disk at once: memory does not grow with the cube
             finished(task, block_summary(result["vx"].T, result["stats"]), n)
     progress.check()
     missing = coverage.stats
-    check_coverage(coverage.filled_pixels, coverage.filled_bins, grid.glacier_id > 0, missing,
-                   inversion.min_observations, progress)  # guard
+    check_coverage(
+        coverage.filled_pixels,
+        coverage.filled_bins,
+        grid.glacier_id > 0,
+        missing,
+        inversion.min_observations,
+        progress,
+    )  # guard
     if missing[0]:
-        notes.append(f"{int(missing[0])} chunks missing from the store(s): {int(missing[1])} values read as NaN")
+        notes.append(
+            f"{int(missing[0])} chunks missing from the store(s): {int(missing[1])} values read as NaN"
+        )
     masked = dict(zip(MASK_KEYS, (int(v) for v in missing[2:]), strict=True))
     empty = masked["too_few_pairs"] + masked["empty_pixels"]  # check_coverage has reported them
-    progress.info(f"bins left empty: {masked['outside_data_span']} outside the span of their pixel's pairs, "
-                  f"{masked['formal_error']} with a formal error over {inversion.max_error_ratio:g}× the pixel's median")
+    progress.info(
+        f"bins left empty: {masked['outside_data_span']} outside the span of their pixel's pairs, "
+        f"{masked['formal_error']} with a formal error over {inversion.max_error_ratio:g}× the pixel's median"
+    )
     for w in notes:
         progress.warn(w)
 
@@ -451,11 +555,22 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
             _write_mean_geotiff(tmps[1], grid, mean)
     checkpoint.remove()
     progress.report(1.0, "Done")
-    return ItsliveInvertResult(output=config.output, geotiff=geotiff, n_pixels=grid.n_pixels, n_bins=m,
-                               n_blocks=len(tasks), n_resumed=len(done),
-                               n_pairs={cubes[k].url: len(tables[k]) for k in used}, cubes=[cubes[k].url for k in used],
-                               missing_chunks=int(missing[0]), missing_values=int(missing[1]), warnings=notes,
-                               lam=inversion.lam, weighted=inversion.weighted, empty_pixels=empty)
+    return ItsliveInvertResult(
+        output=config.output,
+        geotiff=geotiff,
+        n_pixels=grid.n_pixels,
+        n_bins=m,
+        n_blocks=len(tasks),
+        n_resumed=len(done),
+        n_pairs={cubes[k].url: len(tables[k]) for k in used},
+        cubes=[cubes[k].url for k in used],
+        missing_chunks=int(missing[0]),
+        missing_values=int(missing[1]),
+        warnings=notes,
+        lam=inversion.lam,
+        weighted=inversion.weighted,
+        empty_pixels=empty,
+    )
 
 
 SLAB_BYTES = 256 * 2**20
@@ -487,8 +602,15 @@ class Coverage:
         self.stats += summary["stats"]
 
 
-def _run_dask(todo: list[BlockTask], edges, inversion: InversionConfig, config: ItsliveInvertConfig,
-              folder: Path, finished, progress: Progress) -> None:
+def _run_dask(
+    todo: list[BlockTask],
+    edges,
+    inversion: InversionConfig,
+    config: ItsliveInvertConfig,
+    folder: Path,
+    finished,
+    progress: Progress,
+) -> None:
     """Blocks as Dask tasks that write their results into the checkpoint ``folder`` themselves (the
     workers must see it: checked up front for a remote scheduler); cancel stops them."""
     from distributed import as_completed
@@ -499,8 +621,17 @@ def _run_dask(todo: list[BlockTask], edges, inversion: InversionConfig, config: 
     with dask_client(address, n_workers=config.n_workers, shared_paths=[folder]) as client:
         edges_f = client.scatter(edges, broadcast=True)
         run_id = uuid.uuid4().hex[:8]
-        futures = {client.submit(invert_block_to_checkpoint, t, edges_f, inversion, str(folder),
-                                 key=f"itslive-block-{run_id}-{t.index}"): t for t in todo}
+        futures = {
+            client.submit(
+                invert_block_to_checkpoint,
+                t,
+                edges_f,
+                inversion,
+                str(folder),
+                key=f"itslive-block-{run_id}-{t.index}",
+            ): t
+            for t in todo
+        }
         try:
             for n, future in enumerate(as_completed(futures), 1):
                 progress.check()
@@ -515,8 +646,11 @@ def _weighting(inversion: InversionConfig, tables: list[pd.DataFrame], notes: li
     without an error are otherwise left out, and counted."""
     if not inversion.weighted:
         return inversion
-    has_error = [np.isfinite(t[["vx_error", "vy_error"]].to_numpy(float)).all(1) & (t["vx_error"] > 0).to_numpy()
-                 for t in tables if len(t)]
+    has_error = [
+        np.isfinite(t[["vx_error", "vy_error"]].to_numpy(float)).all(1) & (t["vx_error"] > 0).to_numpy()
+        for t in tables
+        if len(t)
+    ]
     if any(not h.any() for h in has_error):
         notes.append("a cube has no vx_error/vy_error: every pair weighted equally (WEIGHTED off)")
         return dataclasses.replace(inversion, weighted=False)
@@ -534,11 +668,14 @@ def _attributes(config, inversion, cubes, tables, used, start, end, grid, missin
         "title": "Glacier surface velocity time series inverted from ITS_LIVE image-pair velocities",
         "source": "Surface Motion QGIS plugin, itslive_invert",
         "references": "ITS_LIVE datacubes (NASA MEaSUREs, https://its-live.jpl.nasa.gov)",
-        "comment": ("Each observation is the mean velocity over its image pair, weighted by inside fraction / "
-                    "((vx_error^2 + vy_error^2)/2) when weighted; bins of interval_days; minimises "
-                    "sum w r^2 + lambda^2 * integral (d^k v / dt^k)^2 dt (t in years); robust: Tukey biweight "
-                    "reweighting; errors sqrt(diag N^-1) times the a-posteriori variance factor. " + MASKING_NOTE),
-        "time_coverage_start": str(start), "time_coverage_end": str(end),
+        "comment": (
+            "Each observation is the mean velocity over its image pair, weighted by inside fraction / "
+            "((vx_error^2 + vy_error^2)/2) when weighted; bins of interval_days; minimises "
+            "sum w r^2 + lambda^2 * integral (d^k v / dt^k)^2 dt (t in years); robust: Tukey biweight "
+            "reweighting; errors sqrt(diag N^-1) times the a-posteriori variance factor. " + MASKING_NOTE
+        ),
+        "time_coverage_start": str(start),
+        "time_coverage_end": str(end),
         "inversion_backend": inversion.backend,
         "inversion_lambda": float(inversion.lam),
         "inversion_lambda_units": f"yr^{inversion.derivative - 0.5:g} per m/yr",

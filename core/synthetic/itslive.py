@@ -82,14 +82,20 @@ def _glaciers(x: np.ndarray, y: np.ndarray, epsg: int):
     geoms, params = [], []
     for (fx, fy), (ax, ay), rot in specs:
         cx, cy = x.min() + fx * w, y.min() + fy * h
-        e = affinity.rotate(affinity.scale(Point(cx, cy).buffer(1.0, 64), ax * w, ay * h), rot, origin=(cx, cy))
+        e = affinity.rotate(
+            affinity.scale(Point(cx, cy).buffer(1.0, 64), ax * w, ay * h), rot, origin=(cx, cy)
+        )
         geoms.append(e)
         params.append((cx, cy, ax * w, ay * h, np.deg2rad(rot)))
-    gdf = gpd.GeoDataFrame({
-        "RGIId": ["RGI60-01.90001", "RGI60-01.90002"],
-        "Name": ["Synthetic Glacier", "Synthetic Tributary"],
-        "O1Region": ["01", "01"],
-    }, geometry=geoms, crs=f"EPSG:{epsg}")
+    gdf = gpd.GeoDataFrame(
+        {
+            "RGIId": ["RGI60-01.90001", "RGI60-01.90002"],
+            "Name": ["Synthetic Glacier", "Synthetic Tributary"],
+            "O1Region": ["01", "01"],
+        },
+        geometry=geoms,
+        crs=f"EPSG:{epsg}",
+    )
     gdf["Area"] = gdf.geometry.area / 1e6
     return gdf, params
 
@@ -143,20 +149,44 @@ def _pairs(rng, n: int, t0: float, t1: float) -> pd.DataFrame:
             ok = _daylight(start) & _daylight(start + dt)
             start, dt = start[ok], dt[ok]
         sat = rng.choice(codes, size=(len(start), 2))
-        frames.append(pd.DataFrame({"t1": start, "t2": start + dt, "satellite_img1": sat[:, 0],
-                                    "satellite_img2": sat[:, 1], "mission": mission}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "t1": start,
+                    "t2": start + dt,
+                    "satellite_img1": sat[:, 0],
+                    "satellite_img2": sat[:, 1],
+                    "mission": mission,
+                }
+            )
+        )
     pairs = pd.concat(frames, ignore_index=True)
     idx = rng.choice(len(pairs), size=min(n, len(pairs)), replace=False)
     return pairs.iloc[np.sort(idx)].reset_index(drop=True)
 
 
-def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pairs: int = 300,
-                         start="2018-01-01", end="2021-01-01", seed: int = 0, chunks=None,
-                         storage_options: dict | None = None, epsg: int = 3413, resolution: float = 120.0,
-                         origin: tuple[float, float] = (-3300000.0, 300000.0), vmax: float = 1500.0,
-                         seasonal_amplitude: float = 0.3, surge_amplitude: float = 1.0,
-                         outlier_fraction: float = 0.03, duplicate_fraction: float = 0.02,
-                         swapped_fraction: float = 0.05, consolidated: bool = True) -> SyntheticTruth:
+def write_synthetic_cube(
+    store_path_or_url,
+    *,
+    nx: int = 30,
+    ny: int = 30,
+    n_pairs: int = 300,
+    start="2018-01-01",
+    end="2021-01-01",
+    seed: int = 0,
+    chunks=None,
+    storage_options: dict | None = None,
+    epsg: int = 3413,
+    resolution: float = 120.0,
+    origin: tuple[float, float] = (-3300000.0, 300000.0),
+    vmax: float = 1500.0,
+    seasonal_amplitude: float = 0.3,
+    surge_amplitude: float = 1.0,
+    outlier_fraction: float = 0.03,
+    duplicate_fraction: float = 0.02,
+    swapped_fraction: float = 0.05,
+    consolidated: bool = True,
+) -> SyntheticTruth:
     """Write a v2-layout cube of ``n_pairs`` layers on an ``ny`` × ``nx`` grid and return its truth.
 
     ``store_path_or_url`` is a local folder or an ``s3://`` URL (with ``storage_options`` for s3fs,
@@ -176,10 +206,24 @@ def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pai
     n = len(pairs)
     pairs["duplicate_of"] = np.r_[np.full(n - len(dup), -1), dup.index.to_numpy()]
 
-    temporal = Temporal(seasonal_amplitude=seasonal_amplitude, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
-                        surge=surge_amplitude * vmax / 2, surge_center=(t0 + t1) / 2, surge_width=30.0)
-    truth = SyntheticTruth(x=x, y=y, epsg=epsg, base=base, direction=direction, on_glacier=base > 0,
-                           temporal=temporal, glaciers=glaciers, layers=pd.DataFrame())
+    temporal = Temporal(
+        seasonal_amplitude=seasonal_amplitude,
+        seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
+        surge=surge_amplitude * vmax / 2,
+        surge_center=(t0 + t1) / 2,
+        surge_width=30.0,
+    )
+    truth = SyntheticTruth(
+        x=x,
+        y=y,
+        epsg=epsg,
+        base=base,
+        direction=direction,
+        on_glacier=base > 0,
+        temporal=temporal,
+        glaciers=glaciers,
+        layers=pd.DataFrame(),
+    )
 
     dt = (pairs["t2"] - pairs["t1"]).to_numpy()
     disp_sigma = pairs["mission"].map({"S": 1.5, "L": 3.0}).to_numpy()
@@ -201,8 +245,25 @@ def write_synthetic_cube(store_path_or_url, *, nx: int = 30, ny: int = 30, n_pai
     obs_y = np.where(outlier, obs_y + sign[1] * rng.uniform(500, 3000, shape)[src], obs_y)
     coverage = np.where(rng.random(n) < 0.3, 1.0, rng.uniform(0.3, 1.0, n))
     missing = (rng.random(shape) > coverage[:, None, None])[src]
-    truth.layers = _write_store(store_path_or_url, storage_options, rng, x, y, epsg, resolution, pairs, vx_err, vy_err,
-                                obs_x, obs_y, missing, base > 0, chunks, swapped_fraction, consolidated)
+    truth.layers = _write_store(
+        store_path_or_url,
+        storage_options,
+        rng,
+        x,
+        y,
+        epsg,
+        resolution,
+        pairs,
+        vx_err,
+        vy_err,
+        obs_x,
+        obs_y,
+        missing,
+        base > 0,
+        chunks,
+        swapped_fraction,
+        consolidated,
+    )
     return truth
 
 
@@ -236,12 +297,44 @@ class SensorModel:
 #: ends before the cube (its pairs stop in late 2020 on those series), optical sensors see
 #: nothing in the polar night and are often cloudy, Landsat is noisier.
 REALISTIC_SENSORS = (
-    SensorModel(("1A", "1B"), "S", rate=110, cycle=6, short_max=48, sigma_d=1.0, exponent=0.3,
-                coverage=(0.85, 1.0), optical=False, active=("2014-10-01", "2020-10-31")),
-    SensorModel(("2A", "2B"), "S", rate=100, cycle=5, short_max=100, sigma_d=1.0, exponent=0.25,
-                coverage=(0.15, 1.0), optical=True, long_share=0.45, long_days=(300.0, 530.0)),
-    SensorModel(("8", "9"), "L", rate=65, cycle=16, short_max=96, sigma_d=3.0, exponent=0.2,
-                coverage=(0.15, 1.0), optical=True, long_share=0.15, long_days=(330.0, 540.0)),
+    SensorModel(
+        ("1A", "1B"),
+        "S",
+        rate=110,
+        cycle=6,
+        short_max=48,
+        sigma_d=1.0,
+        exponent=0.3,
+        coverage=(0.85, 1.0),
+        optical=False,
+        active=("2014-10-01", "2020-10-31"),
+    ),
+    SensorModel(
+        ("2A", "2B"),
+        "S",
+        rate=100,
+        cycle=5,
+        short_max=100,
+        sigma_d=1.0,
+        exponent=0.25,
+        coverage=(0.15, 1.0),
+        optical=True,
+        long_share=0.45,
+        long_days=(300.0, 530.0),
+    ),
+    SensorModel(
+        ("8", "9"),
+        "L",
+        rate=65,
+        cycle=16,
+        short_max=96,
+        sigma_d=3.0,
+        exponent=0.2,
+        coverage=(0.15, 1.0),
+        optical=True,
+        long_share=0.15,
+        long_days=(330.0, 540.0),
+    ),
 )
 
 
@@ -261,9 +354,19 @@ def _sensor_pairs(rng: np.random.Generator, sensor: SensorModel, t0: float, t1: 
         keep &= _daylight(start) & _daylight(start + dt)
     start, dt = start[keep], dt[keep]
     sat = rng.choice(sensor.codes, size=(start.size, 2))
-    return pd.DataFrame({"t1": start, "t2": start + dt, "satellite_img1": sat[:, 0], "satellite_img2": sat[:, 1],
-                         "mission": sensor.mission, "sigma_d": sensor.sigma_d, "exponent": sensor.exponent,
-                         "coverage_lo": sensor.coverage[0], "coverage_hi": sensor.coverage[1]})
+    return pd.DataFrame(
+        {
+            "t1": start,
+            "t2": start + dt,
+            "satellite_img1": sat[:, 0],
+            "satellite_img2": sat[:, 1],
+            "mission": sensor.mission,
+            "sigma_d": sensor.sigma_d,
+            "exponent": sensor.exponent,
+            "coverage_lo": sensor.coverage[0],
+            "coverage_hi": sensor.coverage[1],
+        }
+    )
 
 
 def _smooth_fields(rng: np.random.Generator, n: int, ny: int, nx: int, width: float) -> np.ndarray:
@@ -274,14 +377,29 @@ def _smooth_fields(rng: np.random.Generator, n: int, ny: int, nx: int, width: fl
     return f / f.std(axis=(1, 2), keepdims=True)
 
 
-def write_realistic_cube(store_path_or_url, *, nx: int = 40, ny: int = 40, start="2017-01-01", end="2022-01-01",
-                         seed: int = 0, sensors: tuple[SensorModel, ...] = REALISTIC_SENSORS, chunks=None,
-                         storage_options: dict | None = None, epsg: int = 3413, resolution: float = 120.0,
-                         origin: tuple[float, float] = (-3300000.0, 300000.0), vmax: float = 3000.0,
-                         seasonal_amplitude: float = 0.2, surge_amplitude: float = 0.5,
-                         surge_center: str = "2019-05-15", surge_width: float = 35.0,
-                         pixel_outlier_fraction: float = 0.01, blunder_fraction: float = 0.01,
-                         consolidated: bool = True) -> SyntheticTruth:
+def write_realistic_cube(
+    store_path_or_url,
+    *,
+    nx: int = 40,
+    ny: int = 40,
+    start="2017-01-01",
+    end="2022-01-01",
+    seed: int = 0,
+    sensors: tuple[SensorModel, ...] = REALISTIC_SENSORS,
+    chunks=None,
+    storage_options: dict | None = None,
+    epsg: int = 3413,
+    resolution: float = 120.0,
+    origin: tuple[float, float] = (-3300000.0, 300000.0),
+    vmax: float = 3000.0,
+    seasonal_amplitude: float = 0.2,
+    surge_amplitude: float = 0.5,
+    surge_center: str = "2019-05-15",
+    surge_width: float = 35.0,
+    pixel_outlier_fraction: float = 0.01,
+    blunder_fraction: float = 0.01,
+    consolidated: bool = True,
+) -> SyntheticTruth:
     """A cube that looks like a real fast glacier's (what :func:`write_synthetic_cube` hides), with truth.
 
     Pair timing from :data:`REALISTIC_SENSORS` (about 1,300 pairs over 2017–2021: Sentinel-1 6-day
@@ -300,11 +418,24 @@ def write_realistic_cube(store_path_or_url, *, nx: int = 40, ny: int = 40, start
     pairs = pairs.sort_values("t1", kind="stable").reset_index(drop=True)
     pairs["duplicate_of"] = -1
     n = len(pairs)
-    temporal = Temporal(seasonal_amplitude=seasonal_amplitude, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
-                        surge=surge_amplitude * vmax, surge_center=float(days_since_epoch(np.datetime64(surge_center))),
-                        surge_width=surge_width)
-    truth = SyntheticTruth(x=x, y=y, epsg=epsg, base=base, direction=direction, on_glacier=base > 0,
-                           temporal=temporal, glaciers=glaciers, layers=pd.DataFrame())
+    temporal = Temporal(
+        seasonal_amplitude=seasonal_amplitude,
+        seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
+        surge=surge_amplitude * vmax,
+        surge_center=float(days_since_epoch(np.datetime64(surge_center))),
+        surge_width=surge_width,
+    )
+    truth = SyntheticTruth(
+        x=x,
+        y=y,
+        epsg=epsg,
+        base=base,
+        direction=direction,
+        on_glacier=base > 0,
+        temporal=temporal,
+        glaciers=glaciers,
+        layers=pd.DataFrame(),
+    )
 
     dt = (pairs["t2"] - pairs["t1"]).to_numpy()
     sigma = pairs["sigma_d"].to_numpy() * (dt / 10) ** pairs["exponent"].to_numpy() * YEAR_DAYS / dt + 2.0
@@ -318,7 +449,9 @@ def write_realistic_cube(store_path_or_url, *, nx: int = 40, ny: int = 40, start
         noise = 0.6 * _smooth_fields(rng, n, ny, nx, 4.0) + 0.8 * rng.standard_normal(shape)
         value = true + noise * err[:, None, None]
         outlier = rng.random(shape) < pixel_outlier_fraction
-        value = np.where(outlier, value + rng.choice([-1.0, 1.0], shape) * rng.uniform(300, 2000, shape), value)
+        value = np.where(
+            outlier, value + rng.choice([-1.0, 1.0], shape) * rng.uniform(300, 2000, shape), value
+        )
         obs.append(value)
     blunder = np.flatnonzero(rng.random(n) < blunder_fraction)
     if blunder.size:
@@ -332,15 +465,43 @@ def write_realistic_cube(store_path_or_url, *, nx: int = 40, ny: int = 40, start
     threshold = ranked[np.arange(n), np.round(cover * (ranked.shape[1] - 1)).astype(int)]
     missing = blobs > threshold[:, None, None]
     layers = pairs[["t1", "t2", "satellite_img1", "satellite_img2", "mission", "duplicate_of"]]
-    truth.layers = _write_store(store_path_or_url, storage_options, rng, x, y, epsg, resolution, layers, vx_err,
-                                vy_err, obs[0], obs[1], missing, base > 0, chunks, 0.05, consolidated)
+    truth.layers = _write_store(
+        store_path_or_url,
+        storage_options,
+        rng,
+        x,
+        y,
+        epsg,
+        resolution,
+        layers,
+        vx_err,
+        vy_err,
+        obs[0],
+        obs[1],
+        missing,
+        base > 0,
+        chunks,
+        0.05,
+        consolidated,
+    )
     return truth
 
 
-def write_large_cube(target, *, side: int = 200, n_pairs: int = 5000, start="2015-01-01", end="2024-12-31",
-                     seed: int = 0, chunk: int = 10, dropout: float = 0.2, swath_share: float = 0.3,
-                     resolution: float = 120.0, epsg: int = 3413,
-                     origin: tuple[float, float] = (-3300000.0, 300000.0)) -> SyntheticTruth:
+def write_large_cube(
+    target,
+    *,
+    side: int = 200,
+    n_pairs: int = 5000,
+    start="2015-01-01",
+    end="2024-12-31",
+    seed: int = 0,
+    chunk: int = 10,
+    dropout: float = 0.2,
+    swath_share: float = 0.3,
+    resolution: float = 120.0,
+    epsg: int = 3413,
+    origin: tuple[float, float] = (-3300000.0, 300000.0),
+) -> SyntheticTruth:
     """A large cube for scaling benchmarks, written chunk column by chunk column (memory: one column
     of ``n_pairs`` × ``chunk``² values, whatever the size).
 
@@ -355,10 +516,24 @@ def write_large_cube(target, *, side: int = 200, n_pairs: int = 5000, start="201
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
     x, y, glaciers, base, direction = _scene(side, side, origin, resolution, epsg, 1500.0)
     a, b = itslive_like_pairs(rng, n_pairs, t0, t1)
-    temporal = Temporal(seasonal_amplitude=0.25, seasonal_phase=float(rng.uniform(0, YEAR_DAYS)), surge=750.0,
-                        surge_center=(t0 + t1) / 2, surge_width=30.0)
-    truth = SyntheticTruth(x=x, y=y, epsg=epsg, base=base, direction=direction, on_glacier=base > 0,
-                           temporal=temporal, glaciers=glaciers, layers=pd.DataFrame())
+    temporal = Temporal(
+        seasonal_amplitude=0.25,
+        seasonal_phase=float(rng.uniform(0, YEAR_DAYS)),
+        surge=750.0,
+        surge_center=(t0 + t1) / 2,
+        surge_width=30.0,
+    )
+    truth = SyntheticTruth(
+        x=x,
+        y=y,
+        epsg=epsg,
+        base=base,
+        direction=direction,
+        on_glacier=base > 0,
+        temporal=temporal,
+        glaciers=glaciers,
+        layers=pd.DataFrame(),
+    )
     sigma = 1.5 * YEAR_DAYS / (b - a) + 2.0
     swath = rng.random(n_pairs) < swath_share
     angle, offset = rng.uniform(0, 2 * np.pi, n_pairs), rng.uniform(-0.3, 0.3, n_pairs)
@@ -374,12 +549,17 @@ def write_large_cube(target, *, side: int = 200, n_pairs: int = 5000, start="201
         _write(group, name, np.full(n_pairs, "1A", "<U2"), {"_ARRAY_DIMENSIONS": ["mid_date"]}, fill="")
     for name in ("vx_error", "vy_error"):
         _write(group, name, sigma.astype(np.float32), {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "m/y"})
-    attrs = {"_ARRAY_DIMENSIONS": ["mid_date", "y", "x"], "missing_value": -32767, "units": "m/y",
-             "grid_mapping": "mapping"}
+    attrs = {
+        "_ARRAY_DIMENSIONS": ["mid_date", "y", "x"],
+        "missing_value": -32767,
+        "units": "m/y",
+        "grid_mapping": "mapping",
+    }
     arrays = {}
     for name in ("vx", "vy"):
-        arrays[name] = group.create_array(name, shape=(n_pairs, side, side), dtype=np.int16,
-                                          chunks=(n_pairs, chunk, chunk), fill_value=0)
+        arrays[name] = group.create_array(
+            name, shape=(n_pairs, side, side), dtype=np.int16, chunks=(n_pairs, chunk, chunk), fill_value=0
+        )
         arrays[name].attrs.update(attrs)
     u = (np.arange(side) + 0.5) / side - 0.5
     for r0 in range(0, side, chunk):
@@ -387,8 +567,10 @@ def write_large_cube(target, *, side: int = 200, n_pairs: int = 5000, start="201
             rows, cols = slice(r0, min(r0 + chunk, side)), slice(c0, min(c0 + chunk, side))
             mean_x, mean_y = pair_mean_velocity(a, b, base[rows, cols], direction[rows, cols], temporal)
             yy, xx = np.meshgrid(u[rows], u[cols], indexing="ij")
-            cut = swath[:, None, None] & ((np.cos(angle)[:, None, None] * xx + np.sin(angle)[:, None, None] * yy)
-                                          > offset[:, None, None])
+            cut = swath[:, None, None] & (
+                (np.cos(angle)[:, None, None] * xx + np.sin(angle)[:, None, None] * yy)
+                > offset[:, None, None]
+            )
             gone = cut | (rng.random(cut.shape) < dropout)
             for name, mean in (("vx", mean_x), ("vy", mean_y)):
                 value = np.moveaxis(mean, -1, 0) + rng.standard_normal(gone.shape) * sigma[:, None, None]
@@ -396,7 +578,9 @@ def write_large_cube(target, *, side: int = 200, n_pairs: int = 5000, start="201
                 stored[gone] = -32767
                 arrays[name][:, rows, cols] = stored
     _write_mapping(group, x, y, epsg, resolution)
-    group.attrs.update({"projection": str(epsg), "title": "ITS_LIVE-like cube for scaling benchmarks (synthetic)"})
+    group.attrs.update(
+        {"projection": str(epsg), "title": "ITS_LIVE-like cube for scaling benchmarks (synthetic)"}
+    )
     zarr.consolidate_metadata(group.store, zarr_format=2)
     truth.layers = pd.DataFrame({"t1": a, "t2": b, "vx_error": sigma, "vy_error": sigma})
     return truth
@@ -411,15 +595,39 @@ def catalog_entry(truth: SyntheticTruth, zarr_url: str, name: str = "Synthetic")
     half = abs(float(truth.x[1] - truth.x[0])) / 2
     footprint = box(truth.x[0] - half, truth.y[-1] - half, truth.x[-1] + half, truth.y[0] + half)
     lonlat = gpd.GeoSeries([footprint], crs=truth.epsg).to_crs(4326).iloc[0]
-    return {"type": "Feature", "geometry": mapping(lonlat),
-            "properties": {"zarr_url": zarr_url, "epsg": truth.epsg, "geometry_epsg": mapping(footprint),
-                           "datacube_exist": 1, "FULL_NAME": name, "RGI_CODE": 1}}
+    return {
+        "type": "Feature",
+        "geometry": mapping(lonlat),
+        "properties": {
+            "zarr_url": zarr_url,
+            "epsg": truth.epsg,
+            "geometry_epsg": mapping(footprint),
+            "datacube_exist": 1,
+            "FULL_NAME": name,
+            "RGI_CODE": 1,
+        },
+    }
 
 
-def _write_store(target, storage_options: dict | None, rng: np.random.Generator, x: np.ndarray, y: np.ndarray,
-                 epsg: int, resolution: float, pairs: pd.DataFrame, vx_err: np.ndarray, vy_err: np.ndarray,
-                 obs_x: np.ndarray, obs_y: np.ndarray, missing: np.ndarray, landice_mask: np.ndarray, chunks,
-                 swapped_fraction: float, consolidated: bool) -> pd.DataFrame:
+def _write_store(
+    target,
+    storage_options: dict | None,
+    rng: np.random.Generator,
+    x: np.ndarray,
+    y: np.ndarray,
+    epsg: int,
+    resolution: float,
+    pairs: pd.DataFrame,
+    vx_err: np.ndarray,
+    vy_err: np.ndarray,
+    obs_x: np.ndarray,
+    obs_y: np.ndarray,
+    missing: np.ndarray,
+    landice_mask: np.ndarray,
+    chunks,
+    swapped_fraction: float,
+    consolidated: bool,
+) -> pd.DataFrame:
     """Write the observations (n, ny, nx m/yr, ``missing`` masked) of ``pairs`` (t1, t2, satellite_img1/2,
     mission, duplicate_of) in the ITS_LIVE v2 layout; returns the stored layers' description."""
     n, ny, nx = obs_x.shape
@@ -441,24 +649,48 @@ def _write_store(target, storage_options: dict | None, rng: np.random.Generator,
     img2 = np.where(swapped, p["t1"], p["t2"])
     sat1 = np.where(swapped, p["satellite_img2"], p["satellite_img1"])
     sat2 = np.where(swapped, p["satellite_img1"], p["satellite_img2"])
-    layers = pd.DataFrame({
-        "layer": np.arange(n), "pair": order, "img1": EPOCH + (p["t1"].to_numpy() * 86400e6).astype("timedelta64[us]"),
-        "img2": EPOCH + (p["t2"].to_numpy() * 86400e6).astype("timedelta64[us]"),
-        "t1": p["t1"].to_numpy(), "t2": p["t2"].to_numpy(), "swapped": swapped,
-        "duplicate": p["duplicate_of"].to_numpy() >= 0, "satellite_img1": p["satellite_img1"].to_numpy(),
-        "satellite_img2": p["satellite_img2"].to_numpy(), "mission": p["mission"].to_numpy(),
-        "vx_error": vx_err[order], "vy_error": vy_err[order],
-    })
+    layers = pd.DataFrame(
+        {
+            "layer": np.arange(n),
+            "pair": order,
+            "img1": EPOCH + (p["t1"].to_numpy() * 86400e6).astype("timedelta64[us]"),
+            "img2": EPOCH + (p["t2"].to_numpy() * 86400e6).astype("timedelta64[us]"),
+            "t1": p["t1"].to_numpy(),
+            "t2": p["t2"].to_numpy(),
+            "swapped": swapped,
+            "duplicate": p["duplicate_of"].to_numpy() >= 0,
+            "satellite_img1": p["satellite_img1"].to_numpy(),
+            "satellite_img2": p["satellite_img2"].to_numpy(),
+            "mission": p["mission"].to_numpy(),
+            "vx_error": vx_err[order],
+            "vy_error": vy_err[order],
+        }
+    )
 
     chunks = tuple(chunks) if chunks is not None else (n, 10, 10)
     group = _create_group(target, storage_options)
-    _write(group, "x", x, {"_ARRAY_DIMENSIONS": ["x"], "units": "m", "standard_name": "projection_x_coordinate"})
-    _write(group, "y", y, {"_ARRAY_DIMENSIONS": ["y"], "units": "m", "standard_name": "projection_y_coordinate"})
-    time_attrs = {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "days since 1970-01-01", "calendar": "proleptic_gregorian"}
-    _write(group, "mid_date", mid, {**time_attrs, "standard_name": "image_pair_center_date_with_time_separation"})
+    _write(
+        group, "x", x, {"_ARRAY_DIMENSIONS": ["x"], "units": "m", "standard_name": "projection_x_coordinate"}
+    )
+    _write(
+        group, "y", y, {"_ARRAY_DIMENSIONS": ["y"], "units": "m", "standard_name": "projection_y_coordinate"}
+    )
+    time_attrs = {
+        "_ARRAY_DIMENSIONS": ["mid_date"],
+        "units": "days since 1970-01-01",
+        "calendar": "proleptic_gregorian",
+    }
+    _write(
+        group, "mid_date", mid, {**time_attrs, "standard_name": "image_pair_center_date_with_time_separation"}
+    )
     _write(group, "acquisition_date_img1", img1.astype(float), dict(time_attrs))
     _write(group, "acquisition_date_img2", img2.astype(float), dict(time_attrs))
-    _write(group, "date_dt", (p["t2"] - p["t1"]).to_numpy().astype(np.float32), {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "days"})
+    _write(
+        group,
+        "date_dt",
+        (p["t2"] - p["t1"]).to_numpy().astype(np.float32),
+        {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "days"},
+    )
     for name, values in (("satellite_img1", sat1), ("satellite_img2", sat2)):
         _write(group, name, values.astype("<U2"), {"_ARRAY_DIMENSIONS": ["mid_date"]}, fill="")
     mission = p["mission"].to_numpy().astype("<U1")
@@ -466,16 +698,29 @@ def _write_store(target, storage_options: dict | None, rng: np.random.Generator,
         _write(group, name, mission, {"_ARRAY_DIMENSIONS": ["mid_date"]}, fill="")
     for name, values in (("vx_error", vx_err[order]), ("vy_error", vy_err[order])):
         _write(group, name, values.astype(np.float32), {"_ARRAY_DIMENSIONS": ["mid_date"], "units": "m/y"})
-    cube_attrs = {"_ARRAY_DIMENSIONS": ["mid_date", "y", "x"], "missing_value": -32767, "units": "m/y",
-                  "grid_mapping": "mapping"}
+    cube_attrs = {
+        "_ARRAY_DIMENSIONS": ["mid_date", "y", "x"],
+        "missing_value": -32767,
+        "units": "m/y",
+        "grid_mapping": "mapping",
+    }
     for name, values in (("v", v), ("vx", vx), ("vy", vy), ("v_error", v_error)):
         _write(group, name, values[order], dict(cube_attrs), chunks=chunks, fill=0)
     landice = np.zeros((ny, nx), np.uint8)
     landice[landice_mask] = 1
-    _write(group, "landice", landice, {"_ARRAY_DIMENSIONS": ["y", "x"], "flag_values": [0, 1]}, chunks=(10, 10))
+    _write(
+        group, "landice", landice, {"_ARRAY_DIMENSIONS": ["y", "x"], "flag_values": [0, 1]}, chunks=(10, 10)
+    )
     _write_mapping(group, x, y, epsg, resolution)
-    group.attrs.update({"projection": str(epsg), "title": "ITS_LIVE datacube of image pair velocities (synthetic)",
-                        "GDAL_AREA_OR_POINT": "Area", "Conventions": "CF-1.8", "datacube_software_version": "synthetic"})
+    group.attrs.update(
+        {
+            "projection": str(epsg),
+            "title": "ITS_LIVE datacube of image pair velocities (synthetic)",
+            "GDAL_AREA_OR_POINT": "Area",
+            "Conventions": "CF-1.8",
+            "datacube_software_version": "synthetic",
+        }
+    )
     if consolidated:
         zarr.consolidate_metadata(group.store, zarr_format=2)
     return layers
@@ -495,8 +740,14 @@ def _create_group(target, storage_options: dict | None) -> zarr.Group:
 
 def _write(group: zarr.Group, name: str, values: np.ndarray, attrs: dict, chunks=None, fill=None) -> None:
     values = np.asarray(values)
-    arr = group.create_array(name, shape=values.shape, dtype=values.dtype, chunks=chunks or values.shape or "auto",
-                             fill_value=fill, config={"write_empty_chunks": True})
+    arr = group.create_array(
+        name,
+        shape=values.shape,
+        dtype=values.dtype,
+        chunks=chunks or values.shape or "auto",
+        fill_value=fill,
+        config={"write_empty_chunks": True},
+    )
     arr[...] = values
     arr.attrs.update(attrs)
 
@@ -508,8 +759,14 @@ def _write_mapping(group: zarr.Group, x: np.ndarray, y: np.ndarray, epsg: int, r
     x0, y0 = x[0] - resolution / 2, y[0] + resolution / 2
     cf = crs.to_cf()
     attrs = {k: v for k, v in cf.items() if isinstance(v, (str, int, float))}
-    attrs.update({"_ARRAY_DIMENSIONS": [], "spatial_epsg": epsg, "proj4text": _proj4(crs),
-                  "GeoTransform": f"{x0} {resolution} 0 {y0} 0 {-resolution}"})
+    attrs.update(
+        {
+            "_ARRAY_DIMENSIONS": [],
+            "spatial_epsg": epsg,
+            "proj4text": _proj4(crs),
+            "GeoTransform": f"{x0} {resolution} 0 {y0} 0 {-resolution}",
+        }
+    )
     arr = group.create_array("mapping", shape=(), dtype="<U1", fill_value="")
     arr.attrs.update(attrs)
 

@@ -52,7 +52,9 @@ def mean_speed(t1, t2, base, temporal: Temporal) -> np.ndarray:
     span = t2 - t1
     k = 2 * np.pi / YEAR_DAYS
     phase = temporal.seasonal_phase
-    season = 1 + temporal.seasonal_amplitude * (np.cos(k * (t1 - phase)) - np.cos(k * (t2 - phase))) / (k * span)
+    season = 1 + temporal.seasonal_amplitude * (np.cos(k * (t1 - phase)) - np.cos(k * (t2 - phase))) / (
+        k * span
+    )
     s = temporal.surge_width * np.sqrt(2)
     c = temporal.surge_center
     pulse = temporal.surge_width * np.sqrt(np.pi / 2) * (erf((t2 - c) / s) - erf((t1 - c) / s)) / span
@@ -73,8 +75,9 @@ def pair_mean_velocity(t1, t2, base, direction, temporal: Temporal) -> tuple[np.
     return speed * np.cos(d), speed * np.sin(d)
 
 
-def itslive_like_pairs(rng: np.random.Generator, n: int, start: float, end: float,
-                       long_share: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+def itslive_like_pairs(
+    rng: np.random.Generator, n: int, start: float, end: float, long_share: float = 0.3
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` pairs (img1, img2) in float days within [start, end], like an ITS_LIVE cube's:
     short repeat-pass separations (6, 12, 18, 24, 36, 48 days, plus a sub-day jitter) and a
     ``long_share`` of long baselines (100–545 days), sorted by img1."""

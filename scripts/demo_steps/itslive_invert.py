@@ -29,8 +29,9 @@ def run(ctx) -> list[str]:
     glaciers = folder / "glaciers.gpkg"
     truth.glaciers.to_crs(4326).to_file(glaciers)
     output, mean = folder / "velocity.nc", folder / "mean_velocity.tif"
-    results = ctx.qgis_process("itslive_invert", GLACIERS=glaciers, CUBES=cube_path, OUTPUT=output,
-                               MEAN_VELOCITY=mean)
+    results = ctx.qgis_process(
+        "itslive_invert", GLACIERS=glaciers, CUBES=cube_path, OUTPUT=output, MEAN_VELOCITY=mean
+    )
 
     with netCDF4.Dataset(output) as ds:
         edges = np.r_[ds["time_bnds"][:, 0], ds["time_bnds"][-1, 1]]

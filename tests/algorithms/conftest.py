@@ -25,7 +25,8 @@ def run_algorithm(provider):
     def run(name: str, parameters: dict, feedback=None, context=None):
         context = context or QgsProcessingContext()
         context.setProject(QgsProject.instance())
-        return processing.run(f"surfacemotion:{name}", parameters, context=context,
-                              feedback=feedback or QgsProcessingFeedback())
+        return processing.run(
+            f"surfacemotion:{name}", parameters, context=context, feedback=feedback or QgsProcessingFeedback()
+        )
 
     return run

@@ -14,12 +14,18 @@ def _cli_defaults(command: str) -> dict:
     return {a.dest: a.default for a in sub.choices[command]._actions}  # noqa: SLF001
 
 
-@pytest.mark.parametrize("key, field, option", [
-    ("INTERVAL_DAYS", "interval_days", "interval_days"), ("LAMBDA", "lam", "lam"),
-    ("DERIVATIVE", "derivative", "derivative"), ("ROBUST", "robust", "robust"), ("WEIGHTED", "weighted", "weighted"),
-    ("MAX_ERROR_RATIO", "max_error_ratio", "max_error_ratio"), ("MIN_OBSERVATIONS", "min_observations",
-                                                                 "min_observations"),
-])
+@pytest.mark.parametrize(
+    "key, field, option",
+    [
+        ("INTERVAL_DAYS", "interval_days", "interval_days"),
+        ("LAMBDA", "lam", "lam"),
+        ("DERIVATIVE", "derivative", "derivative"),
+        ("ROBUST", "robust", "robust"),
+        ("WEIGHTED", "weighted", "weighted"),
+        ("MAX_ERROR_RATIO", "max_error_ratio", "max_error_ratio"),
+        ("MIN_OBSERVATIONS", "min_observations", "min_observations"),
+    ],
+)
 def test_inversion_defaults_agree(provider, key, field, option):
     from surface_motion.core.itslive.config import ItsliveInvertConfig
 

@@ -9,8 +9,12 @@ import pytest
 def bursts(tmp_path_factory):
     from surface_motion.core.synthetic.egms import generate
 
-    paths, truth = generate(tmp_path_factory.mktemp("egms_bursts"), n_per_burst=800, n_epochs=130,
-                            bounds=(4_500_000, 1_700_000, 4_503_000, 1_703_000))
+    paths, truth = generate(
+        tmp_path_factory.mktemp("egms_bursts"),
+        n_per_burst=800,
+        n_epochs=130,
+        bounds=(4_500_000, 1_700_000, 4_503_000, 1_703_000),
+    )
     return paths, truth
 
 
@@ -34,7 +38,10 @@ def test_products_and_layers(run_algorithm, bursts, tmp_path):
         assert gnss is None or gnss.isNull()
         assert "mean_velocity" in layer.fields().names() and "20200103" in layer.fields().names()
         layer.loadNamedStyle(style_path("egms_velocity.qml"))
-        assert layer.renderer().type() == "graduatedSymbol" and layer.renderer().classAttribute() == "mean_velocity"
+        assert (
+            layer.renderer().type() == "graduatedSymbol"
+            and layer.renderer().classAttribute() == "mean_velocity"
+        )
         # diverging around 0: the class holding 0 is the neutral one in the middle
         ranges = layer.renderer().ranges()
         mid = [r for r in ranges if r.lowerValue() < 0 < r.upperValue()]
@@ -51,8 +58,10 @@ def test_temporary_output_folder(run_algorithm, bursts):
     import os
 
     paths, _ = bursts
-    res = run_algorithm("egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "SPACING": 200,
-                                          "OUTPUT_FOLDER": "TEMPORARY_OUTPUT"})
+    res = run_algorithm(
+        "egms_l3_ortho",
+        {"INPUTS": [str(p) for p in paths], "SPACING": 200, "OUTPUT_FOLDER": "TEMPORARY_OUTPUT"},
+    )
     assert os.path.isdir(res["OUTPUT_FOLDER"]) and os.path.exists(res["OUTPUT_UP"]) and res["CELLS"] > 50
 
 
@@ -70,20 +79,27 @@ def test_aoi_in_another_crs_is_reprojected(run_algorithm, bursts, tmp_path):
     f = QgsFeature()
     f.setGeometry(QgsGeometry.fromWkt(f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"))
     aoi.dataProvider().addFeatures([f])
-    res = run_algorithm("egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "AOI": aoi, "OUTPUT_FOLDER": str(tmp_path)})
+    res = run_algorithm(
+        "egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "AOI": aoi, "OUTPUT_FOLDER": str(tmp_path)}
+    )
     assert 0 < res["CELLS"] < 150
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"SPACING": 0}, "SPACING"),
-    ({"START_DATE": "2021-01-01", "END_DATE": "2020-01-01"}, "START_DATE"),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"SPACING": 0}, "SPACING"),
+        ({"START_DATE": "2021-01-01", "END_DATE": "2020-01-01"}, "START_DATE"),
+    ],
+)
 def test_bad_parameters_name_the_parameter_and_write_nothing(run_algorithm, bursts, tmp_path, params, words):
     from qgis.core import QgsProcessingException
 
     paths, _ = bursts
     with pytest.raises(QgsProcessingException, match=words):
-        run_algorithm("egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "OUTPUT_FOLDER": str(tmp_path), **params})
+        run_algorithm(
+            "egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "OUTPUT_FOLDER": str(tmp_path), **params}
+        )
     assert not list(tmp_path.iterdir())
 
 
@@ -94,6 +110,9 @@ def test_cancel_leaves_no_product(run_algorithm, bursts, tmp_path):
     feedback = QgsProcessingFeedback()
     feedback.progressChanged.connect(lambda p: feedback.cancel() if p > 60 else None)
     with pytest.raises(QgsProcessingException, match="cancel"):
-        run_algorithm("egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "OUTPUT_FOLDER": str(tmp_path)},
-                      feedback=feedback)
+        run_algorithm(
+            "egms_l3_ortho",
+            {"INPUTS": [str(p) for p in paths], "OUTPUT_FOLDER": str(tmp_path)},
+            feedback=feedback,
+        )
     assert not list(tmp_path.iterdir())

@@ -22,8 +22,11 @@ from tests.core.itslive.test_centerline import X, Y, write_inversion
 def line_layer():
     layer = QgsVectorLayer("LineString?crs=EPSG:3413", "lines", "memory")
     feature = QgsFeature()
-    feature.setGeometry(QgsGeometry.fromPolylineXY([QgsPointXY(X[2], Y[5]), QgsPointXY(X[30], Y[5]),
-                                                    QgsPointXY(X[30], Y[25])]))
+    feature.setGeometry(
+        QgsGeometry.fromPolylineXY(
+            [QgsPointXY(X[2], Y[5]), QgsPointXY(X[30], Y[5]), QgsPointXY(X[30], Y[25])]
+        )
+    )
     layer.dataProvider().addFeatures([feature])
     return layer
 
@@ -33,10 +36,20 @@ def test_time_aware_points_and_heatmap(run_algorithm, tmp_path):
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
     out = QgsProcessingOutputLayerDefinition(str(tmp_path / "profile.gpkg"), QgsProject.instance())
-    result = run_algorithm("itslive_centerline_profile", {
-        "LINES": line_layer(), "INVERSION": str(nc), "SPACING": 500, "OUTPUT": out,
-        "HEATMAP": str(tmp_path / "heat.png")}, context=context)
-    assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG" and result["HEATMAP"] == str(tmp_path / "heat.png")
+    result = run_algorithm(
+        "itslive_centerline_profile",
+        {
+            "LINES": line_layer(),
+            "INVERSION": str(nc),
+            "SPACING": 500,
+            "OUTPUT": out,
+            "HEATMAP": str(tmp_path / "heat.png"),
+        },
+        context=context,
+    )
+    assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG" and result["HEATMAP"] == str(
+        tmp_path / "heat.png"
+    )
     layer = QgsVectorLayer(result["OUTPUT"], "profile", "ogr")
     assert layer.isValid() and layer.crs().authid() == "EPSG:3413"
     assert layer.featureCount() == 3 * (int((48 * 120) // 500) + 1)  # 3 time steps
@@ -66,11 +79,26 @@ def test_bad_spacing_and_netcdf(run_algorithm, tmp_path):
     nc = write_inversion(tmp_path / "inv.nc")
     out = tmp_path / "profile.gpkg"
     with pytest.raises(QgsProcessingException, match="SPACING: 0 is outside the allowed range 1…100,000 m"):
-        run_algorithm("itslive_centerline_profile", {"LINES": line_layer(), "INVERSION": str(nc), "SPACING": 0,
-                                                     "OUTPUT": str(out), "HEATMAP": str(tmp_path / "h.png")})
+        run_algorithm(
+            "itslive_centerline_profile",
+            {
+                "LINES": line_layer(),
+                "INVERSION": str(nc),
+                "SPACING": 0,
+                "OUTPUT": str(out),
+                "HEATMAP": str(tmp_path / "h.png"),
+            },
+        )
     bad = tmp_path / "bad.nc"
     bad.write_text("nope")
     with pytest.raises(QgsProcessingException, match="bad.nc: not a NetCDF"):
-        run_algorithm("itslive_centerline_profile", {"LINES": line_layer(), "INVERSION": str(bad),
-                                                     "OUTPUT": str(out), "HEATMAP": str(tmp_path / "h.png")})
+        run_algorithm(
+            "itslive_centerline_profile",
+            {
+                "LINES": line_layer(),
+                "INVERSION": str(bad),
+                "OUTPUT": str(out),
+                "HEATMAP": str(tmp_path / "h.png"),
+            },
+        )
     assert not out.exists() and not (tmp_path / "h.png").exists()

@@ -12,11 +12,22 @@ from tests.conftest import shared_fixture
 
 def test_real_series_table_and_plot(run_algorithm, tmp_path):
     out = tmp_path / "gp.gpkg"
-    result = run_algorithm("itslive_gp_regression", {
-        "INPUT": str(shared_fixture("itslive", "columbia_LAT61.1804--LON-146.9751.csv")),
-        "STEP_DAYS": 10, "COMPONENTS": [0, 1], "START_DATE": "2015-01-01", "END_DATE": "2020-01-01",
-        "PLOT_FORMAT": 1, "OUTPUT": str(out)})
-    assert result["PLOT"] == str(tmp_path / "gp_gp.svg") and b"<svg" in (tmp_path / "gp_gp.svg").read_bytes()[:2000]
+    result = run_algorithm(
+        "itslive_gp_regression",
+        {
+            "INPUT": str(shared_fixture("itslive", "columbia_LAT61.1804--LON-146.9751.csv")),
+            "STEP_DAYS": 10,
+            "COMPONENTS": [0, 1],
+            "START_DATE": "2015-01-01",
+            "END_DATE": "2020-01-01",
+            "PLOT_FORMAT": 1,
+            "OUTPUT": str(out),
+        },
+    )
+    assert (
+        result["PLOT"] == str(tmp_path / "gp_gp.svg")
+        and b"<svg" in (tmp_path / "gp_gp.svg").read_bytes()[:2000]
+    )
     layer = QgsVectorLayer(str(out), "gp", "ogr")
     assert layer.isValid() and layer.featureCount() == 183  # 2015-01-01 … 2020-01-01 every 10 days
     names = {f.name() for f in layer.fields()}
@@ -48,8 +59,14 @@ class CancelAfterStart(QgsProcessingFeedback):
 def test_cancel_mid_run_is_prompt_and_writes_nothing(run_algorithm, tmp_path):
     feedback = CancelAfterStart()
     with pytest.raises(QgsProcessingException, match="cancelled"):
-        run_algorithm("itslive_gp_regression", {
-            "INPUT": str(shared_fixture("itslive", "jakobshavn_LAT69.1117--LON-49.4604.csv")),
-            "COMPONENTS": [0, 1, 2], "OUTPUT": str(tmp_path / "gp.gpkg")}, feedback=feedback)
+        run_algorithm(
+            "itslive_gp_regression",
+            {
+                "INPUT": str(shared_fixture("itslive", "jakobshavn_LAT69.1117--LON-49.4604.csv")),
+                "COMPONENTS": [0, 1, 2],
+                "OUTPUT": str(tmp_path / "gp.gpkg"),
+            },
+            feedback=feedback,
+        )
     assert time.perf_counter() - feedback.started < 5.0
     assert not list(tmp_path.iterdir())

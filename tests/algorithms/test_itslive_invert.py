@@ -24,10 +24,22 @@ def test_invert_loads_a_styled_temporal_mesh(run_algorithm, cube, tmp_path):
     out, tif = tmp_path / "velocity.nc", tmp_path / "mean.tif"
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
-    result = run_algorithm("itslive_invert", {
-        "GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"), "START_DATE": "2018-01-01",
-        "END_DATE": "2021-01-01", "INTERVAL_DAYS": 30, "ROBUST": True, "DEVICE": 1, "MISSIONS": [0, 1, 5, 6],
-        "OUTPUT": str(out), "MEAN_VELOCITY": str(tif)}, context=context)
+    result = run_algorithm(
+        "itslive_invert",
+        {
+            "GLACIERS": str(glaciers),
+            "CUBES": str(folder / "cube.zarr"),
+            "START_DATE": "2018-01-01",
+            "END_DATE": "2021-01-01",
+            "INTERVAL_DAYS": 30,
+            "ROBUST": True,
+            "DEVICE": 1,
+            "MISSIONS": [0, 1, 5, 6],
+            "OUTPUT": str(out),
+            "MEAN_VELOCITY": str(tif),
+        },
+        context=context,
+    )
     assert result["OUTPUT"] == str(out) and out.exists()
     assert abs(result["N_PIXELS"] - truth.glaciers.geometry.area.sum() / 120**2) < 0.1 * result["N_PIXELS"]
     assert result["N_BINS"] == 37  # ceil(1096 / 30)
@@ -66,17 +78,25 @@ def test_invert_loads_a_styled_temporal_mesh(run_algorithm, cube, tmp_path):
     assert 100 < stats.maximumValue < 3000
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"START_DATE": "2020-01-01", "END_DATE": "2019-01-01"}, "START_DATE.*not before"),
-    ({"START_DATE": "2019-01-01", "END_DATE": "2019-02-01", "INTERVAL_DAYS": 60}, "INTERVAL_DAYS.*longer than the period"),
-    ({"CUBES": "/nonexistent/cube.zarr"}, "not a zarr store"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"START_DATE": "2020-01-01", "END_DATE": "2019-01-01"}, "START_DATE.*not before"),
+        (
+            {"START_DATE": "2019-01-01", "END_DATE": "2019-02-01", "INTERVAL_DAYS": 60},
+            "INTERVAL_DAYS.*longer than the period",
+        ),
+        ({"CUBES": "/nonexistent/cube.zarr"}, "not a zarr store"),
+    ],
+)
 def test_bad_inputs_fail_without_output(run_algorithm, cube, tmp_path, params, message):
     folder, _, glaciers = cube
     out = tmp_path / "velocity.nc"
     with pytest.raises(QgsProcessingException, match=message):
-        run_algorithm("itslive_invert", {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"),
-                                         "OUTPUT": str(out), **params})
+        run_algorithm(
+            "itslive_invert",
+            {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"), "OUTPUT": str(out), **params},
+        )
     assert not out.exists()
     assert not list(tmp_path.iterdir())
 
@@ -84,8 +104,17 @@ def test_bad_inputs_fail_without_output(run_algorithm, cube, tmp_path, params, m
 def test_device_and_missions_are_passed(run_algorithm, cube, tmp_path):
     folder, _, glaciers = cube
     out = tmp_path / "s1.nc"
-    run_algorithm("itslive_invert", {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"), "DEVICE": 1,
-                                     "MISSIONS": [0], "INTERVAL_DAYS": 24, "OUTPUT": str(out)})
+    run_algorithm(
+        "itslive_invert",
+        {
+            "GLACIERS": str(glaciers),
+            "CUBES": str(folder / "cube.zarr"),
+            "DEVICE": 1,
+            "MISSIONS": [0],
+            "INTERVAL_DAYS": 24,
+            "OUTPUT": str(out),
+        },
+    )
     import netCDF4
 
     with netCDF4.Dataset(out) as ds:
@@ -113,8 +142,17 @@ def test_cancel_through_feedback_stops_the_worker_without_output(run_algorithm, 
     feedback = CancelAtFirstBlock()
     out = tmp_path / "velocity.nc"
     with pytest.raises(QgsProcessingException, match="cancelled"):
-        run_algorithm("itslive_invert", {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"),
-                                         "BLOCK_SIZE": 1, "DEVICE": 1, "OUTPUT": str(out)}, feedback=feedback)
+        run_algorithm(
+            "itslive_invert",
+            {
+                "GLACIERS": str(glaciers),
+                "CUBES": str(folder / "cube.zarr"),
+                "BLOCK_SIZE": 1,
+                "DEVICE": 1,
+                "OUTPUT": str(out),
+            },
+            feedback=feedback,
+        )
     assert time.perf_counter() - feedback.cancelled_at < 2.0
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == [".velocity.checkpoint"]

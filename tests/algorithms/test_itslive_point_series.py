@@ -44,17 +44,40 @@ def points_layer(truth, pixels):
 def test_series_csv_and_gp(run_algorithm, cube, tmp_path):
     path, truth = cube
     out, csv, gp = tmp_path / "series.gpkg", tmp_path / "series.csv", tmp_path / "gp.gpkg"
-    result = run_algorithm("itslive_point_series", {
-        "POINTS": points_layer(truth, [(5, 5), (12, 14)]), "POINT_ID": "name", "CUBES": str(path),
-        "NEIGHBORHOOD": 1, "MISSIONS": [0, 1], "MAX_DATE_DT": 100, "GP": True, "GP_STEP_DAYS": 5,
-        "OUTPUT": str(out), "CSV": str(csv), "GP_OUTPUT": str(gp)})
+    result = run_algorithm(
+        "itslive_point_series",
+        {
+            "POINTS": points_layer(truth, [(5, 5), (12, 14)]),
+            "POINT_ID": "name",
+            "CUBES": str(path),
+            "NEIGHBORHOOD": 1,
+            "MISSIONS": [0, 1],
+            "MAX_DATE_DT": 100,
+            "GP": True,
+            "GP_STEP_DAYS": 5,
+            "OUTPUT": str(out),
+            "CSV": str(csv),
+            "GP_OUTPUT": str(gp),
+        },
+    )
     layer = QgsVectorLayer(str(out), "series", "ogr")
     assert layer.isValid() and layer.featureCount() > 50
     rows = list(layer.getFeatures())
     assert {f["point_id"] for f in rows} == {"P0", "P1"}
     assert all(f["satellite_img1"][0] in "12" and f["date_dt"] <= 100 for f in rows)  # Sentinel only
     names = {f.name() for f in layer.fields()}
-    assert {"mid_date", "img1", "img2", "v", "vx", "vy", "v_error", "vx_error", "mission_img1", "lon"} <= names
+    assert {
+        "mid_date",
+        "img1",
+        "img2",
+        "v",
+        "vx",
+        "vy",
+        "v_error",
+        "vx_error",
+        "mission_img1",
+        "lon",
+    } <= names
     assert csv.exists() and len(csv.read_text().splitlines()) == layer.featureCount() + 1
     assert result["GP_PLOT"] == str(tmp_path / "gp_gp.png") and (tmp_path / "gp_gp.png").exists()
     gp_layer = QgsVectorLayer(str(gp), "gp", "ogr")
@@ -63,9 +86,18 @@ def test_series_csv_and_gp(run_algorithm, cube, tmp_path):
     series = {}
     for neighborhood in (0, 1):
         target = tmp_path / f"n{neighborhood}.gpkg"
-        run_algorithm("itslive_point_series", {"POINTS": points_layer(truth, [(5, 5)]), "CUBES": str(path),
-                                               "NEIGHBORHOOD": neighborhood, "OUTPUT": str(target)})
-        series[neighborhood] = {f["mid_date"]: f["vx"] for f in QgsVectorLayer(str(target), "s", "ogr").getFeatures()}
+        run_algorithm(
+            "itslive_point_series",
+            {
+                "POINTS": points_layer(truth, [(5, 5)]),
+                "CUBES": str(path),
+                "NEIGHBORHOOD": neighborhood,
+                "OUTPUT": str(target),
+            },
+        )
+        series[neighborhood] = {
+            f["mid_date"]: f["vx"] for f in QgsVectorLayer(str(target), "s", "ogr").getFeatures()
+        }
     common = series[0].keys() & series[1].keys()
     assert len(common) > 50 and any(series[0][k] != series[1][k] for k in common)
 
@@ -74,13 +106,27 @@ def test_empty_layer_and_cancel_leave_nothing(run_algorithm, cube, tmp_path):
     path, truth = cube
     csv = tmp_path / "series.csv"
     with pytest.raises(QgsProcessingException, match="POINTS: the layer has no features"):
-        run_algorithm("itslive_point_series", {"POINTS": points_layer(truth, []), "CUBES": str(path),
-                                               "OUTPUT": str(tmp_path / "s.gpkg"), "CSV": str(csv)})
+        run_algorithm(
+            "itslive_point_series",
+            {
+                "POINTS": points_layer(truth, []),
+                "CUBES": str(path),
+                "OUTPUT": str(tmp_path / "s.gpkg"),
+                "CSV": str(csv),
+            },
+        )
     feedback = QgsProcessingFeedback()
     feedback.cancel()
     with pytest.raises(QgsProcessingException, match="cancelled"):
-        run_algorithm("itslive_point_series", {"POINTS": points_layer(truth, [(1, 1)]), "CUBES": str(path),
-                                               "OUTPUT": str(tmp_path / "s.gpkg"), "CSV": str(csv)},
-                      feedback=feedback)
+        run_algorithm(
+            "itslive_point_series",
+            {
+                "POINTS": points_layer(truth, [(1, 1)]),
+                "CUBES": str(path),
+                "OUTPUT": str(tmp_path / "s.gpkg"),
+                "CSV": str(csv),
+            },
+            feedback=feedback,
+        )
     assert not list(tmp_path.iterdir())
     assert np.isfinite(truth.base).all()

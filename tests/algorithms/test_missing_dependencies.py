@@ -39,15 +39,33 @@ print("RESULT" + json.dumps(out))
 def _run(blocked: list[str]) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(REPO / ".build" / "plugins"), ",".join(blocked)],
-        capture_output=True, text=True, timeout=300, env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin",
-                                                          "HOME": str(REPO / ".build" / "qgis-home-test")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "QT_QPA_PLATFORM": "offscreen",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(REPO / ".build" / "qgis-home-test"),
+        },
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.split("RESULT", 1)[1])
 
 
 def test_plugin_loads_and_names_missing_packages():
-    blocked = ["zarr", "xarray", "dask", "distributed", "torch", "s3fs", "geopandas", "pyarrow", "netCDF4", "scipy", "matplotlib"]
+    blocked = [
+        "zarr",
+        "xarray",
+        "dask",
+        "distributed",
+        "torch",
+        "s3fs",
+        "geopandas",
+        "pyarrow",
+        "netCDF4",
+        "scipy",
+        "matplotlib",
+    ]
     result = _run(blocked)
     assert result, "no algorithm registered when dependencies are missing"
     for name, (ok, message) in result.items():

@@ -41,7 +41,9 @@ def test_a_failed_rename_rolls_the_whole_set_back(tmp_path, monkeypatch):
 
     def failing_replace(src, dst):
         calls.append(dst)
-        if len(calls) == 5:  # journal, then a.zip aside + in, then a.tiff aside: the new a.tiff cannot be taken
+        if (
+            len(calls) == 5
+        ):  # journal, then a.zip aside + in, then a.tiff aside: the new a.tiff cannot be taken
             raise PermissionError(13, "Permission denied", str(dst))
         return real_replace(src, dst)
 
@@ -98,14 +100,22 @@ def test_one_run_per_output_and_the_lock_goes_with_its_holder(tmp_path):
     with output_lock(target), pytest.raises(InputError, match="OUTPUT: another run is writing"):
         with output_lock(target):
             pass
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(PLUGINS)!r})
         from surface_motion.core.io import output_lock
         with output_lock({str(target)!r}):
             print("locked", flush=True)
             time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(InputError, match=rf"another run is writing .* \(process {holder.pid} "):
@@ -118,10 +128,13 @@ def test_one_run_per_output_and_the_lock_goes_with_its_holder(tmp_path):
         pass
 
 
-@pytest.mark.parametrize("kind, make, words", [
-    ("folder", lambda p: p.write_text("x"), "is a file, not a folder"),
-    ("file", lambda p: p.mkdir(), "is a folder; give a file name"),
-])
+@pytest.mark.parametrize(
+    "kind, make, words",
+    [
+        ("folder", lambda p: p.write_text("x"), "is a file, not a folder"),
+        ("file", lambda p: p.mkdir(), "is a folder; give a file name"),
+    ],
+)
 def test_output_location_is_checked(tmp_path, kind, make, words):
     path = tmp_path / "out"
     make(path)

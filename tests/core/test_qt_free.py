@@ -27,7 +27,8 @@ print(len(names))
 
 def test_every_core_module_imports_without_qgis():
     plugins = REPO / ".build" / "plugins"
-    proc = subprocess.run([sys.executable, "-c", BLOCK_AND_IMPORT, str(plugins)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCK_AND_IMPORT, str(plugins)], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.strip().splitlines()[-1]) >= 5  # errors, io, progress, deps, compute, …

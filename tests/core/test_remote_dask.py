@@ -25,8 +25,10 @@ from tests.compare import assert_same_egms_products
 from tests.conftest import PLUGINS
 
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(DASK is None, reason="the `dask` command (dask[distributed]) is not installed")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(DASK is None, reason="the `dask` command (dask[distributed]) is not installed"),
+]
 
 
 @contextmanager
@@ -39,16 +41,50 @@ def cluster(folder: Path, with_package: bool):
     scheduler_file = folder / "scheduler.json"
     log = open(folder / "dask.log", "w")  # noqa: SIM115 - closed below
     common = ["--no-dashboard"]
-    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file",
-                               str(scheduler_file), *common], env=env, stdout=log, stderr=log, cwd=folder)]
+    procs = [
+        subprocess.Popen(
+            [
+                DASK,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(scheduler_file),
+                *common,
+            ],
+            env=env,
+            stdout=log,
+            stderr=log,
+            cwd=folder,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not scheduler_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
-        procs.append(subprocess.Popen([DASK, "worker", address, "--nworkers", "1", "--nthreads", "1",
-                                       "--local-directory", str(folder), *common],
-                                      env=env, stdout=log, stderr=log, cwd=folder))
+        procs.append(
+            subprocess.Popen(
+                [
+                    DASK,
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--local-directory",
+                    str(folder),
+                    *common,
+                ],
+                env=env,
+                stdout=log,
+                stderr=log,
+                cwd=folder,
+            )
+        )
         from distributed import Client
 
         with Client(address, timeout=30) as client:
@@ -70,8 +106,9 @@ def data(tmp_path_factory):
     from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
     folder = tmp_path_factory.mktemp("remote")
-    bursts, _ = generate(folder / "bursts", n_per_burst=300, n_epochs=40,
-                         bounds=(4_500_000, 1_700_000, 4_501_000, 1_701_000))
+    bursts, _ = generate(
+        folder / "bursts", n_per_burst=300, n_epochs=40, bounds=(4_500_000, 1_700_000, 4_501_000, 1_701_000)
+    )
     cube = folder / "ITS_LIVE_vel_EPSG3413_G0120_X-3250000_Y350000.zarr"
     truth = write_synthetic_cube(cube, nx=20, ny=20, n_pairs=150, seed=3)
     glaciers = folder / "glaciers.gpkg"
@@ -81,14 +118,23 @@ def data(tmp_path_factory):
 
 def invert_config(data, output: Path, scheduler=None) -> ItsliveInvertConfig:
     _, _, cube, glaciers = data
-    return ItsliveInvertConfig(glaciers=glaciers, output=output, cubes=[str(cube)], interval_days=30, block_size=10,
-                               device="cpu", scheduler=scheduler)
+    return ItsliveInvertConfig(
+        glaciers=glaciers,
+        output=output,
+        cubes=[str(cube)],
+        interval_days=30,
+        block_size=10,
+        device="cpu",
+        scheduler=scheduler,
+    )
 
 
 def test_workers_without_the_package_are_refused_with_the_install_step(data, tmp_path):
     _, bursts, _, _ = data
     with cluster(tmp_path / "plain", with_package=False) as address:
-        with pytest.raises(ParameterError, match=r"SCHEDULER: worker .* cannot import surface_motion\.core.*pip install"):
+        with pytest.raises(
+            ParameterError, match=r"SCHEDULER: worker .* cannot import surface_motion\.core.*pip install"
+        ):
             run_egms_l3(EgmsL3Config(inputs=bursts, output_folder=tmp_path / "out", scheduler=address))
         with pytest.raises(ParameterError, match=r"cannot import surface_motion"):
             run_itslive_invert(invert_config(data, tmp_path / "out" / "v.nc", address))
@@ -100,11 +146,16 @@ def test_remote_cluster_gives_the_local_products(data, tmp_path):
     import netCDF4
 
     _, bursts, _, _ = data
-    local = run_egms_l3(EgmsL3Config(inputs=bursts, output_folder=tmp_path / "local", formats=("zip", "tiff")))
+    local = run_egms_l3(
+        EgmsL3Config(inputs=bursts, output_folder=tmp_path / "local", formats=("zip", "tiff"))
+    )
     local_nc = run_itslive_invert(invert_config(data, tmp_path / "local" / "v.nc")).output
     with cluster(tmp_path / "cluster", with_package=True) as address:
-        remote = run_egms_l3(EgmsL3Config(inputs=bursts, output_folder=tmp_path / "remote", formats=("zip", "tiff"),
-                                          scheduler=address))
+        remote = run_egms_l3(
+            EgmsL3Config(
+                inputs=bursts, output_folder=tmp_path / "remote", formats=("zip", "tiff"), scheduler=address
+            )
+        )
         remote_nc = run_itslive_invert(invert_config(data, tmp_path / "remote" / "v.nc", address)).output
     assert_same_egms_products(local.products["E45N17"], remote.products["E45N17"])
     with netCDF4.Dataset(local_nc) as a, netCDF4.Dataset(remote_nc) as b:

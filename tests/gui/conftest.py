@@ -39,7 +39,9 @@ def run_algorithm(plugin):
     def run(name: str, parameters: dict) -> dict:
         context = QgsProcessingContext()
         context.setProject(QgsProject.instance())
-        return processing.run(f"surfacemotion:{name}", parameters, context=context, feedback=QgsProcessingFeedback())
+        return processing.run(
+            f"surfacemotion:{name}", parameters, context=context, feedback=QgsProcessingFeedback()
+        )
 
     return run
 
@@ -50,9 +52,12 @@ def egms_products(run_algorithm, tmp_path_factory) -> dict[str, str]:
     from surface_motion.core.synthetic.egms import generate
 
     folder = tmp_path_factory.mktemp("egms")
-    paths, _ = generate(folder / "bursts", n_per_burst=300, n_epochs=80,
-                        bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000))
-    result = run_algorithm("egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "OUTPUT_FOLDER": str(folder / "l3")})
+    paths, _ = generate(
+        folder / "bursts", n_per_burst=300, n_epochs=80, bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000)
+    )
+    result = run_algorithm(
+        "egms_l3_ortho", {"INPUTS": [str(p) for p in paths], "OUTPUT_FOLDER": str(folder / "l3")}
+    )
     return {"E": result["OUTPUT_EAST"], "U": result["OUTPUT_UP"]}
 
 
@@ -66,6 +71,15 @@ def inversion(run_algorithm, tmp_path_factory) -> str:
     glaciers = folder / "glaciers.gpkg"
     truth.glaciers.to_file(glaciers)
     out = folder / "velocity.nc"
-    run_algorithm("itslive_invert", {"GLACIERS": str(glaciers), "CUBES": str(folder / "cube.zarr"),
-                                     "INTERVAL_DAYS": 24, "ROBUST": True, "DEVICE": 1, "OUTPUT": str(out)})
+    run_algorithm(
+        "itslive_invert",
+        {
+            "GLACIERS": str(glaciers),
+            "CUBES": str(folder / "cube.zarr"),
+            "INTERVAL_DAYS": 24,
+            "ROBUST": True,
+            "DEVICE": 1,
+            "OUTPUT": str(out),
+        },
+    )
     return str(out)

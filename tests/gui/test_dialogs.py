@@ -52,11 +52,15 @@ def message_log():
 def test_dialog_prefilled_from_python(plugin, burst_zips, message_log):
     import processing
 
-    dialog = processing.createAlgorithmDialog("surfacemotion:egms_l3_ortho", {"INPUTS": burst_zips, "SPACING": 200})
+    dialog = processing.createAlgorithmDialog(
+        "surfacemotion:egms_l3_ortho", {"INPUTS": burst_zips, "SPACING": 200}
+    )
     values = dialog.mainWidget().createProcessingParameters()
     assert values["INPUTS"] == burst_zips and values["SPACING"] == 200
     # QGIS 3.22's layer widget opened each ZIP as a layer: "Cannot open /vsizip/…" once per file and provider
-    assert not [m for m in message_log if "Cannot open" in m[1] or "Invalid data provider" in m[1]], message_log
+    assert not [m for m in message_log if "Cannot open" in m[1] or "Invalid data provider" in m[1]], (
+        message_log
+    )
     dialog.deleteLater()
 
 
@@ -92,8 +96,10 @@ def test_modeler_links_inputs_to_a_model_input(plugin):
     from qgis.gui import QgsProcessingModelerParameterWidget
 
     model = QgsProcessingModelAlgorithm("bursts to L3")
-    model.addModelParameter(QgsProcessingParameterMultipleLayers("bursts", "Bursts", QgsProcessing.TypeFile),
-                            QgsProcessingModelParameter("bursts"))
+    model.addModelParameter(
+        QgsProcessingParameterMultipleLayers("bursts", "Bursts", QgsProcessing.TypeFile),
+        QgsProcessingModelParameter("bursts"),
+    )
     algorithm = QgsApplication.processingRegistry().algorithmById("surfacemotion:egms_l3_ortho")
     dialog = ModelerParametersDialog(algorithm, model)
     wrapper = dialog.widget.widget.wrappers["INPUTS"]

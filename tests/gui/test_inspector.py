@@ -34,8 +34,14 @@ def click(inspector, map_point: QgsPointXY, shift: bool = False) -> None:
     """Release the left button at the canvas pixel of ``map_point``, as a user's click does."""
     canvas = inspector.canvas
     pixel = canvas.getCoordinateTransform().transform(map_point)
-    event = QgsMapMouseEvent(canvas, QEvent.MouseButtonRelease, QPoint(round(pixel.x()), round(pixel.y())),
-                             Qt.LeftButton, Qt.LeftButton, Qt.ShiftModifier if shift else Qt.NoModifier)
+    event = QgsMapMouseEvent(
+        canvas,
+        QEvent.MouseButtonRelease,
+        QPoint(round(pixel.x()), round(pixel.y())),
+        Qt.LeftButton,
+        Qt.LeftButton,
+        Qt.ShiftModifier if shift else Qt.NoModifier,
+    )
     canvas.mapTool().canvasReleaseEvent(event)
 
 

@@ -30,11 +30,18 @@ def qgis_env(tmp_path_factory) -> dict:
         HOME=str(home),
         QT_QPA_PLATFORM="offscreen",
         QGIS_PLUGINPATH=str(plugins),
-        PYTHONPATH=os.pathsep.join([sysconfig.get_paths()["purelib"], env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        PYTHONPATH=os.pathsep.join([sysconfig.get_paths()["purelib"], env.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        ),
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
     )
-    subprocess.run([QGIS_PROCESS, "plugins", "enable", "surface_motion"], env=env, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [QGIS_PROCESS, "plugins", "enable", "surface_motion"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return env
 
 
@@ -55,7 +62,9 @@ def qgis_process(qgis_env):
         if expect_failure:
             assert proc.returncode != 0, f"expected failure, got success:\n{proc.stdout[-2000:]}"
             return {"stdout": proc.stdout, "stderr": proc.stderr}
-        assert proc.returncode == 0, f"qgis_process failed ({proc.returncode}):\n{proc.stderr[-4000:]}\n{proc.stdout[-2000:]}"
+        assert proc.returncode == 0, (
+            f"qgis_process failed ({proc.returncode}):\n{proc.stderr[-4000:]}\n{proc.stdout[-2000:]}"
+        )
         start = proc.stdout.find("{")
         return json.loads(proc.stdout[start:])
 

@@ -12,8 +12,15 @@ def test_profile_gpkg_and_svg_heatmap(qgis_process, tmp_path):
     lines = tmp_path / "lines.geojson"
     _line(crs=4326).to_file(lines)
     out = tmp_path / "profile.gpkg"
-    result = qgis_process("itslive_centerline_profile", LINES=lines, LINE_ID="line_id", INVERSION=nc,
-                          SPACING=300, OUTPUT=out, HEATMAP=tmp_path / "heat.svg")["results"]
+    result = qgis_process(
+        "itslive_centerline_profile",
+        LINES=lines,
+        LINE_ID="line_id",
+        INVERSION=nc,
+        SPACING=300,
+        OUTPUT=out,
+        HEATMAP=tmp_path / "heat.svg",
+    )["results"]
     assert result["HEATMAP"] == str(tmp_path / "heat.svg") and (tmp_path / "heat.svg").stat().st_size > 1000
     with sqlite3.connect(out) as db:
         count, ids = db.execute("select count(*), group_concat(distinct line_id) from profile").fetchone()

@@ -32,7 +32,9 @@ def realistic(s3_server, tmp_path_factory):  # noqa: F811
     cache = folder / "cache"
     catalog = cache_path(DEFAULT_CATALOG_URL, cache / "itslive")
     catalog.parent.mkdir(parents=True)
-    catalog.write_text(json.dumps({"type": "FeatureCollection", "features": [catalog_entry(truth, HTTP_URL)]}))
+    catalog.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [catalog_entry(truth, HTTP_URL)]})
+    )
     os.utime(catalog, (time.time(), time.time()))  # a fresh copy: used without asking the network
     return truth, glaciers, cache, s3_server
 
@@ -76,8 +78,14 @@ def test_invert_with_no_optional_parameter_is_accurate(qgis_process, env, realis
 def test_sentinel1_only_invents_no_bins(qgis_process, env, realistic, tmp_path):
     truth, glaciers, _, _ = realistic
     out = tmp_path / "velocity_s1.nc"
-    qgis_process("itslive_invert", GLACIERS=glaciers, MISSIONS=0, START_DATE="2017-01-01", END_DATE="2022-01-01",
-                 OUTPUT=out)
+    qgis_process(
+        "itslive_invert",
+        GLACIERS=glaciers,
+        MISSIONS=0,
+        START_DATE="2017-01-01",
+        END_DATE="2022-01-01",
+        OUTPUT=out,
+    )
     rmse, _, edges, finite = scores(out, truth)
     s1 = truth.layers[truth.layers["satellite_img1"].str.startswith("1")]
     last = np.datetime64(s1["img2"].max(), "us")
@@ -93,8 +101,9 @@ def test_point_series_without_missions_keeps_every_mission(qgis_process, env, re
     import geopandas as gpd
     from shapely.geometry import Point
 
-    gpd.GeoDataFrame({"name": ["fast"]}, geometry=[Point(truth.x[fast[1]], truth.y[fast[0]])],
-                     crs=truth.epsg).to_file(points, driver="GeoJSON")
+    gpd.GeoDataFrame(
+        {"name": ["fast"]}, geometry=[Point(truth.x[fast[1]], truth.y[fast[0]])], crs=truth.epsg
+    ).to_file(points, driver="GeoJSON")
     out = tmp_path / "series.csv"
     qgis_process("itslive_point_series", POINTS=points, OUTPUT=tmp_path / "series.gpkg", CSV=out)
     series = pd.read_csv(out)

@@ -7,9 +7,14 @@ from tests.conftest import shared_fixture
 
 def test_midpoint_model_png(qgis_process, tmp_path):
     out = tmp_path / "gp.csv"
-    result = qgis_process("itslive_gp_regression",
-                          INPUT=shared_fixture("itslive", "jakobshavn_LAT69.1117--LON-49.4604.csv"),
-                          MODEL=1, ROBUST="false", STEP_DAYS=30, OUTPUT=out)["results"]
+    result = qgis_process(
+        "itslive_gp_regression",
+        INPUT=shared_fixture("itslive", "jakobshavn_LAT69.1117--LON-49.4604.csv"),
+        MODEL=1,
+        ROBUST="false",
+        STEP_DAYS=30,
+        OUTPUT=out,
+    )["results"]
     assert result["PLOT"] == str(tmp_path / "gp_gp.png")
     assert (tmp_path / "gp_gp.png").read_bytes()[:4] == b"\x89PNG"
     header, *rows = out.read_text().splitlines()

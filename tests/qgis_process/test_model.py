@@ -27,16 +27,30 @@ def test_model_runs_end_to_end(qgis_process, tmp_path):
     centerlines = tmp_path / "centerlines.geojson"
     gpd.GeoDataFrame({"name": ["main"]}, geometry=[part], crs=truth.epsg).to_crs(4326).to_file(centerlines)
     catalog = write_local_catalog(tmp_path / "catalog.json", [(cube, truth.epsg, truth.x, truth.y)])
-    args = ["--json", "run", str(MODEL), "--", f"GLACIERS={glaciers}", f"CENTERLINES={centerlines}",
-            f"CATALOG={catalog}", "START_DATE=2018-01-01", "END_DATE=2021-01-01", "INTERVAL_DAYS=60", "SPACING=240",
-            f"invert:Velocity={tmp_path / 'velocity.nc'}", f"centerline:Profile={tmp_path / 'profile.gpkg'}",
-            f"centerline:Heatmap={tmp_path / 'heat.png'}", f"find_cubes:Cubes={tmp_path / 'cubes.gpkg'}"]
+    args = [
+        "--json",
+        "run",
+        str(MODEL),
+        "--",
+        f"GLACIERS={glaciers}",
+        f"CENTERLINES={centerlines}",
+        f"CATALOG={catalog}",
+        "START_DATE=2018-01-01",
+        "END_DATE=2021-01-01",
+        "INTERVAL_DAYS=60",
+        "SPACING=240",
+        f"invert:Velocity={tmp_path / 'velocity.nc'}",
+        f"centerline:Profile={tmp_path / 'profile.gpkg'}",
+        f"centerline:Heatmap={tmp_path / 'heat.png'}",
+        f"find_cubes:Cubes={tmp_path / 'cubes.gpkg'}",
+    ]
     proc = qgis_process.raw(args, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     assert (tmp_path / "velocity.nc").exists() and (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
     with sqlite3.connect(tmp_path / "profile.gpkg") as db:
         n_dates, n_points, v_max = db.execute(
-            "select count(distinct date), count(distinct point_index), max(v) from profile").fetchone()
+            "select count(distinct date), count(distinct point_index), max(v) from profile"
+        ).fetchone()
     assert n_dates == 19  # ceil(1096 days / 60)
     assert n_points == int(part.length // 240) + 1
     assert 0 < v_max < 5000

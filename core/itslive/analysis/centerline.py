@@ -62,14 +62,20 @@ def open_inversion(path: str | Path) -> Inversion:
         for name in ("time", "x", "y", "v"):
             if name not in ds.variables:
                 raise InputError(path, "variable missing: not an ITS_LIVE inversion NetCDF", column=name)
-        times = netCDF4.num2date(ds["time"][:], ds["time"].units, only_use_cftime_datetimes=False,
-                                 only_use_python_datetimes=True)
+        times = netCDF4.num2date(
+            ds["time"][:], ds["time"].units, only_use_cftime_datetimes=False, only_use_python_datetimes=True
+        )
         mapping = ds.variables.get(getattr(ds["v"], "grid_mapping", "mapping"))
         epsg = getattr(mapping, "spatial_epsg", None) if mapping is not None else None
         if epsg is None:
             raise InputError(path, "no grid mapping with spatial_epsg: unknown CRS", column="v")
-        return Inversion(str(path), np.asarray(ds["x"][:], float), np.asarray(ds["y"][:], float),
-                         np.array(times, dtype="datetime64[s]"), int(epsg))
+        return Inversion(
+            str(path),
+            np.asarray(ds["x"][:], float),
+            np.asarray(ds["y"][:], float),
+            np.array(times, dtype="datetime64[s]"),
+            int(epsg),
+        )
 
 
 def sample_lines(lines, spacing: float) -> pd.DataFrame:
@@ -87,8 +93,17 @@ def sample_lines(lines, spacing: float) -> pd.DataFrame:
             distance = np.arange(0.0, part.length + 1e-9, spacing)
             points = shapely.line_interpolate_point(part, distance)
             name = line_id if k == 0 else f"{line_id}.{k}"
-            rows.append(pd.DataFrame({"line_id": name, "point_index": np.arange(len(distance)),
-                                      "distance": distance, "x": shapely.get_x(points), "y": shapely.get_y(points)}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "line_id": name,
+                        "point_index": np.arange(len(distance)),
+                        "distance": distance,
+                        "x": shapely.get_x(points),
+                        "y": shapely.get_y(points),
+                    }
+                )
+            )
     if not rows:
         raise InputError("LINES", "no line with a geometry")
     return pd.concat(rows, ignore_index=True)
@@ -122,13 +137,15 @@ def bilinear(values: np.ndarray, x: np.ndarray, y: np.ndarray, px: np.ndarray, p
     c1, r1 = np.minimum(c0 + 1, len(x) - 1), np.minimum(r0 + 1, len(y) - 1)
     wx, wy = fx - c0, fy - r0
     v00, v01, v10, v11 = values[:, r0, c0], values[:, r0, c1], values[:, r1, c0], values[:, r1, c1]
-    bil = (v00 * (1 - wx) * (1 - wy) + v01 * wx * (1 - wy) + v10 * (1 - wx) * wy + v11 * wx * wy)
+    bil = v00 * (1 - wx) * (1 - wy) + v01 * wx * (1 - wy) + v10 * (1 - wx) * wy + v11 * wx * wy
     nearest = values[:, np.rint(fy).astype(int), np.rint(fx).astype(int)]
     out[:, inside] = np.where(np.isfinite(bil), bil, nearest)
     return out
 
 
-def centerline_profile(lines, config: CenterlineConfig, progress: Progress | None = None) -> tuple[pd.DataFrame, int]:
+def centerline_profile(
+    lines, config: CenterlineConfig, progress: Progress | None = None
+) -> tuple[pd.DataFrame, int]:
     """Velocity along the lines at every time step of the inversion.
 
     ``lines``: GeoDataFrame of (multi)lines in any CRS, with ``line_id`` (default 1…n). Returns the
@@ -145,17 +162,23 @@ def centerline_profile(lines, config: CenterlineConfig, progress: Progress | Non
         raise InputError("LINES", "the layer has no CRS; set it so that the lines can be placed on the grid")
     kinds = set(lines.geometry.dropna().geom_type) - {"LineString", "MultiLineString"}
     if kinds:
-        raise InputError("LINES", f"holds {', '.join(sorted(kinds))} geometries; give lines (e.g. OGGM centerlines; "
-                                  "'Polygons to lines' turns outlines into lines)")
+        raise InputError(
+            "LINES",
+            f"holds {', '.join(sorted(kinds))} geometries; give lines (e.g. OGGM centerlines; "
+            "'Polygons to lines' turns outlines into lines)",
+        )
     lines = lines.copy()
     if "line_id" not in lines.columns:
         lines["line_id"] = np.arange(1, len(lines) + 1)
     inv = open_inversion(config.netcdf)
     lines = lines.to_crs(inv.epsg)
     n_samples = int(sum(np.ceil(g.length / config.spacing) + 1 for g in lines.geometry.dropna()))
-    refuse_oversized("SPACING", n_samples * len(inv.times) * TABLE_ROW_BYTES,
-                     f"{n_samples:,} samples × {len(inv.times)} dates × {TABLE_ROW_BYTES} bytes",
-                     "use a larger SPACING (about the grid resolution is enough)")
+    refuse_oversized(
+        "SPACING",
+        n_samples * len(inv.times) * TABLE_ROW_BYTES,
+        f"{n_samples:,} samples × {len(inv.times)} dates × {TABLE_ROW_BYTES} bytes",
+        "use a larger SPACING (about the grid resolution is enough)",
+    )
     samples = sample_lines(lines, config.spacing)
     progress.report(0.1, f"{len(samples)} points on {samples['line_id'].nunique()} line(s)")
     px, py = samples["x"].to_numpy(), samples["y"].to_numpy()
@@ -163,7 +186,9 @@ def centerline_profile(lines, config: CenterlineConfig, progress: Progress | Non
     cols = np.flatnonzero((inv.x >= px.min() - 2 * dx) & (inv.x <= px.max() + 2 * dx))
     rows = np.flatnonzero((inv.y >= py.min() - 2 * dx) & (inv.y <= py.max() + 2 * dx))
     if len(cols) == 0 or len(rows) == 0:
-        raise InputError("LINES", f"no line crosses the grid of {Path(config.netcdf).name}; check the layer's CRS")
+        raise InputError(
+            "LINES", f"no line crosses the grid of {Path(config.netcdf).name}; check the layer's CRS"
+        )
     window = (slice(None), slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     x, y = inv.x[window[2]], inv.y[window[1]]
     columns = {}
@@ -180,12 +205,14 @@ def centerline_profile(lines, config: CenterlineConfig, progress: Progress | Non
                 columns[name] = bilinear(data, x, y, px, py)  # (t, n)
             progress.report(0.1 + 0.8 * (k + 1) / len(VARIABLES), f"Sampled {name}")
     n_t, n_p = len(inv.times), len(samples)
-    table = pd.DataFrame({
-        "line_id": np.tile(samples["line_id"].to_numpy(), n_t),
-        "point_index": np.tile(samples["point_index"].to_numpy(), n_t),
-        "distance": np.tile(samples["distance"].to_numpy(), n_t),
-        "date": np.repeat(inv.times, n_p),
-    })
+    table = pd.DataFrame(
+        {
+            "line_id": np.tile(samples["line_id"].to_numpy(), n_t),
+            "point_index": np.tile(samples["point_index"].to_numpy(), n_t),
+            "distance": np.tile(samples["distance"].to_numpy(), n_t),
+            "date": np.repeat(inv.times, n_p),
+        }
+    )
     for name in VARIABLES:
         table[name] = columns[name].ravel() if name in columns else np.nan
     table["x"], table["y"] = np.tile(px, n_t), np.tile(py, n_t)
@@ -201,6 +228,12 @@ def heatmap_panels(table: pd.DataFrame, variable: str = "v", max_panels: int = 6
     for line_id in lengths.index[:max_panels]:
         sub = table[table["line_id"] == line_id]
         grid = sub.pivot_table(index="date", columns="distance", values=variable, dropna=False)
-        panels.append((f"line {line_id}: {variable}", grid.columns.to_numpy(float), grid.index.to_numpy(),
-                       grid.to_numpy(float)))
+        panels.append(
+            (
+                f"line {line_id}: {variable}",
+                grid.columns.to_numpy(float),
+                grid.index.to_numpy(),
+                grid.to_numpy(float),
+            )
+        )
     return panels

@@ -125,7 +125,9 @@ def read_series_csv(path: str | Path) -> pd.DataFrame:
         raw = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not a readable CSV table ({exc})") from exc
-    raw.columns = [(_ITSLIVE_PY.match(str(c)) or re.match(r"(.*)", str(c))).group(1).strip() for c in raw.columns]
+    raw.columns = [
+        (_ITSLIVE_PY.match(str(c)) or re.match(r"(.*)", str(c))).group(1).strip() for c in raw.columns
+    ]
     return normalise_series(raw, path)
 
 
@@ -142,7 +144,9 @@ def normalise_series(raw: pd.DataFrame, source: str | Path = "series") -> pd.Dat
     if "img1" not in table.columns or "img2" not in table.columns:
         if "mid_date" not in table.columns or "date_dt" not in table.columns:
             missing = "mid_date" if "mid_date" not in table.columns else "date_dt"
-            raise InputError(source, "needed to place each pair in time (or give img1 and img2)", column=missing)
+            raise InputError(
+                source, "needed to place each pair in time (or give img1 and img2)", column=missing
+            )
         half = pd.to_timedelta(pd.to_numeric(table["date_dt"], errors="coerce") / 2.0, unit="D")
         table["img1"] = table["mid_date"] - half
         table["img2"] = table["mid_date"] + half
@@ -172,12 +176,20 @@ def _refuse_invalid_pairs(table: pd.DataFrame, source) -> None:
             if infinite:
                 raise InputError(source, f"{infinite} infinite values (inf); remove those rows", column=name)
             if name.endswith("_error") and (table[name] < 0).any():
-                raise InputError(source, f"{int((table[name] < 0).sum())} negative errors; an error is a standard "
-                                         "deviation (≥ 0): fix or remove those rows", column=name)
+                raise InputError(
+                    source,
+                    f"{int((table[name] < 0).sum())} negative errors; an error is a standard "
+                    "deviation (≥ 0): fix or remove those rows",
+                    column=name,
+                )
     flat = int((table["date_dt"] <= 0).sum())
     if flat:
-        raise InputError(source, f"{flat} pairs with date_dt = 0 (img1 = img2): a velocity needs two different "
-                                 "acquisition dates; remove those rows", column="date_dt")
+        raise InputError(
+            source,
+            f"{flat} pairs with date_dt = 0 (img1 = img2): a velocity needs two different "
+            "acquisition dates; remove those rows",
+            column="date_dt",
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,8 +262,11 @@ def averaging_operator(a: np.ndarray, b: np.ndarray, t0: float, h: float, m: int
     width = (ub - ua)[rows]
     rel_a, rel_b = ua[rows] - cols, ub[rows] - cols
     point = width < 1e-9
-    weights = np.where(point, np.maximum(0.0, 1.0 - np.abs(rel_a)),
-                       (_hat_integral(rel_b) - _hat_integral(rel_a)) / np.where(point, 1.0, width))
+    weights = np.where(
+        point,
+        np.maximum(0.0, 1.0 - np.abs(rel_a)),
+        (_hat_integral(rel_b) - _hat_integral(rel_a)) / np.where(point, 1.0, width),
+    )
     return sp.csr_matrix((weights, (rows, cols)), shape=(len(a), m))
 
 
@@ -306,7 +321,10 @@ def _whitened(theta, A, y, err2, weights, nodes, mode="nll") -> _Whitened | None
         grad = [0.5 * float(np.sum(M * dK) - beta @ dK @ beta) for dK in derivatives]
         rows = np.asarray(A @ S.T)  # row i: S Aᵀ eᵢ
         inv_c_diag = inv_n - inv_n**2 * np.einsum("ij,ij->i", rows, rows)  # diag(C⁻¹)
-        for d in (2.0 * np.exp(2 * theta[4]) / weights, 2.0 * np.exp(2 * theta[5]) * err2 / weights):  # ∂N/∂log σ_w, s
+        for d in (
+            2.0 * np.exp(2 * theta[4]) / weights,
+            2.0 * np.exp(2 * theta[5]) * err2 / weights,
+        ):  # ∂N/∂log σ_w, s
             grad.append(0.5 * float(np.sum(d * inv_c_diag) - np.sum(d * alpha**2)))
         # ∂K/∂c_k = diag(b_k) Km + Km diag(b_k) (b_k: column k of the basis), hence these cheap forms
         envelope = nodes.basis.T @ (np.sum(M * km, axis=1) - beta * (km @ beta))
@@ -345,8 +363,9 @@ def _median_start_weights(t_mid: np.ndarray, y: np.ndarray, err2: np.ndarray, us
     values = pd.Series(y[order], index=pd.to_datetime(t_mid[order] * YEAR_DAYS, unit="D"))
     by_time = values.rolling(pd.Timedelta(days=ROBUST_START_WINDOW), center=True)
     by_count = values.reset_index(drop=True).rolling(ROBUST_START_PAIRS, center=True, min_periods=1).median()
-    median = np.where(by_time.count().to_numpy() >= ROBUST_START_PAIRS, by_time.median().to_numpy(),
-                      by_count.to_numpy())
+    median = np.where(
+        by_time.count().to_numpy() >= ROBUST_START_PAIRS, by_time.median().to_numpy(), by_count.to_numpy()
+    )
     floor = 1e-3 * max(float(np.median(err2[order])), 1e-12)  # errors may be missing (0)
     weights = np.ones_like(y)
     weights[order] = _tukey_weights(y[order] - median, err2[order] + floor)
@@ -401,9 +420,14 @@ def _hyper_bounds(stage: _Stage) -> list[tuple[float, float]]:
     """Bounds of θ: ℓ_m at least two node spacings (and 10 days), the envelope within e^-6 … e^5."""
     h = stage.nodes.times[1] - stage.nodes.times[0]
     longest = ENVELOPE_MAX_LENGTH if stage.nodes.basis.shape[1] else 30.0
-    return ([(np.log(0.01), np.log(20.0)), (np.log(max(2 * h, 10 / YEAR_DAYS)), np.log(longest)),
-             (np.log(1e-3), np.log(20.0)), (np.log(0.2), np.log(10.0)), (np.log(1e-3), np.log(10.0)),
-             (np.log(0.2), np.log(5.0))] + [(-6.0, 5.0)] * stage.nodes.basis.shape[1])
+    return [
+        (np.log(0.01), np.log(20.0)),
+        (np.log(max(2 * h, 10 / YEAR_DAYS)), np.log(longest)),
+        (np.log(1e-3), np.log(20.0)),
+        (np.log(0.2), np.log(10.0)),
+        (np.log(1e-3), np.log(10.0)),
+        (np.log(0.2), np.log(5.0)),
+    ] + [(-6.0, 5.0)] * stage.nodes.basis.shape[1]
 
 
 def _fit_hyperparameters(stage: _Stage, y, err2, weights, theta, progress: Progress) -> np.ndarray:
@@ -419,8 +443,14 @@ def _fit_hyperparameters(stage: _Stage, y, err2, weights, theta, progress: Progr
         penalty, gradient = _envelope_penalty(th[N_SCALAR:])
         return w.nll + penalty, w.grad + np.concatenate([np.zeros(N_SCALAR), gradient])
 
-    return sopt.minimize(objective, theta, jac=True, method="L-BFGS-B", bounds=_hyper_bounds(stage),
-                         options={"maxiter": 200, "ftol": 1e-6}).x
+    return sopt.minimize(
+        objective,
+        theta,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=_hyper_bounds(stage),
+        options={"maxiter": 200, "ftol": 1e-6},
+    ).x
 
 
 def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
@@ -437,8 +467,10 @@ def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
     if cfg.robust and short.sum() >= 10:
         weights = np.where(short, _median_start_weights(0.5 * (a + b), y, err2, short), 1e-6)
     theta = np.log([0.7, 0.25, 0.5, 1.0, 0.1, 1.0])
-    stages = (_Stage.build(a, b, t_lo, t_hi, cfg.fit_nodes, COARSE_NODE_DAYS, envelope=False),
-              _Stage.build(a, b, t_lo, t_hi, cfg.fit_nodes, FIT_NODE_DAYS, envelope=True))
+    stages = (
+        _Stage.build(a, b, t_lo, t_hi, cfg.fit_nodes, COARSE_NODE_DAYS, envelope=False),
+        _Stage.build(a, b, t_lo, t_hi, cfg.fit_nodes, FIT_NODE_DAYS, envelope=True),
+    )
     for k, stage in enumerate(stages):
         progress.check()
         theta = np.concatenate([theta[:N_SCALAR], np.zeros(stage.nodes.basis.shape[1])])
@@ -488,9 +520,12 @@ def output_dates(series: pd.DataFrame, cfg: GPConfig) -> pd.DatetimeIndex:
     outside = int(((dates < first) | (dates > last)).sum())
     if outside and not cfg.extrapolate:
         key = "START_DATE" if start < first else "END_DATE"
-        raise ParameterError(key, f"the output {start.date()}…{end.date()} reaches beyond the pairs "
-                                  f"({first.date()}…{last.date()}): {outside} of {len(dates)} dates would be "
-                                  "extrapolated by the prior alone; choose dates inside the pairs or set EXTRAPOLATE")
+        raise ParameterError(
+            key,
+            f"the output {start.date()}…{end.date()} reaches beyond the pairs "
+            f"({first.date()}…{last.date()}): {outside} of {len(dates)} dates would be "
+            "extrapolated by the prior alone; choose dates inside the pairs or set EXTRAPOLATE",
+        )
     return dates
 
 
@@ -501,7 +536,11 @@ def stated_errors(series: pd.DataFrame, component: str) -> np.ndarray:
     granules): a cube's per-pixel ``v_error`` may be another quantity (the generated cube's is
     |(σx, σy)|, √2 too large), and an overstated error gives a band too wide."""
     columns = series.columns
-    err = series[f"{component}_error"].to_numpy(float) if f"{component}_error" in columns else np.full(len(series), np.nan)
+    err = (
+        series[f"{component}_error"].to_numpy(float)
+        if f"{component}_error" in columns
+        else np.full(len(series), np.nan)
+    )
     if component == "v" and {"vx", "vy", "vx_error", "vy_error"} <= set(columns):
         vx, vy, v = (series[c].to_numpy(float) for c in ("vx", "vy", "v"))
         sx, sy = series["vx_error"].to_numpy(float), series["vy_error"].to_numpy(float)
@@ -511,8 +550,9 @@ def stated_errors(series: pd.DataFrame, component: str) -> np.ndarray:
     return np.nan_to_num(err, nan=0.0)
 
 
-def regress_component(series: pd.DataFrame, component: str, cfg: GPConfig,
-                      progress: Progress | None = None) -> GPFit:
+def regress_component(
+    series: pd.DataFrame, component: str, cfg: GPConfig, progress: Progress | None = None
+) -> GPFit:
     """GP regression of one component (``v``, ``vx`` or ``vy``) of a normalised series
     (:func:`normalise_series`). Returns the table ``date, <c>, <c>_std, <c>_lower, <c>_upper``
     (lower/upper = mean ∓ 2σ of the latent velocity, m/yr; see the module docstring for the band)."""
@@ -522,8 +562,9 @@ def regress_component(series: pd.DataFrame, component: str, cfg: GPConfig,
         raise InputError("series", "component missing", column=component)
     data = series[series[component].notna()]
     if len(data) < 5:
-        raise InputError("series", f"only {len(data)} observations: at least 5 are needed for a GP",
-                         column=component)
+        raise InputError(
+            "series", f"only {len(data)} observations: at least 5 are needed for a GP", column=component
+        )
     dates = output_dates(data, cfg)
     origin = np.datetime64(dates[0], "ns")
     y_raw = data[component].to_numpy(float)
@@ -537,22 +578,41 @@ def regress_component(series: pd.DataFrame, component: str, cfg: GPConfig,
     t_lo, t_hi = min(a.min(), t_grid[0]), max(b.max(), t_grid[-1])
     nodes, node_mean, Q, theta, weights = _fit(a, b, y, err2, t_lo, t_hi, cfg, progress)
     mean, std = _interpolate_nodes(t_grid, nodes, node_mean, Q)
-    names = ("matern_sigma", "matern_length_yr", "periodic_sigma", "periodic_length", "extra_noise_sigma",
-             "error_scale")
-    hyper = {k: v * (scale if k.endswith("sigma") else 1.0)
-             for k, v in zip(names, np.exp(theta[:N_SCALAR]).tolist(), strict=True)}
+    names = (
+        "matern_sigma",
+        "matern_length_yr",
+        "periodic_sigma",
+        "periodic_length",
+        "extra_noise_sigma",
+        "error_scale",
+    )
+    hyper = {
+        k: v * (scale if k.endswith("sigma") else 1.0)
+        for k, v in zip(names, np.exp(theta[:N_SCALAR]).tolist(), strict=True)
+    }
     if len(theta) > N_SCALAR:
-        hyper["envelope_min"], hyper["envelope_max"] = np.exp([theta[N_SCALAR:].min(), theta[N_SCALAR:].max()])
+        hyper["envelope_min"], hyper["envelope_max"] = np.exp(
+            [theta[N_SCALAR:].min(), theta[N_SCALAR:].max()]
+        )
     hyper["node_spacing_days"] = float((nodes[1] - nodes[0]) * YEAR_DAYS)
     downweighted = int((weights < ACCEPT_WEIGHT).sum())
     mean = mean * scale + shift
     std = std * scale
-    table = pd.DataFrame({"date": dates, component: mean, f"{component}_std": std,
-                          f"{component}_lower": mean - 2 * std, f"{component}_upper": mean + 2 * std})
+    table = pd.DataFrame(
+        {
+            "date": dates,
+            component: mean,
+            f"{component}_std": std,
+            f"{component}_lower": mean - 2 * std,
+            f"{component}_upper": mean + 2 * std,
+        }
+    )
     return GPFit(table, hyper, len(data), downweighted, pd.Series(weights, index=data.index))
 
 
-def regress_series(series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None) -> tuple[pd.DataFrame, dict]:
+def regress_series(
+    series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None
+) -> tuple[pd.DataFrame, dict]:
     """GP regression of every component in ``cfg.components``; one table (date + per-component
     mean, std, lower, upper) and a dict component → :class:`GPFit`."""
     progress = ensure_progress(progress)
@@ -568,8 +628,9 @@ def regress_series(series: pd.DataFrame, cfg: GPConfig, progress: Progress | Non
     return table, fits
 
 
-def regress_points(series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None,
-                   id_column: str = "point_id") -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame, pd.DataFrame]]]:
+def regress_points(
+    series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None, id_column: str = "point_id"
+) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame, pd.DataFrame]]]:
     """:func:`regress_series` for every point of a (multi-point) series table.
 
     Returns the long prediction table (``point_id`` first when the input has one) and the plot panels
@@ -588,7 +649,8 @@ def regress_points(series: pd.DataFrame, cfg: GPConfig, progress: Progress | Non
         sub = progress.sub(k / len(groups), (k + 1) / len(groups))
         table, fits = regress_series(points, cfg, sub)
         title = f"{'' if pid is None else f'point {pid}: '}{len(points)} pairs, {cfg.model} model" + (
-            ", robust" if cfg.robust else "")
+            ", robust" if cfg.robust else ""
+        )
         if pid is not None:
             table.insert(0, id_column, pid)
         tables.append(table)
@@ -601,8 +663,13 @@ def regress_points(series: pd.DataFrame, cfg: GPConfig, progress: Progress | Non
 MAX_PLOT_PANELS = 12
 
 
-def gp_from_table(series: pd.DataFrame, cfg: GPConfig, min_dt: float | None = None, max_dt: float | None = None,
-                  progress: Progress | None = None) -> tuple[pd.DataFrame, list]:
+def gp_from_table(
+    series: pd.DataFrame,
+    cfg: GPConfig,
+    min_dt: float | None = None,
+    max_dt: float | None = None,
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, list]:
     """The GP entry point of the CLI and the algorithms: optional date_dt filter (days), then a
     regression per point. Returns the prediction table and the plot panels (see :func:`regress_points`)."""
     check_pair_filters(min_dt, max_dt)
@@ -614,7 +681,9 @@ def gp_from_table(series: pd.DataFrame, cfg: GPConfig, min_dt: float | None = No
     return regress_points(series[keep], cfg, progress)
 
 
-def write_gp_plot(panels: list, path: str | Path, component: str = "v", progress: Progress | None = None) -> Path:
+def write_gp_plot(
+    panels: list, path: str | Path, component: str = "v", progress: Progress | None = None
+) -> Path:
     """The GP plot (PNG/SVG from the suffix) of the first :data:`MAX_PLOT_PANELS` points."""
     from .plots import plot_gp
 

@@ -39,12 +39,17 @@ class GPConfig:
     def validate(self) -> None:
         if self.model not in MODELS:
             raise ParameterError("MODEL", f"'{self.model}' is not one of {', '.join(MODELS)}")
-        for allowed, value in ((GP_STEP_DAYS, self.step_days), (GP_MAX_NODES, self.max_nodes),
-                               (GP_FIT_NODES, self.fit_nodes)):
+        for allowed, value in (
+            (GP_STEP_DAYS, self.step_days),
+            (GP_MAX_NODES, self.max_nodes),
+            (GP_FIT_NODES, self.fit_nodes),
+        ):
             allowed.check(value)
         start, end = (timestamp(v, k) for v, k in ((self.start, "START_DATE"), (self.end, "END_DATE")))
         if start is not None and end is not None and start >= end:
-            raise ParameterError("START_DATE", f"{start.date()} is not before END_DATE {end.date()}; swap them")
+            raise ParameterError(
+                "START_DATE", f"{start.date()} is not before END_DATE {end.date()}; swap them"
+            )
         bad = [c for c in self.components if c not in COMPONENTS]
         if bad or not self.components:
             raise ParameterError("COMPONENTS", f"choose among {', '.join(COMPONENTS)}, got {bad or 'none'}")

@@ -22,8 +22,16 @@ from ...progress import Progress, ensure_progress
 from ..inversion import InversionConfig, days_since_epoch, invert_pixels
 
 #: NetCDF attributes → InversionConfig fields (the run's own settings)
-_INVERSION_ATTRIBUTES = {"interval_days": float, "lam": float, "derivative": int, "weighted": bool,
-                         "robust": bool, "robust_iterations": int, "min_observations": int, "max_error_ratio": float}
+_INVERSION_ATTRIBUTES = {
+    "interval_days": float,
+    "lam": float,
+    "derivative": int,
+    "weighted": bool,
+    "robust": bool,
+    "robust_iterations": int,
+    "min_observations": int,
+    "max_error_ratio": float,
+}
 
 
 def read_run(netcdf: str | Path) -> dict:
@@ -37,9 +45,12 @@ def read_run(netcdf: str | Path) -> dict:
         if "time_bnds" not in ds.variables or "x" not in ds.variables:
             raise InputError(path, "not an inversion NetCDF of itslive_invert (no time_bnds or x)")
         bounds = np.asarray(ds["time_bnds"][:], float)
-        return {"x": np.asarray(ds["x"][:], float), "y": np.asarray(ds["y"][:], float),
-                "edges": np.append(bounds[:, 0], bounds[-1, 1]),
-                "attributes": {k: ds.getncattr(k) for k in ds.ncattrs()}}
+        return {
+            "x": np.asarray(ds["x"][:], float),
+            "y": np.asarray(ds["y"][:], float),
+            "edges": np.append(bounds[:, 0], bounds[-1, 1]),
+            "attributes": {k: ds.getncattr(k) for k in ds.ncattrs()},
+        }
 
 
 def inversion_config(attributes: dict) -> InversionConfig:
@@ -104,21 +115,47 @@ def task_pixel_pairs(netcdf: str, x: float, y: float, progress: Progress | None 
         r, c, inside = pixel_of(cube, np.array([cx]), np.array([cy]))
         if not inside[0]:
             continue
-        layers = filter_layers(cube.layers, _optional(attrs, "missions"), _optional(attrs, "start"),
-                               _optional(attrs, "end"), _optional(attrs, "min_dt"), _optional(attrs, "max_dt"))
+        layers = filter_layers(
+            cube.layers,
+            _optional(attrs, "missions"),
+            _optional(attrs, "start"),
+            _optional(attrs, "end"),
+            _optional(attrs, "min_dt"),
+            _optional(attrs, "max_dt"),
+        )
         progress.report(0.4, f"Reading {len(layers)} pairs")
-        window = read_window(cube, slice(int(r[0]), int(r[0]) + 1), slice(int(c[0]), int(c[0]) + 1),
-                             ("vx", "vy"), layers=layers["layer"].to_numpy())
+        window = read_window(
+            cube,
+            slice(int(r[0]), int(r[0]) + 1),
+            slice(int(c[0]), int(c[0]) + 1),
+            ("vx", "vy"),
+            layers=layers["layer"].to_numpy(),
+        )
         vx, vy = window["vx"][:, 0, 0].astype(float), window["vy"][:, 0, 0].astype(float)
         progress.report(0.7, "Re-inverting the pixel")
-        result = invert_pixels(vx[None], vy[None], days_since_epoch(layers["img1"].to_numpy()),
-                               days_since_epoch(layers["img2"].to_numpy()), run["edges"], inversion_config(attrs),
-                               vx_error=layers["vx_error"].to_numpy(), vy_error=layers["vy_error"].to_numpy(),
-                               return_pair_weights=True)
+        result = invert_pixels(
+            vx[None],
+            vy[None],
+            days_since_epoch(layers["img1"].to_numpy()),
+            days_since_epoch(layers["img2"].to_numpy()),
+            run["edges"],
+            inversion_config(attrs),
+            vx_error=layers["vx_error"].to_numpy(),
+            vy_error=layers["vy_error"].to_numpy(),
+            return_pair_weights=True,
+        )
         table = _pair_table(layers, vx, vy, result.pair_weight[0])
         progress.report(1.0, f"{len(table)} pairs at the pixel")
-        return {"table": table, "row": row, "col": col, "x": cx, "y": cy, "cube": url,
-                "vx": result.vx[0], "vy": result.vy[0]}
+        return {
+            "table": table,
+            "row": row,
+            "col": col,
+            "x": cx,
+            "y": cy,
+            "cube": url,
+            "vx": result.vx[0],
+            "vy": result.vy[0],
+        }
     reason = "; ".join(problems) if problems else "no recorded cube covers the pixel"
     raise InputError(netcdf, f"cannot read the image pairs: {reason}")
 
@@ -129,17 +166,33 @@ def _pair_table(layers: pd.DataFrame, vx: np.ndarray, vy: np.ndarray, weight: np
     v = np.hypot(vx, vy)
     with np.errstate(divide="ignore", invalid="ignore"):
         v_error = np.where(v > 0, np.hypot(vx * ex, vy * ey) / v, np.nan)
-    table = pd.DataFrame({
-        "img1": layers["img1"].to_numpy(), "img2": layers["img2"].to_numpy(),
-        "mid_date": layers["mid_date"].to_numpy(), "date_dt": layers["date_dt"].to_numpy(),
-        "vx": vx, "vy": vy, "v": v, "vx_error": ex, "vy_error": ey, "v_error": v_error,
-        "mission": layers["mission_img1"].astype(str).to_numpy(), "weight": weight.astype(float),
-    })
+    table = pd.DataFrame(
+        {
+            "img1": layers["img1"].to_numpy(),
+            "img2": layers["img2"].to_numpy(),
+            "mid_date": layers["mid_date"].to_numpy(),
+            "date_dt": layers["date_dt"].to_numpy(),
+            "vx": vx,
+            "vy": vy,
+            "v": v,
+            "vx_error": ex,
+            "vy_error": ey,
+            "v_error": v_error,
+            "mission": layers["mission_img1"].astype(str).to_numpy(),
+            "weight": weight.astype(float),
+        }
+    )
     return table[valid].reset_index(drop=True)
 
 
-def task_pixel_gp(pairs: pd.DataFrame, components: tuple[str, ...] = ("v",), model: str = "interval",
-                  robust: bool = True, step_days: float = 1.0, progress: Progress | None = None) -> dict:
+def task_pixel_gp(
+    pairs: pd.DataFrame,
+    components: tuple[str, ...] = ("v",),
+    model: str = "interval",
+    robust: bool = True,
+    step_days: float = 1.0,
+    progress: Progress | None = None,
+) -> dict:
     """GP regression of a pixel's pairs (:func:`task_pixel_pairs`): ``table`` ``date, <c>, <c>_std,
     <c>_lower, <c>_upper`` per component (lower/upper = mean ∓ 2σ)."""
     from .gp import GPConfig, normalise_series, regress_series

@@ -70,14 +70,36 @@ def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str,
         return np.stack([np.column_stack([x1[sel], y[sel]]), np.column_stack([x2[sel], y[sel]])], axis=1)
 
     for code in np.unique(mission[~down]):
-        ax.add_collection(LineCollection(bars((mission == code) & ~down), colors=_MISSION_COLOURS.get(code, "0.5"),
-                                         linewidths=1.2, alpha=0.45, label=_MISSION_NAMES.get(code, "pairs")))
+        ax.add_collection(
+            LineCollection(
+                bars((mission == code) & ~down),
+                colors=_MISSION_COLOURS.get(code, "0.5"),
+                linewidths=1.2,
+                alpha=0.45,
+                label=_MISSION_NAMES.get(code, "pairs"),
+            )
+        )
     if down.any():  # pairs the fit hardly used: drawn apart, so that a band far from them is explained
-        ax.add_collection(LineCollection(bars(down), colors=REJECTED_COLOUR, linewidths=1.0, alpha=0.8,
-                                         linestyles="dashed", label=REJECTED_LABEL))
+        ax.add_collection(
+            LineCollection(
+                bars(down),
+                colors=REJECTED_COLOUR,
+                linewidths=1.0,
+                alpha=0.8,
+                linestyles="dashed",
+                label=REJECTED_LABEL,
+            )
+        )
     dates = mdates.date2num(pd.to_datetime(prediction["date"]).to_numpy())
-    ax.fill_between(dates, prediction[f"{component}_lower"], prediction[f"{component}_upper"],
-                    color="k", alpha=0.18, linewidth=0, label="GP ±2σ")
+    ax.fill_between(
+        dates,
+        prediction[f"{component}_lower"],
+        prediction[f"{component}_upper"],
+        color="k",
+        alpha=0.18,
+        linewidth=0,
+        label="GP ±2σ",
+    )
     ax.plot(dates, prediction[component], color="k", linewidth=1.2, label="GP mean")
     finite = np.concatenate([y[np.isfinite(y)], prediction[component].to_numpy(float)])
     lo, hi = np.nanpercentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0)
@@ -91,8 +113,9 @@ def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str,
     ax.legend(loc="upper left", fontsize=7, ncol=4)
 
 
-def plot_gp(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], path: str | Path,
-            component: str = "v") -> Path:
+def plot_gp(
+    panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], path: str | Path, component: str = "v"
+) -> Path:
     """One panel per (title, observations, prediction): each pair as a horizontal bar over
     [img1, img2] at its velocity (coloured by mission; dashed red when the robust GP rejected it),
     the GP mean and its ±2σ band.
@@ -115,8 +138,11 @@ def gp_figure(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], componen
     return fig
 
 
-def plot_heatmap(panels: Sequence[tuple[str, np.ndarray, pd.DatetimeIndex | np.ndarray, np.ndarray]],
-                 path: str | Path, label: str = "v [m/yr]") -> Path:
+def plot_heatmap(
+    panels: Sequence[tuple[str, np.ndarray, pd.DatetimeIndex | np.ndarray, np.ndarray]],
+    path: str | Path,
+    label: str = "v [m/yr]",
+) -> Path:
     """Distance–time heat maps, one panel per (title, distance (n,) m, dates (t,), values (t, n))."""
     if not panels:
         raise ParameterError("HEATMAP", "nothing to plot")
@@ -128,8 +154,15 @@ def plot_heatmap(panels: Sequence[tuple[str, np.ndarray, pd.DatetimeIndex | np.n
     for i, (title, distance, dates, values) in enumerate(panels):
         ax = fig.add_subplot(len(panels), 1, i + 1)
         t = mdates.date2num(pd.to_datetime(np.asarray(dates)).to_numpy())
-        mesh = ax.pcolormesh(np.asarray(distance) / 1000.0, t, np.ma.masked_invalid(values), shading="nearest",
-                             cmap="viridis", vmin=vmin, vmax=vmax)
+        mesh = ax.pcolormesh(
+            np.asarray(distance) / 1000.0,
+            t,
+            np.ma.masked_invalid(values),
+            shading="nearest",
+            cmap="viridis",
+            vmin=vmin,
+            vmax=vmax,
+        )
         ax.yaxis_date()
         ax.set_xlabel("distance along line [km]")
         ax.set_title(title, fontsize=10)

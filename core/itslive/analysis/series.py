@@ -20,9 +20,29 @@ from ...progress import Progress, ensure_progress
 from ...ranges import check_pair_filters
 
 VARIABLES = ("v", "vx", "vy", "v_error")
-COLUMNS = ("point_id", "mid_date", "img1", "img2", "date_dt", "v", "vx", "vy", "v_error", "vx_error", "vy_error",
-           "mission_img1", "satellite_img1", "mission_img2", "satellite_img2", "lon", "lat", "x", "y", "epsg",
-           "zarr_url")
+COLUMNS = (
+    "point_id",
+    "mid_date",
+    "img1",
+    "img2",
+    "date_dt",
+    "v",
+    "vx",
+    "vy",
+    "v_error",
+    "vx_error",
+    "vy_error",
+    "mission_img1",
+    "satellite_img1",
+    "mission_img2",
+    "satellite_img2",
+    "lon",
+    "lat",
+    "x",
+    "y",
+    "epsg",
+    "zarr_url",
+)
 
 
 @dataclass
@@ -70,7 +90,9 @@ def pixel_of(cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     dy = cube.y[1] - cube.y[0] if len(cube.y) > 1 else -1.0
     col = np.floor((x - cube.x[0]) / dx + 0.5).astype(np.int64)
     row = np.floor((y - cube.y[0]) / dy + 0.5).astype(np.int64)
-    inside = (col >= 0) & (col < len(cube.x)) & (row >= 0) & (row < len(cube.y)) & np.isfinite(x) & np.isfinite(y)
+    inside = (
+        (col >= 0) & (col < len(cube.x)) & (row >= 0) & (row < len(cube.y)) & np.isfinite(x) & np.isfinite(y)
+    )
     return row, col, inside
 
 
@@ -82,7 +104,9 @@ def _cube_urls(points, config: PointSeriesConfig, progress: Progress) -> list[st
     catalog = load_catalog(config.catalog or DEFAULT_CATALOG_URL, progress=progress)
     found = find_cubes(catalog, points)
     if found.empty:
-        raise InputError("POINTS", "no ITS_LIVE cube of the catalog contains any of the points; check the layer's CRS")
+        raise InputError(
+            "POINTS", "no ITS_LIVE cube of the catalog contains any of the points; check the layer's CRS"
+        )
     return list(found["zarr_url"])
 
 
@@ -93,16 +117,26 @@ def _column_stack(values: dict[str, np.ndarray], rows: np.ndarray, cols: np.ndar
         if half == 0:
             out[name] = block[:, rows, cols]  # (n_layers, n_points)
         else:
-            stacks = [block[:, r - half:r + half + 1, c - half:c + half + 1].reshape(len(block), -1)
-                      for r, c in zip(rows, cols, strict=True)]
+            stacks = [
+                block[:, r - half : r + half + 1, c - half : c + half + 1].reshape(len(block), -1)
+                for r, c in zip(rows, cols, strict=True)
+            ]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
                 out[name] = np.stack([np.nanmedian(s, axis=1) for s in stacks], axis=1)
     return out
 
 
-def extract_cube(cube, points_xy: np.ndarray, point_ids: np.ndarray, lonlat: np.ndarray, layers: pd.DataFrame,
-                 half: int, progress: Progress, stats: dict) -> list[pd.DataFrame]:
+def extract_cube(
+    cube,
+    points_xy: np.ndarray,
+    point_ids: np.ndarray,
+    lonlat: np.ndarray,
+    layers: pd.DataFrame,
+    half: int,
+    progress: Progress,
+    stats: dict,
+) -> list[pd.DataFrame]:
     """Series of the points (already inside ``cube``) over the chosen ``layers``, one frame per chunk group."""
     from ..io.cube import read_window
 
@@ -120,14 +154,29 @@ def extract_cube(cube, points_xy: np.ndarray, point_ids: np.ndarray, lonlat: np.
         c0, c1 = max(col[idx].min() - half, 0), min(col[idx].max() + half + 1, nx)
         values = read_window(cube, slice(r0, r1), slice(c0, c1), present, layers=layer_index, stats=stats)
         # pad so that edge windows keep their shape (outside the grid = NaN)
-        values = {n: np.pad(a, ((0, 0), (half, half), (half, half)), constant_values=np.nan) for n, a in values.items()}
+        values = {
+            n: np.pad(a, ((0, 0), (half, half), (half, half)), constant_values=np.nan)
+            for n, a in values.items()
+        }
         series = _column_stack(values, row[idx] - r0 + half, col[idx] - c0 + half, half)
         if "v" not in series:
             series["v"] = np.hypot(series["vx"], series["vy"])
         n_layers = len(layers)
         for j, i in enumerate(idx):
-            frame = layers[["mid_date", "img1", "img2", "date_dt", "vx_error", "vy_error", "mission_img1",
-                            "satellite_img1", "mission_img2", "satellite_img2"]].copy()
+            frame = layers[
+                [
+                    "mid_date",
+                    "img1",
+                    "img2",
+                    "date_dt",
+                    "vx_error",
+                    "vy_error",
+                    "mission_img1",
+                    "satellite_img1",
+                    "mission_img2",
+                    "satellite_img2",
+                ]
+            ].copy()
             for name in ("v", "vx", "vy", "v_error"):
                 frame[name] = series[name][:, j] if name in series else np.full(n_layers, np.nan)
             frame["point_id"] = point_ids[i]
@@ -175,19 +224,27 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
         if not take.any():
             continue
         todo &= ~take
-        layers = filter_layers(cube.layers, config.missions, config.start, config.end, config.min_dt, config.max_dt)
+        layers = filter_layers(
+            cube.layers, config.missions, config.start, config.end, config.min_dt, config.max_dt
+        )
         n_filtered += len(layers)
         if len(layers) == 0:
             progress.warn(f"{url}: no pair left after the filters")
             continue
-        frames += extract_cube(cube, xy[take], ids[take], lonlat[take], layers, config.neighborhood // 2, sub, stats)
+        frames += extract_cube(
+            cube, xy[take], ids[take], lonlat[take], layers, config.neighborhood // 2, sub, stats
+        )
     if todo.all():
-        raise InputError("POINTS", "no point lies inside the given cubes; check the layer's CRS and the cubes")
+        raise InputError(
+            "POINTS", "no point lies inside the given cubes; check the layer's CRS and the cubes"
+        )
     if todo.any():
         progress.warn(f"{int(todo.sum())} point(s) outside every cube, skipped: ids {list(ids[todo])[:20]}")
     if stats.get("missing_chunks"):
-        progress.warn(f"{stats['missing_chunks']} chunk(s) missing from the store: "
-                      f"{stats['missing_values']} values set to NaN")
+        progress.warn(
+            f"{stats['missing_chunks']} chunk(s) missing from the store: "
+            f"{stats['missing_values']} values set to NaN"
+        )
     if n_filtered == 0:
         raise InputError("CUBES", "no image pair is left after the mission/date/date_dt filters")
     if not frames or all(f.empty for f in frames):

@@ -37,8 +37,9 @@ def split_patterns(gid: np.ndarray, n_patterns: int, most: int) -> tuple[np.ndar
     return piece_id.ravel(), keys // pieces
 
 
-def batch_slices(costs: np.ndarray, budget: float, sizes: np.ndarray | None = None,
-                 most: int | None = None) -> list[slice]:
+def batch_slices(
+    costs: np.ndarray, budget: float, sizes: np.ndarray | None = None, most: int | None = None
+) -> list[slice]:
     """Consecutive slices of items whose summed cost stays within ``budget`` (≥ 1 item each).
 
     With ``sizes`` (ascending, e.g. pixels per pattern) a slice also ends before an item more than

@@ -39,7 +39,6 @@ def days_since_epoch(t) -> np.ndarray:
     return (np.asarray(t, dtype="datetime64[us]") - np.datetime64(0, "us")) / np.timedelta64(1, "D")
 
 
-
 @dataclass(frozen=True)
 class PairDesign:
     """The design matrix shared by every pixel.
@@ -93,4 +92,3 @@ def pair_design(img1: np.ndarray, img2: np.ndarray, edges: np.ndarray) -> PairDe
 def difference_matrix(m: int, k: int) -> np.ndarray:
     """Full k-th difference operator, ((m − k) × m), no zero rows; empty when m ≤ k."""
     return np.diff(np.eye(m), n=k, axis=0)
-

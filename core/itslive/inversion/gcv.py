@@ -38,8 +38,18 @@ GCV_DECADES = (-8.0, 1.0)
 """log10 λ range searched in steps of 0.25, then refined by golden section."""
 
 
-def select_lambda(vx, vy, img1, img2, edges, config: InversionConfig, *, vx_error=None, vy_error=None,
-                  progress: Progress | None = None) -> LambdaChoice:
+def select_lambda(
+    vx,
+    vy,
+    img1,
+    img2,
+    edges,
+    config: InversionConfig,
+    *,
+    vx_error=None,
+    vy_error=None,
+    progress: Progress | None = None,
+) -> LambdaChoice:
     """Choose λ from the data by generalised cross-validation (same inputs as :func:`invert_pixels`).
 
     On a sample of pixels (≤ GCV_PIXELS, seeded), after one Tukey reweighting at a first guess when
@@ -60,8 +70,14 @@ def _select_lambda(problem: _Problem, config: InversionConfig, progress: Progres
     rows = np.sort(rng.choice(candidates, size=min(GCV_PIXELS, candidates.size), replace=False))
     design, edges, inside = _gcv_window(problem.design, problem.edges, problem.valid[rows])
     valid = problem.valid[rows] & inside
-    sample = _Problem(design, edges, rows, [v[rows] for v in problem.values], valid,
-                      problem.weight if problem.weight.ndim == 1 else problem.weight[rows])
+    sample = _Problem(
+        design,
+        edges,
+        rows,
+        [v[rows] for v in problem.values],
+        valid,
+        problem.weight if problem.weight.ndim == 1 else problem.weight[rows],
+    )
     m = edges.size - 1
     k = config.derivative
     d = difference_matrix(m, k) if m > k else np.zeros((0, m))
@@ -75,22 +91,27 @@ def _select_lambda(problem: _Problem, config: InversionConfig, progress: Progres
     scores = np.array([gcv.score(lam) for lam in grid])
     lam = float(grid[int(np.argmin(scores))])
     progress.report(0.4, "choosing λ")
-    if config.robust:  # outliers make GCV choose a rough fit: down-weight them at the first choice, choose again
+    if (
+        config.robust
+    ):  # outliers make GCV choose a rough fit: down-weight them at the first choice, choose again
         w = w * tukey_weights(_residuals(sample, gcv.solve(lam)), valid)
         gcv = _GcvPixels(products, a, d, w, sample.values, valid, scale)
         scores = np.array([gcv.score(lam) for lam in grid])
         progress.report(0.8, "choosing λ")
     i = int(np.argmin(scores))
     lo, hi = np.log10(grid[max(i - 1, 0)]), np.log10(grid[min(i + 1, grid.size - 1)])
-    best = minimize_scalar(lambda e: gcv.score(10**e), bounds=(lo, hi), method="bounded",
-                           options={"xatol": 0.01})
+    best = minimize_scalar(
+        lambda e: gcv.score(10**e), bounds=(lo, hi), method="bounded", options={"xatol": 0.01}
+    )
     lam = float(10**best.x) if best.fun <= scores[i] else float(grid[i])
     # 3 significant digits: far finer than GCV's resolution, and the same λ on any machine (the last
     # bits of BLAS results vary with threads and memory alignment; a checkpoint must resume exactly)
     return LambdaChoice(float(f"{lam:.3g}"), grid, scores, int(rows.size))
 
 
-def _gcv_window(design: PairDesign, edges: np.ndarray, valid: np.ndarray) -> tuple[PairDesign, np.ndarray, np.ndarray]:
+def _gcv_window(
+    design: PairDesign, edges: np.ndarray, valid: np.ndarray
+) -> tuple[PairDesign, np.ndarray, np.ndarray]:
     """The design restricted to the window of GCV_MAX_BINS bins holding the most valid pairs (all of
     it when shorter): (design on the window's bins, its edges, (n, P) pairs lying inside it)."""
     m = edges.size - 1
@@ -103,9 +124,14 @@ def _gcv_window(design: PairDesign, edges: np.ndarray, valid: np.ndarray) -> tup
     rows = design.kept & (design.first >= i0) & (design.last < i0 + GCV_MAX_BINS)
     a = sparse.csr_matrix(design.a.multiply(rows[:, None]))[:, i0 : i0 + GCV_MAX_BINS].tocsr()
     a.eliminate_zeros()
-    window = PairDesign(a, np.clip(design.first - i0, 0, GCV_MAX_BINS - 1),
-                        np.clip(design.last - i0, 0, GCV_MAX_BINS - 1), np.where(rows, design.weight, 0.0), rows,
-                        design.bandwidth)
+    window = PairDesign(
+        a,
+        np.clip(design.first - i0, 0, GCV_MAX_BINS - 1),
+        np.clip(design.last - i0, 0, GCV_MAX_BINS - 1),
+        np.where(rows, design.weight, 0.0),
+        rows,
+        design.bandwidth,
+    )
     return window, edges[i0 : i0 + GCV_MAX_BINS + 1], np.broadcast_to(rows, valid.shape)
 
 
@@ -127,8 +153,9 @@ def _dense_products(design: PairDesign) -> sparse.csr_matrix:
         vals.append((a.data[start + p.ravel()] * a.data[start + q.ravel()]).ravel())
     if not rows:
         return sparse.csr_matrix((m * m, a.shape[0]))
-    return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                             shape=(m * m, a.shape[0]))
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(m * m, a.shape[0])
+    )
 
 
 class _GcvPixels:
@@ -139,13 +166,23 @@ class _GcvPixels:
     θ ≤ 1/μ₀): x = T(d∘c), xᵀb = Σ dc², xᵀGx = Σ d²c²(1 − μ₀θ), tr H = Σ d(1 − μ₀θ).
     """
 
-    def __init__(self, products: sparse.csr_matrix, a: np.ndarray, d: np.ndarray, w: np.ndarray, values, valid,
-                 scale: float):
+    def __init__(
+        self,
+        products: sparse.csr_matrix,
+        a: np.ndarray,
+        d: np.ndarray,
+        w: np.ndarray,
+        values,
+        valid,
+        scale: float,
+    ):
         n, m = w.shape[0], d.shape[1]
         g = (products @ w.T).T.reshape(n, m, m)
         r = d.T @ d
         self.scale = scale
-        self.mu0 = float(np.median(np.trace(g, axis1=1, axis2=2)) / max(np.trace(r), 1.0))  # a balanced reference
+        self.mu0 = float(
+            np.median(np.trace(g, axis1=1, axis2=2)) / max(np.trace(r), 1.0)
+        )  # a balanced reference
         lower = np.linalg.cholesky(g + self.mu0 * r + 1e-12 * np.eye(m) * np.abs(g).max())
         eye = np.broadcast_to(np.eye(m), lower.shape)
         lower_inv = np.linalg.solve(lower, eye)
@@ -168,7 +205,10 @@ class _GcvPixels:
         """Σ over pixels of log(n · RSS_w / (n − tr H)²), RSS of both components."""
         d = self._d(lam)
         fit = 1.0 - self.mu0 * self.theta
-        rss = sum(ywy - 2 * (d * c * c).sum(1) + (d * d * c * c * fit).sum(1) for ywy, c in zip(self.ywy, self.c, strict=True))
+        rss = sum(
+            ywy - 2 * (d * c * c).sum(1) + (d * d * c * c * fit).sum(1)
+            for ywy, c in zip(self.ywy, self.c, strict=True)
+        )
         trace_h = (d * fit).sum(1)
         ok = (self.n_used - trace_h > 1) & (rss > 0)
         if not ok.any():

@@ -239,8 +239,10 @@ class TorchOps:
     def _csr(self, products_t: sparse.csr_matrix):
         torch = self.torch
         return torch.sparse_csr_tensor(
-            torch.as_tensor(products_t.indptr.astype(np.int64)), torch.as_tensor(products_t.indices.astype(np.int64)),
-            torch.as_tensor(products_t.data, dtype=torch.float64), size=products_t.shape,
+            torch.as_tensor(products_t.indptr.astype(np.int64)),
+            torch.as_tensor(products_t.indices.astype(np.int64)),
+            torch.as_tensor(products_t.data, dtype=torch.float64),
+            size=products_t.shape,
         ).to(self.device)
 
     def assemble(self, prepared, weights: np.ndarray):

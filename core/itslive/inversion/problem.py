@@ -19,8 +19,6 @@ def _pair_errors(err, n: int, p: int, name: str) -> np.ndarray:
     return e
 
 
-
-
 @dataclass
 class _Problem:
     """The data of one inversion, checked: design, values of the pixels with enough pairs, their
@@ -38,13 +36,17 @@ def _problem(vx, vy, img1, img2, edges, config: InversionConfig, vx_error, vy_er
     vx = np.asarray(vx)
     vy = np.asarray(vy)
     if vx.ndim != 2 or vx.shape != vy.shape:
-        raise InputError("invert_pixels", f"vx {vx.shape} and vy {vy.shape} must be equal (n_pixels, n_pairs)", "vx")
+        raise InputError(
+            "invert_pixels", f"vx {vx.shape} and vy {vy.shape} must be equal (n_pixels, n_pairs)", "vx"
+        )
     n, p = vx.shape
     if np.asarray(img1).shape != (p,):
         raise InputError("invert_pixels", f"img1 has shape {np.asarray(img1).shape}, expected ({p},)", "img1")
     e = np.asarray(edges, dtype=np.float64)
     if e.size >= 3 and not np.allclose(np.diff(e), config.interval_days, rtol=1e-6, atol=1e-6):
-        raise InputError("invert_pixels", f"edges must be spaced by interval_days={config.interval_days}", "edges")
+        raise InputError(
+            "invert_pixels", f"edges must be spaced by interval_days={config.interval_days}", "edges"
+        )
     design = pair_design(img1, img2, e)
     valid = np.isfinite(vx) & np.isfinite(vy) & design.kept
     weight = design.weight
@@ -62,12 +64,20 @@ def _problem(vx, vy, img1, img2, edges, config: InversionConfig, vx_error, vy_er
     if active.size == n:
         problem = _Problem(design, e, active, [vx, vy], valid, weight)
     else:
-        problem = _Problem(design, e, active, [vx[active], vy[active]], valid[active],
-                           weight if weight.ndim == 1 else weight[active])
+        problem = _Problem(
+            design,
+            e,
+            active,
+            [vx[active], vy[active]],
+            valid[active],
+            weight if weight.ndim == 1 else weight[active],
+        )
     return problem, n
 
 
-def _residuals(problem: _Problem, x: Sequence[np.ndarray], rows: np.ndarray | None = None) -> list[np.ndarray]:
+def _residuals(
+    problem: _Problem, x: Sequence[np.ndarray], rows: np.ndarray | None = None
+) -> list[np.ndarray]:
     """Standardised residuals (y − A x)·√w of both components, 0 where not valid; each (n, P)."""
     valid = problem.valid if rows is None else problem.valid[rows]
     w = problem.weight if problem.weight.ndim == 1 or rows is None else problem.weight[rows]

@@ -27,7 +27,9 @@ def _row_median(z: np.ndarray, valid: np.ndarray, count: np.ndarray) -> np.ndarr
     part = np.partition(padded, kth, axis=1)
     lo = below + (count - 1) // 2
     hi = below + count // 2
-    return 0.5 * (np.take_along_axis(part, lo[:, None], 1)[:, 0] + np.take_along_axis(part, hi[:, None], 1)[:, 0])
+    return 0.5 * (
+        np.take_along_axis(part, lo[:, None], 1)[:, 0] + np.take_along_axis(part, hi[:, None], 1)[:, 0]
+    )
 
 
 def tukey_weights(residuals: Sequence[np.ndarray], valid: np.ndarray) -> np.ndarray:

@@ -62,7 +62,6 @@ class InversionResult:
     pair is not valid for the pixel; only with ``invert_pixels(..., return_pair_weights=True)``."""
 
 
-
 # --------------------------------------------------------------------------------------------
 # The solver
 
@@ -107,8 +106,14 @@ class _Solver:
         """Aᵀ W y (n, M) and yᵀ W y (n,) per pixel, numpy; see :func:`weighted_rhs`."""
         return self.ops.weighted_rhs(self.prepared, values, valid, weights)
 
-    def solve(self, weights: np.ndarray, gid: np.ndarray, rhs: Sequence[np.ndarray], progress: Progress,
-              want_var: bool = True) -> SolveResult:
+    def solve(
+        self,
+        weights: np.ndarray,
+        gid: np.ndarray,
+        rhs: Sequence[np.ndarray],
+        progress: Progress,
+        want_var: bool = True,
+    ) -> SolveResult:
         """Solve N_g x = r for every pixel.
 
         weights: (G, P) pair weights of each pattern; gid: (n,) pattern of each pixel;
@@ -131,8 +136,9 @@ class _Solver:
         var = np.empty((g, m)) if want_var else None
         dof = np.empty(g) if want_var else None
         ok = np.zeros(g, dtype=bool)
-        batches = batch_slices(bytes_per_pattern(layout, nrhs * sizes[order]), self.budget, sizes[order],
-                               BATCH_PATTERNS)
+        batches = batch_slices(
+            bytes_per_pattern(layout, nrhs * sizes[order]), self.budget, sizes[order], BATCH_PATTERNS
+        )
         for b, sl in enumerate(batches):
             progress.check()
             pieces = order[sl]
@@ -144,8 +150,9 @@ class _Solver:
             r = np.zeros((pieces.size, nrhs * width, layout.padded))
             for c, vec in enumerate(rhs):
                 r[slot, c * width + within[p0:p1], :m] = vec[batch_pixels]
-            x, v, ok_batch, trace = block_factor_solve(ops, diag, sub, ops.asarray(r),
-                                                       self.reg_blocks if want_var else None, want_var)
+            x, v, ok_batch, trace = block_factor_solve(
+                ops, diag, sub, ops.asarray(r), self.reg_blocks if want_var else None, want_var
+            )
             x = ops.tonumpy(x)
             for c in range(nrhs):
                 out[c][batch_pixels] = x[slot, c * width + within[p0:p1], :m]
@@ -228,7 +235,9 @@ def invert_pixels(
         choice = _select_lambda(problem, config, progress.sub(0.0, 0.2))
         config = replace(config, lam=choice.lam)
         result.lam = choice.lam
-        progress.info(f"λ = {choice.lam:.3g} chosen by generalised cross-validation on {choice.n_pixels} pixels")
+        progress.info(
+            f"λ = {choice.lam:.3g} chosen by generalised cross-validation on {choice.n_pixels} pixels"
+        )
         progress = progress.sub(0.2, 1.0)
     solver = _Solver(design, config, progress)
     valid = problem.valid
@@ -239,8 +248,10 @@ def invert_pixels(
         gid = np.arange(active.size)
         pattern_w = np.where(valid, problem.weight, 0.0)
     pixel_w = problem.weight
-    progress.info(f"inversion: {active.size} pixels, {pattern_w.shape[0]} validity patterns, {m} bins, "
-                  f"{int(design.kept.sum())} pairs, half-bandwidth {design.bandwidth}, λ = {config.lam:.3g}")
+    progress.info(
+        f"inversion: {active.size} pixels, {pattern_w.shape[0]} validity patterns, {m} bins, "
+        f"{int(design.kept.sum())} pairs, half-bandwidth {design.bandwidth}, λ = {config.lam:.3g}"
+    )
     n_passes = 1 + (config.robust_iterations if config.robust else 0)
     tukey = np.ones(valid.shape, np.float32)
     x = None
@@ -276,8 +287,9 @@ def invert_pixels(
     return result
 
 
-def _mask_bins(design: PairDesign, used: np.ndarray, sigma: np.ndarray, max_ratio: float,
-               counts: dict[str, int]) -> np.ndarray:
+def _mask_bins(
+    design: PairDesign, used: np.ndarray, sigma: np.ndarray, max_ratio: float, counts: dict[str, int]
+) -> np.ndarray:
     """(n, M) bins backed by data: inside [first bin, last bin] of the pixel's used pairs and, when
     ``max_ratio`` > 0, with a formal error ≤ max_ratio × the pixel's median over those bins.
     Adds the numbers of bins dropped by each rule to ``counts``."""

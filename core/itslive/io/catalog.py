@@ -71,11 +71,16 @@ def fetch_catalog(url: str, cache_dir: Path | None = None, progress: Progress | 
     except OSError as exc:  # URLError, timeouts and HTTP errors are OSErrors
         if cached.exists():
             age = (time.time() - cached.stat().st_mtime) / 86400
-            progress.warn(f"ITS_LIVE catalog: cannot download {url} ({exc}); offline, using the cached copy "
-                          f"{cached} ({age:.0f} days old)")
+            progress.warn(
+                f"ITS_LIVE catalog: cannot download {url} ({exc}); offline, using the cached copy "
+                f"{cached} ({age:.0f} days old)"
+            )
             return cached
-        raise InputError(url, f"cannot download the catalog ({exc}) and there is no cached copy at {cached}; "
-                              "download it by hand when online and give the file as CATALOG") from exc
+        raise InputError(
+            url,
+            f"cannot download the catalog ({exc}) and there is no cached copy at {cached}; "
+            "download it by hand when online and give the file as CATALOG",
+        ) from exc
     return cached
 
 
@@ -90,8 +95,11 @@ def parse_catalog(path: str | Path) -> gpd.GeoDataFrame:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(path, f"not a GeoJSON catalog: the file is not valid JSON ({exc})") from exc
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(
-            data.get("features"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
         raise InputError(path, "not a GeoJSON catalog: expected a FeatureCollection with 'features'")
     features = data["features"]
     if not features:
@@ -100,27 +108,33 @@ def parse_catalog(path: str | Path) -> gpd.GeoDataFrame:
     for name in REQUIRED_PROPERTIES:
         missing = sum(name not in p for p in props)
         if missing:
-            raise InputError(path, f"{missing} of {len(props)} features lack this property "
-                                   "(not an ITS_LIVE datacube catalog)", column=name)
+            raise InputError(
+                path,
+                f"{missing} of {len(props)} features lack this property (not an ITS_LIVE datacube catalog)",
+                column=name,
+            )
     try:
         geometry = [shape(f["geometry"]) for f in features]
         footprint = [shape(p["geometry_epsg"]) for p in props]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(path, f"invalid feature geometry ({exc})", column="geometry_epsg") from exc
-    table = pd.DataFrame({
-        "zarr_url": [str(p["zarr_url"]) for p in props],
-        "epsg": [int(p["epsg"]) for p in props],
-        "region": [str(p.get("FULL_NAME") or "") for p in props],
-        "rgi_code": [int(p["RGI_CODE"]) if p.get("RGI_CODE") is not None else -1 for p in props],
-        "roi_percent_coverage": [float(p.get("roi_percent_coverage") or np.nan) for p in props],
-        "datacube_exist": [int(p.get("datacube_exist", 1)) for p in props],
-        "footprint_epsg": footprint,
-    })
+    table = pd.DataFrame(
+        {
+            "zarr_url": [str(p["zarr_url"]) for p in props],
+            "epsg": [int(p["epsg"]) for p in props],
+            "region": [str(p.get("FULL_NAME") or "") for p in props],
+            "rgi_code": [int(p["RGI_CODE"]) if p.get("RGI_CODE") is not None else -1 for p in props],
+            "roi_percent_coverage": [float(p.get("roi_percent_coverage") or np.nan) for p in props],
+            "datacube_exist": [int(p.get("datacube_exist", 1)) for p in props],
+            "footprint_epsg": footprint,
+        }
+    )
     return gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326")
 
 
-def load_catalog(source: str | Path = DEFAULT_CATALOG_URL, cache_dir: Path | None = None,
-                 progress: Progress | None = None) -> gpd.GeoDataFrame:
+def load_catalog(
+    source: str | Path = DEFAULT_CATALOG_URL, cache_dir: Path | None = None, progress: Progress | None = None
+) -> gpd.GeoDataFrame:
     """The ITS_LIVE catalog from a URL (downloaded once, cached on disk) or a local file.
 
     See :func:`parse_catalog` for the columns and :func:`fetch_catalog` for the offline behaviour.
@@ -175,8 +189,17 @@ def find_cubes(catalog: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame) -> gpd.GeoDataF
         if mask.any():
             hits.append(group[mask])
     if not hits:
-        columns = ["zarr_url", "epsg", "region", "rgi_code", "roi_percent_coverage",
-                   "x_min", "y_min", "x_max", "y_max"]
+        columns = [
+            "zarr_url",
+            "epsg",
+            "region",
+            "rgi_code",
+            "roi_percent_coverage",
+            "x_min",
+            "y_min",
+            "x_max",
+            "y_max",
+        ]
         return gpd.GeoDataFrame(pd.DataFrame(columns=columns), geometry=gpd.GeoSeries([], crs=aoi.crs))
     found = pd.concat(hits).sort_values("zarr_url").reset_index(drop=True)
     bounds = shapely.bounds(np.asarray(found["footprint_epsg"].values))
@@ -189,8 +212,9 @@ def find_cubes(catalog: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame) -> gpd.GeoDataF
     return gpd.GeoDataFrame(out, geometry=footprints, crs=aoi.crs)
 
 
-def write_local_catalog(path: str | Path, cubes: list[tuple[str, int, np.ndarray, np.ndarray]],
-                        region: str = "local") -> Path:
+def write_local_catalog(
+    path: str | Path, cubes: list[tuple[str, int, np.ndarray, np.ndarray]], region: str = "local"
+) -> Path:
     """Write a catalog (same schema as the official one) for cubes of your own, e.g. local copies or
     generated cubes: ``cubes`` = [(zarr_url or folder, epsg, x pixel centres, y pixel centres)]."""
     from pyproj import Transformer
@@ -201,12 +225,26 @@ def write_local_catalog(path: str | Path, cubes: list[tuple[str, int, np.ndarray
         x0, x1, y0, y1 = min(x) - half, max(x) + half, min(y) - half, max(y) + half
         ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
         to_lonlat = Transformer.from_crs(int(epsg), 4326, always_xy=True)
-        features.append({
-            "type": "Feature",
-            "properties": {"zarr_url": str(url), "epsg": int(epsg), "datacube_exist": 1, "FULL_NAME": region,
-                           "RGI_CODE": -1, "geometry_epsg": {"type": "Polygon", "coordinates": [ring]}},
-            "geometry": {"type": "Polygon", "coordinates": [[list(to_lonlat.transform(*p)) for p in ring]]}})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "zarr_url": str(url),
+                    "epsg": int(epsg),
+                    "datacube_exist": 1,
+                    "FULL_NAME": region,
+                    "RGI_CODE": -1,
+                    "geometry_epsg": {"type": "Polygon", "coordinates": [ring]},
+                },
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[list(to_lonlat.transform(*p)) for p in ring]],
+                },
+            }
+        )
     path = Path(path)
     with atomic_output(path) as tmp:
-        tmp.write_text(json.dumps({"type": "FeatureCollection", "name": "local_catalog", "features": features}))
+        tmp.write_text(
+            json.dumps({"type": "FeatureCollection", "name": "local_catalog", "features": features})
+        )
     return path

@@ -22,8 +22,15 @@ from .s3 import ResilientStore, normalise_url, open_store
 
 MISSING_VALUE = -32767
 REQUIRED = ("vx", "vy", "mid_date", "acquisition_date_img1", "acquisition_date_img2", "x", "y")
-_UNIT_SECONDS = {"days": 86400.0, "day": 86400.0, "hours": 3600.0, "hour": 3600.0,
-                 "seconds": 1.0, "second": 1.0, "minutes": 60.0}
+_UNIT_SECONDS = {
+    "days": 86400.0,
+    "day": 86400.0,
+    "hours": 3600.0,
+    "hour": 3600.0,
+    "seconds": 1.0,
+    "second": 1.0,
+    "minutes": 60.0,
+}
 
 
 @dataclass
@@ -71,8 +78,11 @@ def _open_group(store, url: str) -> zarr.Group:
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise InputError(url, "not a zarr store (no .zgroup/.zmetadata found): give the URL or folder "
-                              "of an ITS_LIVE datacube (…/ITS_LIVE_vel_EPSG…zarr)") from exc
+        raise InputError(
+            url,
+            "not a zarr store (no .zgroup/.zmetadata found): give the URL or folder "
+            "of an ITS_LIVE datacube (…/ITS_LIVE_vel_EPSG…zarr)",
+        ) from exc
     if not isinstance(group, zarr.Group):
         raise InputError(url, "not a zarr group: give the URL or folder of an ITS_LIVE datacube")
     return group
@@ -99,7 +109,9 @@ def _strings(group: zarr.Group, name: str, n: int) -> np.ndarray:
 def _mission_from_satellite(satellite: np.ndarray) -> np.ndarray:
     """'S' for Sentinel ('1A', '2B'…), 'L' for Landsat ('4'…'9'), '' when unknown."""
     sat = pd.Series(satellite, dtype=object).fillna("")
-    return np.where(sat.str.match(r"^[12][A-Za-z]$"), "S", np.where(sat.str.match(r"^[4-9]$"), "L", "")).astype(object)
+    return np.where(
+        sat.str.match(r"^[12][A-Za-z]$"), "S", np.where(sat.str.match(r"^[4-9]$"), "L", "")
+    ).astype(object)
 
 
 def _per_layer(group: zarr.Group, name: str, n: int) -> np.ndarray:
@@ -138,19 +150,21 @@ def layer_table(group: zarr.Group) -> tuple[pd.DataFrame, int, int]:
     img1, img2 = np.where(swap, img2, img1), np.where(swap, img1, img2)
     sat1, sat2 = np.where(swap, sat2, sat1), np.where(swap, sat1, sat2)
     mis1, mis2 = np.where(swap, mis2, mis1), np.where(swap, mis1, mis2)
-    table = pd.DataFrame({
-        "layer": np.arange(n, dtype=np.int64),
-        "mid_date": mid,
-        "img1": img1,
-        "img2": img2,
-        "date_dt": (img2 - img1) / np.timedelta64(1, "D"),
-        "satellite_img1": sat1,
-        "satellite_img2": sat2,
-        "mission_img1": mis1,
-        "mission_img2": mis2,
-        "vx_error": _per_layer(group, "vx_error", n),
-        "vy_error": _per_layer(group, "vy_error", n),
-    })
+    table = pd.DataFrame(
+        {
+            "layer": np.arange(n, dtype=np.int64),
+            "mid_date": mid,
+            "img1": img1,
+            "img2": img2,
+            "date_dt": (img2 - img1) / np.timedelta64(1, "D"),
+            "satellite_img1": sat1,
+            "satellite_img2": sat2,
+            "mission_img1": mis1,
+            "mission_img2": mis2,
+            "vx_error": _per_layer(group, "vx_error", n),
+            "vy_error": _per_layer(group, "vy_error", n),
+        }
+    )
     table = table.sort_values(["mid_date", "layer"], kind="stable")
     before = len(table)
     table = table.drop_duplicates(["img1", "img2", "satellite_img1", "satellite_img2"], keep="first")
@@ -169,8 +183,12 @@ def open_cube(url: str, *, storage_options: dict | None = None) -> Cube:
     group = _open_group(store, url)
     for name in REQUIRED:
         if name not in group:
-            raise InputError(url, "variable missing: not an ITS_LIVE velocity cube (expected vx, vy, "
-                                  "mid_date, acquisition_date_img1/2, x, y)", column=name)
+            raise InputError(
+                url,
+                "variable missing: not an ITS_LIVE velocity cube (expected vx, vy, "
+                "mid_date, acquisition_date_img1/2, x, y)",
+                column=name,
+            )
     vx = group["vx"]
     if vx.ndim != 3:
         raise InputError(url, f"expected 3 dimensions (mid_date, y, x), found {vx.ndim}", column="vx")
@@ -179,13 +197,25 @@ def open_cube(url: str, *, storage_options: dict | None = None) -> Cube:
     y = np.asarray(group["y"][:], dtype=np.float64)
     if vx.shape != (group["mid_date"].shape[0], len(y), len(x)):
         raise InputError(url, f"shape {vx.shape} does not match mid_date/y/x", column="vx")
-    cube = Cube(url=url, group=group, epsg=_epsg(group, url), x=x, y=y, layers=layers,
-                chunks=tuple(int(c) for c in vx.chunks), store=store, storage_options=storage_options,
-                n_swapped=n_swapped, n_duplicates=n_dup)
+    cube = Cube(
+        url=url,
+        group=group,
+        epsg=_epsg(group, url),
+        x=x,
+        y=y,
+        layers=layers,
+        chunks=tuple(int(c) for c in vx.chunks),
+        store=store,
+        storage_options=storage_options,
+        n_swapped=n_swapped,
+        n_duplicates=n_dup,
+    )
     fill = vx.fill_value
     if fill is not None and missing_value(vx) != fill:
-        cube.notes.append(f"zarr fill_value {fill} differs from missing_value {missing_value(vx)}: "
-                          "masking on missing_value only (valid zeros are kept)")
+        cube.notes.append(
+            f"zarr fill_value {fill} differs from missing_value {missing_value(vx)}: "
+            "masking on missing_value only (valid zeros are kept)"
+        )
     return cube
 
 
@@ -216,8 +246,14 @@ def _normalise(s: slice, n: int) -> slice:
     return slice(start, stop)
 
 
-def read_window(cube: Cube, rows: slice, cols: slice, variables=("vx", "vy"),
-                layers: np.ndarray | None = None, stats: dict | None = None) -> dict[str, np.ndarray]:
+def read_window(
+    cube: Cube,
+    rows: slice,
+    cols: slice,
+    variables=("vx", "vy"),
+    layers: np.ndarray | None = None,
+    stats: dict | None = None,
+) -> dict[str, np.ndarray]:
     """Read 3-D variables over a window as float32 ``(n_layers, ny, nx)`` in the order of ``layers``.
 
     Values equal to the variable's ``missing_value`` become NaN (never the zarr fill_value, so a
@@ -233,7 +269,9 @@ def read_window(cube: Cube, rows: slice, cols: slice, variables=("vx", "vy"),
             raise InputError(cube.url, "variable missing", column=v)
     arrays = [cube.group[v] for v in variables]
     if len(layers) == 0:
-        return {v: np.empty((0, rows.stop - rows.start, cols.stop - cols.start), np.float32) for v in variables}
+        return {
+            v: np.empty((0, rows.stop - rows.start, cols.stop - cols.start), np.float32) for v in variables
+        }
     selection = (layers, rows, cols)
 
     async def fetch():
@@ -244,8 +282,11 @@ def read_window(cube: Cube, rows: slice, cols: slice, variables=("vx", "vy"),
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - a chunk that cannot be decoded: find and name it
-        raise InputError(cube.url, f"{_undecodable_chunk(arrays, selection)} cannot be decoded ({type(exc).__name__}: "
-                                   f"{exc}); the store is damaged: copy or download the cube again") from exc
+        raise InputError(
+            cube.url,
+            f"{_undecodable_chunk(arrays, selection)} cannot be decoded ({type(exc).__name__}: "
+            f"{exc}); the store is damaged: copy or download the cube again",
+        ) from exc
     out = {}
     for name, array, data in zip(variables, arrays, raw, strict=True):
         values = np.asarray(data).astype(np.float32)
@@ -263,7 +304,7 @@ def _undecodable_chunk(arrays: list[zarr.Array], selection: tuple) -> str:
         ct, cy, cx = array.chunks
         for key, (t, r, c) in _chunk_keys(array, layers, rows, cols).items():
             try:
-                array[t * ct:(t + 1) * ct, r * cy:(r + 1) * cy, c * cx:(c + 1) * cx]
+                array[t * ct : (t + 1) * ct, r * cy : (r + 1) * cy, c * cx : (c + 1) * cx]
             except InputError:
                 raise
             except Exception:  # noqa: BLE001 - this is the damaged one
@@ -271,8 +312,15 @@ def _undecodable_chunk(arrays: list[zarr.Array], selection: tuple) -> str:
     return "a chunk of the window"
 
 
-def _mask_missing_chunks(store: ResilientStore, array: zarr.Array, layers: np.ndarray, rows: slice,
-                         cols: slice, values: np.ndarray, stats: dict | None) -> None:
+def _mask_missing_chunks(
+    store: ResilientStore,
+    array: zarr.Array,
+    layers: np.ndarray,
+    rows: slice,
+    cols: slice,
+    values: np.ndarray,
+    stats: dict | None,
+) -> None:
     keys = _chunk_keys(array, layers, rows, cols)
     absent = [keys[k] for k in keys.keys() & store.missing]
     if not absent:

@@ -50,9 +50,14 @@ def common_epsg(cubes: list[Cube]) -> int:
     if not codes:
         raise InputError("CUBES", "no cube given")
     if len(codes) > 1:
-        per = "; ".join(f"EPSG:{e}: " + ", ".join(c.url.rsplit("/", 1)[-1] for c in cubes if c.epsg == e) for e in codes)
-        raise InputError("CUBES", f"the glaciers span cubes in {len(codes)} projections ({per}); one output grid "
-                                  "needs one projection: run once per projection with the glaciers of each")
+        per = "; ".join(
+            f"EPSG:{e}: " + ", ".join(c.url.rsplit("/", 1)[-1] for c in cubes if c.epsg == e) for e in codes
+        )
+        raise InputError(
+            "CUBES",
+            f"the glaciers span cubes in {len(codes)} projections ({per}); one output grid "
+            "needs one projection: run once per projection with the glaciers of each",
+        )
     return codes[0]
 
 
@@ -91,7 +96,9 @@ def rasterise_glaciers(glaciers, cubes: list[Cube]) -> GlacierGrid:
     cube_col = np.full(xx.shape, -1, np.int32)
     for k, cube in enumerate(cubes):
         if abs(cube.resolution - res) > 1e-6 * res:
-            raise InputError(cube.url, f"pixel size {cube.resolution} m differs from the other cubes' {res} m")
+            raise InputError(
+                cube.url, f"pixel size {cube.resolution} m differs from the other cubes' {res} m"
+            )
         col = np.rint((xx - cube.x[0]) / (cube.x[1] - cube.x[0])).astype(np.int64)
         row = np.rint((yy - cube.y[0]) / (cube.y[1] - cube.y[0])).astype(np.int64)
         inside = (col >= 0) & (col < len(cube.x)) & (row >= 0) & (row < len(cube.y)) & (cube_index < 0)
@@ -116,16 +123,29 @@ def rasterise_glaciers(glaciers, cubes: list[Cube]) -> GlacierGrid:
         n_pixels[i] = hit.sum()
     outside = [_label(g, i) for i in np.flatnonzero(n_pixels == 0)]
     if len(outside) == len(g):
-        bounds = ", ".join(f"{c.url.rsplit('/', 1)[-1]} x {c.x.min():.0f}…{c.x.max():.0f} y {c.y.min():.0f}…{c.y.max():.0f}"
-                           for c in cubes)
-        raise InputError("GLACIERS", f"no glacier lies on any cube (EPSG:{epsg}: {bounds}); choose the cubes "
-                                     "that cover the glaciers, or leave CUBES empty to find them in the catalog")
+        bounds = ", ".join(
+            f"{c.url.rsplit('/', 1)[-1]} x {c.x.min():.0f}…{c.x.max():.0f} y {c.y.min():.0f}…{c.y.max():.0f}"
+            for c in cubes
+        )
+        raise InputError(
+            "GLACIERS",
+            f"no glacier lies on any cube (EPSG:{epsg}: {bounds}); choose the cubes "
+            "that cover the glaciers, or leave CUBES empty to find them in the catalog",
+        )
     g["glacier_id"] = np.arange(1, len(g) + 1, dtype=np.int32)
     g["n_pixels"] = n_pixels
     keep = n_pixels > 0
     # crop the grid to the glacier pixels
     rows, cols = np.flatnonzero((glacier_id > 0).any(1)), np.flatnonzero((glacier_id > 0).any(0))
     r, c = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
-    return GlacierGrid(epsg=epsg, x=x[c], y=y[r], glacier_id=glacier_id[r, c], cube_index=cube_index[r, c],
-                       cube_row=cube_row[r, c], cube_col=cube_col[r, c], glaciers=g.loc[keep].reset_index(drop=True),
-                       outside=outside)
+    return GlacierGrid(
+        epsg=epsg,
+        x=x[c],
+        y=y[r],
+        glacier_id=glacier_id[r, c],
+        cube_index=cube_index[r, c],
+        cube_row=cube_row[r, c],
+        cube_col=cube_col[r, c],
+        glaciers=g.loc[keep].reset_index(drop=True),
+        outside=outside,
+    )

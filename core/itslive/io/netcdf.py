@@ -32,9 +32,11 @@ VELOCITY_VARIABLES = {
 }
 
 
-MASKING_NOTE = ("Values are NaN (count 0) in bins outside the span of the pixel's used image pairs (never "
-                "extrapolated) and in bins whose formal error exceeds max_error_ratio times the pixel's median "
-                "formal error; pixels with fewer than min_observations valid pairs are NaN.")
+MASKING_NOTE = (
+    "Values are NaN (count 0) in bins outside the span of the pixel's used image pairs (never "
+    "extrapolated) and in bins whose formal error exceeds max_error_ratio times the pixel's median "
+    "formal error; pixels with fewer than min_observations valid pairs are NaN."
+)
 
 
 def speed_and_error(vx, vy, vx_error, vy_error) -> tuple[np.ndarray, np.ndarray]:
@@ -50,15 +52,32 @@ def _grid_mapping_attrs(epsg: int, grid: GlacierGrid) -> dict:
 
     crs = CRS.from_epsg(epsg)
     attrs = {k: v for k, v in crs.to_cf().items() if isinstance(v, (str, int, float))}
-    res = float(grid.x[1] - grid.x[0]) if len(grid.x) > 1 else float(grid.y[0] - grid.y[1]) if len(grid.y) > 1 else 0.0
+    res = (
+        float(grid.x[1] - grid.x[0])
+        if len(grid.x) > 1
+        else float(grid.y[0] - grid.y[1])
+        if len(grid.y) > 1
+        else 0.0
+    )
     x0, y0 = grid.x[0] - res / 2, grid.y[0] + res / 2
-    attrs.update({"spatial_ref": crs.to_wkt(version="WKT1_GDAL"), "spatial_epsg": int(epsg),
-                  "GeoTransform": f"{x0!r} {res!r} 0 {y0!r} 0 {-res!r}"})
+    attrs.update(
+        {
+            "spatial_ref": crs.to_wkt(version="WKT1_GDAL"),
+            "spatial_epsg": int(epsg),
+            "GeoTransform": f"{x0!r} {res!r} 0 {y0!r} 0 {-res!r}",
+        }
+    )
     return attrs
 
 
-def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray,
-                 read_slab: Callable[[int, int], dict[str, np.ndarray]], attrs: dict, slab_bins: int = 32) -> np.ndarray:
+def write_netcdf(
+    path: str | Path,
+    grid: GlacierGrid,
+    edges: np.ndarray,
+    read_slab: Callable[[int, int], dict[str, np.ndarray]],
+    attrs: dict,
+    slab_bins: int = 32,
+) -> np.ndarray:
     """Write the series to ``path`` (a temporary name: the caller renames it when complete), slab by
     slab of ``slab_bins`` bins, so memory stays at one slab whatever the length of the series.
 
@@ -77,30 +96,69 @@ def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray,
         ds.createDimension("x", nx)
         t = ds.createVariable("time", "f8", ("time",))
         t[:] = (edges[:-1] + edges[1:]) / 2
-        t.setncatts({"standard_name": "time", "long_name": "centre of the inversion bin", "units": TIME_UNITS,
-                     "calendar": "standard", "axis": "T", "bounds": "time_bnds"})
+        t.setncatts(
+            {
+                "standard_name": "time",
+                "long_name": "centre of the inversion bin",
+                "units": TIME_UNITS,
+                "calendar": "standard",
+                "axis": "T",
+                "bounds": "time_bnds",
+            }
+        )
         tb = ds.createVariable("time_bnds", "f8", ("time", "nv"))
         tb[:] = np.stack([edges[:-1], edges[1:]], axis=1)
         tb.setncatts({"units": TIME_UNITS, "calendar": "standard"})
-        for name, values, std in (("y", grid.y, "projection_y_coordinate"), ("x", grid.x, "projection_x_coordinate")):
+        for name, values, std in (
+            ("y", grid.y, "projection_y_coordinate"),
+            ("x", grid.x, "projection_x_coordinate"),
+        ):
             var = ds.createVariable(name, "f8", (name,))
             var[:] = values
-            var.setncatts({"standard_name": std, "long_name": f"{name} of the pixel centre", "units": "m",
-                           "axis": name.upper()})
+            var.setncatts(
+                {
+                    "standard_name": std,
+                    "long_name": f"{name} of the pixel centre",
+                    "units": "m",
+                    "axis": name.upper(),
+                }
+            )
         mapping = ds.createVariable("mapping", "i4")
         mapping.setncatts(_grid_mapping_attrs(grid.epsg, grid))
         chunks = (1, ny, nx)
         for name, (long_name, units) in VELOCITY_VARIABLES.items():
-            var = ds.createVariable(name, "f4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True,
-                                    chunksizes=chunks, fill_value=np.float32(np.nan))
-            var.setncatts({"long_name": long_name, "units": units, "grid_mapping": "mapping",
-                           "coordinates": "time y x", "comment": MASKING_NOTE})
+            var = ds.createVariable(
+                name,
+                "f4",
+                ("time", "y", "x"),
+                zlib=True,
+                complevel=4,
+                shuffle=True,
+                chunksizes=chunks,
+                fill_value=np.float32(np.nan),
+            )
+            var.setncatts(
+                {
+                    "long_name": long_name,
+                    "units": units,
+                    "grid_mapping": "mapping",
+                    "coordinates": "time y x",
+                    "comment": MASKING_NOTE,
+                }
+            )
             if name == "v":
                 var.setncattr("standard_name", "land_ice_surface_velocity")
-        count = ds.createVariable("count", "i4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True,
-                                  chunksizes=chunks)
-        count.setncatts({"long_name": "number of used image pairs overlapping the bin (0: bin left empty)",
-                         "units": "1", "grid_mapping": "mapping", "comment": MASKING_NOTE})
+        count = ds.createVariable(
+            "count", "i4", ("time", "y", "x"), zlib=True, complevel=4, shuffle=True, chunksizes=chunks
+        )
+        count.setncatts(
+            {
+                "long_name": "number of used image pairs overlapping the bin (0: bin left empty)",
+                "units": "1",
+                "grid_mapping": "mapping",
+                "comment": MASKING_NOTE,
+            }
+        )
         speed_sum, speed_n = np.zeros((ny, nx)), np.zeros((ny, nx), np.int64)
         for t0 in range(0, m, max(int(slab_bins), 1)):
             t1 = min(t0 + max(int(slab_bins), 1), m)
@@ -112,11 +170,20 @@ def write_netcdf(path: str | Path, grid: GlacierGrid, edges: np.ndarray,
             speed_sum += np.where(finite, v, 0.0).sum(0)
             speed_n += finite.sum(0)
         gid = ds.createVariable("glacier_id", "i4", ("y", "x"), zlib=True, fill_value=np.int32(0))
-        gid.setncatts({"long_name": "glacier of the pixel (index into the glacier_* variables, 0 = none)",
-                       "grid_mapping": "mapping"})
+        gid.setncatts(
+            {
+                "long_name": "glacier of the pixel (index into the glacier_* variables, 0 = none)",
+                "grid_mapping": "mapping",
+            }
+        )
         gid[:] = grid.glacier_id
         _write_glacier_table(ds, grid)
-        ds.setncatts({k: (v if isinstance(v, (int, float, np.integer, np.floating)) else str(v)) for k, v in attrs.items()})
+        ds.setncatts(
+            {
+                k: (v if isinstance(v, (int, float, np.integer, np.floating)) else str(v))
+                for k, v in attrs.items()
+            }
+        )
         _answer_reader_probes(ds)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(speed_n > 0, speed_sum / speed_n, np.nan).astype(np.float32)

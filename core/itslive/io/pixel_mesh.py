@@ -40,8 +40,9 @@ def pixel_faces(glacier_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
             used[rows + dr, cols + dc] = True
     index = np.full(used.shape, -1)
     index[used] = np.arange(int(used.sum()))
-    faces = np.stack([index[rows + 1, cols], index[rows + 1, cols + 1], index[rows, cols + 1], index[rows, cols]],
-                     axis=1)
+    faces = np.stack(
+        [index[rows + 1, cols], index[rows + 1, cols + 1], index[rows, cols + 1], index[rows, cols]], axis=1
+    )
     return rows, cols, np.argwhere(used), faces
 
 
@@ -67,34 +68,63 @@ def write_pixel_mesh(netcdf: str | Path, progress: Progress | None = None) -> di
             ds.createDimension("max_face_nodes", 4)
             ds.createDimension("time", len(src["time"]))
             mesh = ds.createVariable("mesh", "i4")
-            mesh.setncatts({"cf_role": "mesh_topology", "topology_dimension": np.int32(2),
-                            "node_coordinates": "node_x node_y", "face_node_connectivity": "face_nodes",
-                            "long_name": "glacier pixels as faces"})
+            mesh.setncatts(
+                {
+                    "cf_role": "mesh_topology",
+                    "topology_dimension": np.int32(2),
+                    "node_coordinates": "node_x node_y",
+                    "face_node_connectivity": "face_nodes",
+                    "long_name": "glacier pixels as faces",
+                }
+            )
             for name, values, axis in (("node_x", corner_x, "x"), ("node_y", corner_y, "y")):
                 var = ds.createVariable(name, "f8", ("node",))
                 var[:] = values
-                var.setncatts({"standard_name": f"projection_{axis}_coordinate", "units": "m",
-                               "long_name": f"{axis} of the pixel corner"})
+                var.setncatts(
+                    {
+                        "standard_name": f"projection_{axis}_coordinate",
+                        "units": "m",
+                        "long_name": f"{axis} of the pixel corner",
+                    }
+                )
             face_nodes = ds.createVariable("face_nodes", "i4", ("face", "max_face_nodes"))
             face_nodes.setncatts({"cf_role": "face_node_connectivity", "start_index": np.int32(0)})
             face_nodes[:] = faces
             time = ds.createVariable("time", "f8", ("time",))
             time[:] = src["time"][:]
-            time.setncatts({k: src["time"].getncattr(k) for k in ("standard_name", "units", "calendar")
-                            if k in src["time"].ncattrs()})
+            time.setncatts(
+                {
+                    k: src["time"].getncattr(k)
+                    for k in ("standard_name", "units", "calendar")
+                    if k in src["time"].ncattrs()
+                }
+            )
             long_name, units = VELOCITY_VARIABLES["v"]
-            v = ds.createVariable("v", "f4", ("time", "face"), zlib=True, complevel=4, shuffle=True,
-                                  fill_value=np.float32(np.nan))
+            v = ds.createVariable(
+                "v",
+                "f4",
+                ("time", "face"),
+                zlib=True,
+                complevel=4,
+                shuffle=True,
+                fill_value=np.float32(np.nan),
+            )
             v.setncatts({"long_name": long_name, "units": units, "mesh": "mesh", "location": "face"})
             for k in range(len(src["time"])):
                 progress.check()
                 v[k, :] = np.ma.filled(src["v"][k][rows, cols], np.nan)
                 progress.report((k + 1) / len(src["time"]), "Writing the pixel mesh")
             crs = ds.createVariable("projected_coordinate_system", "i4")  # where MDAL's UGRID reader looks
-            crs.setncatts({"EPSG_code": f"EPSG:{int(src['mapping'].spatial_epsg)}",
-                           "wkt": src["mapping"].spatial_ref})
-            ds.setncatts({"Conventions": "CF-1.8 UGRID-1.0", SOURCE_ATTRIBUTE: Path(netcdf).name,
-                          FILE_TYPE_PROBE: "UGRID-1.0 pixel mesh"})
+            crs.setncatts(
+                {"EPSG_code": f"EPSG:{int(src['mapping'].spatial_epsg)}", "wkt": src["mapping"].spatial_ref}
+            )
+            ds.setncatts(
+                {
+                    "Conventions": "CF-1.8 UGRID-1.0",
+                    SOURCE_ATTRIBUTE: Path(netcdf).name,
+                    FILE_TYPE_PROBE: "UGRID-1.0 pixel mesh",
+                }
+            )
             for var in ds.variables.values():  # no HDF5 diagnostics when QGIS's netCDF-C probes them
                 var.setncattr(QUANTIZE_PROBE, np.int32(7))
     return {"path": str(out), "faces": len(faces)}

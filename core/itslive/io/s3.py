@@ -27,7 +27,9 @@ DEFAULT_ATTEMPTS = 6
 BASE_DELAY_S = 0.1
 MAX_DELAY_S = 5.0
 
-_VIRTUAL_HOSTED = re.compile(r"^https?://(?P<bucket>[^/]+?)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/(?P<key>.+)$")
+_VIRTUAL_HOSTED = re.compile(
+    r"^https?://(?P<bucket>[^/]+?)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/(?P<key>.+)$"
+)
 _PATH_STYLE = re.compile(r"^https?://s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/(?P<bucket>[^/]+)/(?P<key>.+)$")
 
 
@@ -61,8 +63,11 @@ def s3_storage_options(storage_options: dict | None = None) -> dict:
     bounded policy, so the total wait stays predictable. ``max_concurrency=1`` makes s3fs fetch a
     chunk with one GET instead of a HEAD (for its size) followed by a GET.
     """
-    opts: dict[str, Any] = {"anon": True, "max_concurrency": 1,
-                            "config_kwargs": {"retries": {"max_attempts": 1, "mode": "standard"}}}
+    opts: dict[str, Any] = {
+        "anon": True,
+        "max_concurrency": 1,
+        "config_kwargs": {"retries": {"max_attempts": 1, "mode": "standard"}},
+    }
     client_kwargs: dict[str, Any] = {"region_name": "us-west-2"}
     endpoint = os.environ.get(S3_ENDPOINT_ENV, "").strip()
     if endpoint:
@@ -89,7 +94,10 @@ def _is_transient(exc: BaseException) -> bool:
         return True
     name = type(exc).__name__
     module = type(exc).__module__ or ""
-    return module.startswith(("aiohttp", "botocore", "aiobotocore")) or name in {"ClientError", "EndpointConnectionError"}
+    return module.startswith(("aiohttp", "botocore", "aiobotocore")) or name in {
+        "ClientError",
+        "EndpointConnectionError",
+    }
 
 
 def open_store(url: str, storage_options: dict | None = None, attempts: int | None = None):
@@ -130,8 +138,11 @@ class ResilientStore(WrapperStore):
                 if not _is_transient(exc):
                     raise
                 if attempt == self.attempts:
-                    raise InputError(self.url, f"reading '{key}' failed after {self.attempts} attempts "
-                                               f"({type(exc).__name__}: {exc}); check the network or retry later") from exc
+                    raise InputError(
+                        self.url,
+                        f"reading '{key}' failed after {self.attempts} attempts "
+                        f"({type(exc).__name__}: {exc}); check the network or retry later",
+                    ) from exc
                 self.retried += 1
                 await asyncio.sleep(min(delay, MAX_DELAY_S) * (0.5 + random.random()))
                 delay *= 2

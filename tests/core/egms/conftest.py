@@ -13,8 +13,12 @@ def small_bursts(tmp_path_factory) -> tuple[list[Path], object]:
     """One ascending and one descending synthetic L2b burst ZIP (600 MPs each, 60 epochs, 2 × 2 km)."""
     from surface_motion.core.synthetic.egms import generate
 
-    return generate(tmp_path_factory.mktemp("egms_small"), n_per_burst=600, n_epochs=60,
-                    bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000))
+    return generate(
+        tmp_path_factory.mktemp("egms_small"),
+        n_per_burst=600,
+        n_epochs=60,
+        bounds=(4_500_000, 1_700_000, 4_502_000, 1_702_000),
+    )
 
 
 def csv_text(zip_path: Path) -> str:

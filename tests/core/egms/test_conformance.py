@@ -10,8 +10,15 @@ import pytest
 
 from tests.conftest import shared_fixture
 
-STATS = {"mean_velocity": 1, "mean_velocity_std": 1, "acceleration": 2, "acceleration_std": 2,
-         "seasonality": 1, "seasonality_std": 1, "rmse_ts": 1}
+STATS = {
+    "mean_velocity": 1,
+    "mean_velocity_std": 1,
+    "acceleration": 2,
+    "acceleration_std": 2,
+    "seasonality": 1,
+    "seasonality_std": 1,
+    "rmse_ts": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -22,15 +29,21 @@ def rebuilt(tmp_path_factory):
 
     inputs = sorted(shared_fixture("egms_E45N17", "input").glob("*.zip"))
     out = tmp_path_factory.mktemp("egms_conformance")
-    cfg = EgmsL3Config(inputs=inputs, output_folder=out, aoi=box(4_500_000, 1_700_000, 4_600_000, 1_800_000),
-                       formats=("zip", "tiff", "md5"))
+    cfg = EgmsL3Config(
+        inputs=inputs,
+        output_folder=out,
+        aoi=box(4_500_000, 1_700_000, 4_600_000, 1_800_000),
+        formats=("zip", "tiff", "md5"),
+    )
     return run_egms_l3(cfg)
 
 
 def _tables(rebuilt, comp):
     from surface_motion.core.egms.reader import read_table
 
-    official = read_table(shared_fixture("egms_E45N17", "expected", f"EGMS_L3_E45N17_100km_{comp}_2020_2024_1.zip"))
+    official = read_table(
+        shared_fixture("egms_E45N17", "expected", f"EGMS_L3_E45N17_100km_{comp}_2020_2024_1.zip")
+    )
     mine = read_table(rebuilt.products["E45N17"][f"{comp}_zip"])
     return official, mine
 
@@ -49,7 +62,7 @@ def test_statistics_equal_at_file_precision(rebuilt, comp):
     official, mine = _tables(rebuilt, comp)
     for col, dec in STATS.items():
         diff = np.abs(mine[col].to_numpy() - official[col].to_numpy())
-        unit = 10.0 ** -dec
+        unit = 10.0**-dec
         assert diff.max() <= unit * 1.0001, (col, diff.max())
         assert np.mean(diff < unit / 2) >= 0.99, (col, np.mean(diff < unit / 2))
 
@@ -67,7 +80,9 @@ def test_time_series_equal(rebuilt, comp):
 @pytest.mark.parametrize("comp", ["E", "U"])
 def test_geotiff_pixels_and_georeferencing(rebuilt, comp):
     gdal = pytest.importorskip("osgeo.gdal")
-    ref = gdal.Open(str(shared_fixture("egms_E45N17", "expected", f"EGMS_L3_E45N17_100km_{comp}_2020_2024_1.tiff")))
+    ref = gdal.Open(
+        str(shared_fixture("egms_E45N17", "expected", f"EGMS_L3_E45N17_100km_{comp}_2020_2024_1.tiff"))
+    )
     new = gdal.Open(str(rebuilt.products["E45N17"][f"{comp}_tiff"]))
     assert (new.RasterXSize, new.RasterYSize) == (ref.RasterXSize, ref.RasterYSize) == (1000, 1000)
     assert new.GetGeoTransform() == ref.GetGeoTransform()
@@ -97,4 +112,7 @@ def test_md5_and_zip_layout(rebuilt):
         with zipfile.ZipFile(zpath) as zf:
             assert zf.namelist() == [f"{stem}.xml", f"{stem}.csv"]
             xml = zf.read(f"{stem}.xml").decode()
-        assert xml.startswith("<?xml version='1.0' encoding='UTF-8'?>\n<TILE>") and "<version>2.0</version>" in xml
+        assert (
+            xml.startswith("<?xml version='1.0' encoding='UTF-8'?>\n<TILE>")
+            and "<version>2.0</version>" in xml
+        )

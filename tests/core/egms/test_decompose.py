@@ -17,7 +17,7 @@ from surface_motion.core.egms.decompose import (
 def cells_case(draw):
     n_cells = draw(st.integers(1, 8))
     n_epochs = draw(st.integers(1, 6))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     cell, e, u = [], [], []
     for c in range(n_cells):  # ≥ 1 ascending and ≥ 1 descending per cell
         na, nd = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -25,8 +25,15 @@ def cells_case(draw):
         e += list(rng.uniform(-0.65, -0.55, na)) + list(rng.uniform(0.55, 0.65, nd))
         u += list(rng.uniform(0.7, 0.85, na + nd))
     order = rng.permutation(len(cell))
-    return (np.array(cell)[order], np.array(e)[order], np.array(u)[order], rng.normal(0, 5, (n_cells, n_epochs, 2)),
-            rng.normal(0, 1, (len(cell), n_epochs)), rng.uniform(0.5, 2, len(cell)), draw(st.booleans()))
+    return (
+        np.array(cell)[order],
+        np.array(e)[order],
+        np.array(u)[order],
+        rng.normal(0, 5, (n_cells, n_epochs, 2)),
+        rng.normal(0, 1, (len(cell), n_epochs)),
+        rng.uniform(0.5, 2, len(cell)),
+        draw(st.booleans()),
+    )
 
 
 @settings(max_examples=100, deadline=None)

@@ -27,8 +27,10 @@ def test_official_pid_and_tile_name():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(2e6, 7e6), st.floats(1e6, 5e6)), min_size=1, max_size=50),
-       st.sampled_from([50.0, 100.0, 200.0, 500.0]))
+@given(
+    st.lists(st.tuples(st.floats(2e6, 7e6), st.floats(1e6, 5e6)), min_size=1, max_size=50),
+    st.sampled_from([50.0, 100.0, 200.0, 500.0]),
+)
 def test_cell_assignment_properties(points, spacing):
     x, y = np.array(points).T
     ix, iy = cell_indices(x, y, spacing)
@@ -45,9 +47,8 @@ def test_cell_assignment_properties(points, spacing):
         assert x0 <= px < x1 and y0 <= py < y1
 
 
-@given(st.lists(st.integers(0, 62 ** 9 - 1), min_size=1, max_size=20))
+@given(st.lists(st.integers(0, 62**9 - 1), min_size=1, max_size=20))
 def test_base62_round_trip(values):
     text = base62(np.array(values, dtype=np.int64), 9)
     back = [sum(BASE62.index(c) * 62 ** (8 - i) for i, c in enumerate(s)) for s in text]
     assert back == values and all(len(s) == 9 for s in text)
-

@@ -24,17 +24,32 @@ def run(paths, out, **kw):
     return run_egms_l3(EgmsL3Config(inputs=paths, output_folder=out, **kw))
 
 
-@pytest.mark.parametrize("kw, error, words", [
-    ({"spacing": 0}, ParameterError, "SPACING"),
-    ({"spacing": -100}, ParameterError, "SPACING"),
-    ({"spacing_days": 0}, ParameterError, "SPACING_DAYS"),
-    ({"start_date": "2021-01-01", "end_date": "2020-06-01"}, ParameterError, "START_DATE"),
-    ({"start_date": "01/02/2020"}, ParameterError, "YYYY-MM-DD"),
-    ({"aoi": box(4_700_000, 1_700_000, 4_710_000, 1_710_000)}, ParameterError, "AOI: contains no measurement"),
-    ({"aoi": box(-100, 30, -99, 31), "aoi_crs": "EPSG:4326"}, ParameterError, "outside the European area"),
-    ({"aoi": box(4_500_000, 1_700_000, 4_510_000, 1_710_000), "aoi_crs": "EPSG:4326"}, ParameterError, "AOI"),
-    ({"remove_gnss_north": True}, ParameterError, "GNSS_MODEL"),
-])
+@pytest.mark.parametrize(
+    "kw, error, words",
+    [
+        ({"spacing": 0}, ParameterError, "SPACING"),
+        ({"spacing": -100}, ParameterError, "SPACING"),
+        ({"spacing_days": 0}, ParameterError, "SPACING_DAYS"),
+        ({"start_date": "2021-01-01", "end_date": "2020-06-01"}, ParameterError, "START_DATE"),
+        ({"start_date": "01/02/2020"}, ParameterError, "YYYY-MM-DD"),
+        (
+            {"aoi": box(4_700_000, 1_700_000, 4_710_000, 1_710_000)},
+            ParameterError,
+            "AOI: contains no measurement",
+        ),
+        (
+            {"aoi": box(-100, 30, -99, 31), "aoi_crs": "EPSG:4326"},
+            ParameterError,
+            "outside the European area",
+        ),
+        (
+            {"aoi": box(4_500_000, 1_700_000, 4_510_000, 1_710_000), "aoi_crs": "EPSG:4326"},
+            ParameterError,
+            "AOI",
+        ),
+        ({"remove_gnss_north": True}, ParameterError, "GNSS_MODEL"),
+    ],
+)
 def test_bad_parameters_write_nothing(small_bursts, tmp_path, kw, error, words):
     paths, _ = small_bursts
     out = tmp_path / "out"
@@ -85,9 +100,17 @@ def test_truth_recovered_and_options_run(small_bursts, tmp_path):
     base = run(paths, tmp_path / "base", formats=("zip",))
     up = read_table(base.products["E45N17"]["U_zip"])
     err = up["mean_velocity"] - truth.up(up["easting"].to_numpy(), up["northing"].to_numpy())
-    assert np.sqrt(np.mean(err ** 2)) < 1.0
-    legacy = run(paths, tmp_path / "legacy", formats=("zip",), legacy_columns=True, average_per_geometry=True,
-                 weighting="rmse", min_mp_count=3, resampling="linear")
+    assert np.sqrt(np.mean(err**2)) < 1.0
+    legacy = run(
+        paths,
+        tmp_path / "legacy",
+        formats=("zip",),
+        legacy_columns=True,
+        average_per_geometry=True,
+        weighting="rmse",
+        min_mp_count=3,
+        resampling="linear",
+    )
     tab = read_table(legacy.products["E45N17"]["U_zip"])
     assert list(tab.columns[:5]) == ["pid", "easting", "northing", "height", "rmse"]
     assert "gnss_velocity_n" not in tab.columns and 0 < len(tab) < len(up)
@@ -97,8 +120,9 @@ def test_gnss_model_fills_gnss_fields(tmp_path):
     from surface_motion.core.synthetic.egms import generate
 
     model = shared_fixture("egms_aepnd", "EGMS_AEPND_V2022.0.csv")
-    paths, _ = generate(tmp_path / "in", n_per_burst=300, n_epochs=30,
-                        bounds=(4_596_800, 1_739_700, 4_598_000, 1_741_000))  # where the official E45N17 cells are
+    paths, _ = generate(
+        tmp_path / "in", n_per_burst=300, n_epochs=30, bounds=(4_596_800, 1_739_700, 4_598_000, 1_741_000)
+    )  # where the official E45N17 cells are
     res = run(paths, tmp_path / "out", formats=("zip",), gnss_model=model, remove_gnss_north=True)
     tab = read_table(res.products["E45N17"]["U_zip"])
     # V2022.0 sampled bilinearly reproduces the official gnss_velocity_e (-0.7) there (fixture README)
@@ -108,8 +132,13 @@ def test_gnss_model_fills_gnss_fields(tmp_path):
 def test_two_tiles(tmp_path):
     from surface_motion.core.synthetic.egms import generate
 
-    paths, _ = generate(tmp_path / "in", n_per_burst=800, n_epochs=30, n_bursts_per_geometry=2,
-                        bounds=(4_599_000, 1_700_000, 4_601_000, 1_701_000))
+    paths, _ = generate(
+        tmp_path / "in",
+        n_per_burst=800,
+        n_epochs=30,
+        n_bursts_per_geometry=2,
+        bounds=(4_599_000, 1_700_000, 4_601_000, 1_701_000),
+    )
     res = run(paths, tmp_path / "out", formats=("zip", "tiff", "gpkg", "parquet"))
     assert res.tiles == ["E45N17", "E46N17"] and all(n > 0 for n in res.cells.values())
     import geopandas as gpd
@@ -121,7 +150,9 @@ def test_two_tiles(tmp_path):
         for fmt in ("gpkg", "parquet"):
             layer = (gpd.read_file if fmt == "gpkg" else gpd.read_parquet)(res.products[tile][f"E_{fmt}"])
             assert layer.crs.to_epsg() == 3035 and len(layer) == len(tab)
-            assert np.allclose(layer.geometry.x, tab["easting"]) and list(layer.columns[:-1]) == list(tab.columns)
+            assert np.allclose(layer.geometry.x, tab["easting"]) and list(layer.columns[:-1]) == list(
+                tab.columns
+            )
 
 
 @pytest.mark.slow
@@ -147,14 +178,22 @@ def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
     from shapely.geometry import Polygon
     from surface_motion.core.egms.pipeline import aoi_in_3035
 
-    ring = Polygon(box(4_500_000, 1_700_000, 4_510_000, 1_710_000).exterior,
-                   [box(4_502_000, 1_702_000, 4_504_000, 1_704_000).exterior.coords])
+    ring = Polygon(
+        box(4_500_000, 1_700_000, 4_510_000, 1_710_000).exterior,
+        [box(4_502_000, 1_702_000, 4_504_000, 1_704_000).exterior.coords],
+    )
     lonlat = gpd.GeoSeries([ring], crs=3035).to_crs(4326)
-    config = EgmsL3Config(inputs=["a.csv"], output_folder=tmp_path,
-                          aoi={"wkb": list(shapely.to_wkb(lonlat.values)), "crs": "EPSG:4326"}, aoi_crs="EPSG:4326")
+    config = EgmsL3Config(
+        inputs=["a.csv"],
+        output_folder=tmp_path,
+        aoi={"wkb": list(shapely.to_wkb(lonlat.values)), "crs": "EPSG:4326"},
+        aoi_crs="EPSG:4326",
+    )
     area = aoi_in_3035(EgmsL3Config.from_json(config.to_json()))
     assert area.geom_type == "MultiPolygon" and np.allclose(area.bounds, ring.bounds, atol=0.01)
-    inside = shapely.contains_xy(area, np.array([4_501_050.0, 4_503_050.0, 4_511_050.0]), np.full(3, 1_703_050.0))
+    inside = shapely.contains_xy(
+        area, np.array([4_501_050.0, 4_503_050.0, 4_511_050.0]), np.full(3, 1_703_050.0)
+    )
     assert inside.tolist() == [True, False, False]
 
 
@@ -162,8 +201,12 @@ def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
 def test_dask_cancel_leaves_no_file(small_bursts, tmp_path):
     paths, _ = small_bursts
     seen = {"hit": False}
-    progress = Progress(on_progress=lambda f, m: seen.update(hit=seen["hit"] or "Solving" in m),
-                        is_cancelled=lambda: seen["hit"])
+    progress = Progress(
+        on_progress=lambda f, m: seen.update(hit=seen["hit"] or "Solving" in m),
+        is_cancelled=lambda: seen["hit"],
+    )
     with pytest.raises(CancelledError):
-        run_egms_l3(EgmsL3Config(inputs=paths, output_folder=tmp_path, scheduler="local", n_workers=2), progress)
+        run_egms_l3(
+            EgmsL3Config(inputs=paths, output_folder=tmp_path, scheduler="local", n_workers=2), progress
+        )
     assert files(tmp_path) == []

@@ -20,8 +20,13 @@ def test_numbers_are_written_like_the_official_pandas_output(values, decimals):
 
 
 def test_negative_zero_and_nan():
-    assert format_numbers(np.array([-0.04, 0.04, np.nan, 0.25, 0.35]), 1).to_pylist() == \
-        ["-0.0", "0.0", None, "0.2", "0.4"]
+    assert format_numbers(np.array([-0.04, 0.04, np.nan, 0.25, 0.35]), 1).to_pylist() == [
+        "-0.0",
+        "0.0",
+        None,
+        "0.2",
+        "0.4",
+    ]
 
 
 def test_names():

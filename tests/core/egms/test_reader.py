@@ -38,21 +38,29 @@ def test_area_filter_keeps_only_points_inside(small_bursts, monkeypatch, stream)
     inside = ((full.easting <= 4_501_000) & (full.northing <= 1_701_000)).sum()
     assert len(part) == inside and 0 < inside < len(full)
     assert part.total_points == len(full)
-    np.testing.assert_array_equal(part.series, full.series[(full.easting <= 4_501_000) & (full.northing <= 1_701_000)])
+    np.testing.assert_array_equal(
+        part.series, full.series[(full.easting <= 4_501_000) & (full.northing <= 1_701_000)]
+    )
 
 
 def test_bare_csv_gz_and_legacy_schema(small_bursts, tmp_path):
     paths, _ = small_bursts
     text = csv_text(paths[1])
-    legacy = text.replace("height_ortho", "height", 1).replace("height_ellipse", "height_wgs84", 1) \
-                 .replace("rmse_ts", "rmse", 1).replace(",gnss_velocity", "", 1)
+    legacy = (
+        text.replace("height_ortho", "height", 1)
+        .replace("height_ellipse", "height_wgs84", 1)
+        .replace("rmse_ts", "rmse", 1)
+        .replace(",gnss_velocity", "", 1)
+    )
     header = legacy.split("\n", 1)[0].split(",")
     gi = text.split("\n", 1)[0].split(",").index("gnss_velocity")
-    rows = [",".join(r.split(",")[:gi] + r.split(",")[gi + 1:]) for r in text.strip().split("\n")[1:]]
+    rows = [",".join(r.split(",")[:gi] + r.split(",")[gi + 1 :]) for r in text.strip().split("\n")[1:]]
     legacy = ",".join(header) + "\n" + "\n".join(rows) + "\n"
     gz = tmp_path / "EGMS_L2a_022_0200_IW2_VV.csv.gz"
     gz.write_bytes(gzip.compress(legacy.encode()))
-    (tmp_path / "EGMS_L2a_022_0200_IW2_VV.xml").write_text("<BURST><product_level>L2a</product_level></BURST>")
+    (tmp_path / "EGMS_L2a_022_0200_IW2_VV.xml").write_text(
+        "<BURST><product_level>L2a</product_level></BURST>"
+    )
     a, b = read_burst(paths[1]), read_burst(gz)
     assert b.level == "L2a" and b.release is None and b.geometry == "descending"
     np.testing.assert_array_equal(a.height, b.height)
@@ -60,17 +68,20 @@ def test_bare_csv_gz_and_legacy_schema(small_bursts, tmp_path):
     assert read_metadata(gz)["product_level"] == "L2a"
 
 
-@pytest.mark.parametrize("case, words", [
-    ("truncated", ["not a readable ZIP", "download"]),
-    ("no_csv", ["holds no CSV"]),
-    ("no_los", ["los_east", "missing"]),
-    ("no_dates", ["YYYYMMDD"]),
-    ("non_numeric", ["non-numeric", "20200109"]),
-    ("duplicate", ["duplicate pid"]),
-    ("l3", ["L3", "L2a/L2b"]),
-    ("mixed_geometry", ["mixes ascending"]),
-    ("empty", ["no rows"]),
-])
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ("truncated", ["not a readable ZIP", "download"]),
+        ("no_csv", ["holds no CSV"]),
+        ("no_los", ["los_east", "missing"]),
+        ("no_dates", ["YYYYMMDD"]),
+        ("non_numeric", ["non-numeric", "20200109"]),
+        ("duplicate", ["duplicate pid"]),
+        ("l3", ["L3", "L2a/L2b"]),
+        ("mixed_geometry", ["mixes ascending"]),
+        ("empty", ["no rows"]),
+    ],
+)
 def test_bad_inputs_raise_a_specific_error(small_bursts, tmp_path, case, words):
     paths, _ = small_bursts
     text = csv_text(paths[0])
@@ -84,8 +95,11 @@ def test_bad_inputs_raise_a_specific_error(small_bursts, tmp_path, case, words):
         bad = rezip(tmp_path, STEM, None)
     elif case == "no_los":
         i = header.index("los_east")
-        bad = rezip(tmp_path, STEM, "\n".join(",".join(c for k, c in enumerate(r.split(",")) if k != i)
-                                              for r in lines) + "\n")
+        bad = rezip(
+            tmp_path,
+            STEM,
+            "\n".join(",".join(c for k, c in enumerate(r.split(",")) if k != i) for r in lines) + "\n",
+        )
     elif case == "no_dates":
         n = header.index("gnss_velocity") + 1
         bad = rezip(tmp_path, STEM, "\n".join(",".join(r.split(",")[:n]) for r in lines) + "\n")

@@ -45,7 +45,10 @@ def series_case(draw):
     gaps = draw(st.lists(st.integers(1, 40), min_size=m - 1, max_size=m - 1))
     obs = np.cumsum([0, *gaps]).astype(np.int64) + 18_000
     n = draw(st.integers(1, 4))
-    vals = np.array(draw(st.lists(st.integers(-500, 500), min_size=n * m, max_size=n * m)), float).reshape(n, m) / 10
+    vals = (
+        np.array(draw(st.lists(st.integers(-500, 500), min_size=n * m, max_size=n * m)), float).reshape(n, m)
+        / 10
+    )
     holes = np.array(draw(st.lists(st.booleans(), min_size=n * m, max_size=n * m))).reshape(n, m)
     vals[holes & (draw(st.booleans()))] = np.nan
     start = int(obs[0]) + draw(st.integers(-20, 20))
@@ -58,9 +61,13 @@ def series_case(draw):
 @given(series_case())
 def test_nearest_matches_the_plain_rule(case):
     vals, obs, grid, kvar, gap = case
-    got = resample(vals, obs.astype("datetime64[D]"), grid.astype("datetime64[D]"), gap, "nearest", kvar, block=2)
+    got = resample(
+        vals, obs.astype("datetime64[D]"), grid.astype("datetime64[D]"), gap, "nearest", kvar, block=2
+    )
     for i in range(vals.shape[0]):
-        np.testing.assert_allclose(got[i], reference(vals[i].astype(float), obs, grid, gap, kvar), rtol=0, atol=1e-4)
+        np.testing.assert_allclose(
+            got[i], reference(vals[i].astype(float), obs, grid, gap, kvar), rtol=0, atol=1e-4
+        )
 
 
 @settings(max_examples=100, deadline=None)

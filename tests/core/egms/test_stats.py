@@ -15,7 +15,7 @@ GRID = time_grid(np.datetime64("2020-01-03"), np.datetime64("2024-12-25"), 6)
 @given(st.floats(-20, 20), st.floats(-3, 3), st.floats(0, 5), st.floats(-np.pi, np.pi), st.floats(-50, 50))
 def test_noise_free_linear_model_is_recovered(v, a, amp, phase, offset):
     t = years_since_start(GRID)
-    y = offset + v * t + 0.5 * a * t ** 2 + amp * np.sin(2 * np.pi * t + phase)
+    y = offset + v * t + 0.5 * a * t**2 + amp * np.sin(2 * np.pi * t + phase)
     stats, ref = cell_statistics(y[None, :], GRID)
     np.testing.assert_allclose(stats["acceleration"], a, atol=1e-8)
     np.testing.assert_allclose(stats["seasonality"], amp, atol=1e-8)

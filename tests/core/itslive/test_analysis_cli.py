@@ -15,27 +15,79 @@ from tests.conftest import PLUGINS, shared_fixture
 
 def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
     aoi = tmp_path / "aoi.geojson"
-    aoi.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-                               "geometry": {"type": "Point", "coordinates": [-146.9751, 61.1804]}}]}))
-    assert main(["itslive-find-cubes", "--aoi", str(aoi), "--catalog",
-                 str(shared_fixture("itslive", "catalog_v02.json")), "--output", str(tmp_path / "cubes.geojson")]) == 0
+    aoi.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": [-146.9751, 61.1804]},
+                    }
+                ],
+            }
+        )
+    )
+    assert (
+        main(
+            [
+                "itslive-find-cubes",
+                "--aoi",
+                str(aoi),
+                "--catalog",
+                str(shared_fixture("itslive", "catalog_v02.json")),
+                "--output",
+                str(tmp_path / "cubes.geojson"),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip().endswith("ITS_LIVE_vel_EPSG3413_G0120_X-3150000_Y650000.zarr")
     assert (tmp_path / "cubes.geojson").exists()
     out = tmp_path / "gp.csv"
-    assert main(["itslive-gp-regression", "--input", str(shared_fixture("itslive", "columbia_LAT61.1804--LON-146.9751.csv")),
-                 "--output", str(out), "--plot", str(tmp_path / "gp.png"), "--step-days", "30",
-                 "--components", "v,vy", "--start", "2018-01-01", "--end", "2019-01-01"]) == 0
+    assert (
+        main(
+            [
+                "itslive-gp-regression",
+                "--input",
+                str(shared_fixture("itslive", "columbia_LAT61.1804--LON-146.9751.csv")),
+                "--output",
+                str(out),
+                "--plot",
+                str(tmp_path / "gp.png"),
+                "--step-days",
+                "30",
+                "--components",
+                "v,vy",
+                "--start",
+                "2018-01-01",
+                "--end",
+                "2019-01-01",
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out)
     assert list(table.columns[:5]) == ["date", "v", "v_std", "v_lower", "v_upper"] and "vy_upper" in table
     assert len(table) == 13 and (tmp_path / "gp.png").exists()
-    assert main(["itslive-gp-regression", "--input", str(tmp_path / "missing.csv"), "--output", str(out)]) == 2
+    assert (
+        main(["itslive-gp-regression", "--input", str(tmp_path / "missing.csv"), "--output", str(out)]) == 2
+    )
     assert "missing.csv: file not found" in capsys.readouterr().err
 
 
 def test_worker_reports_json_lines_and_errors(tmp_path):
     job = tmp_path / "job.pkl"
-    job.write_bytes(pickle.dumps({"task": "gp", "kwargs": {"input": str(tmp_path / "none.csv"), "config": {}}}))
-    proc = subprocess.run([sys.executable, "-m", "surface_motion.core.itslive.analysis_cli", "--worker", str(job)],
-                          capture_output=True, text=True, env={"PYTHONPATH": str(PLUGINS), "PATH": ""}, timeout=120)
+    job.write_bytes(
+        pickle.dumps({"task": "gp", "kwargs": {"input": str(tmp_path / "none.csv"), "config": {}}})
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "surface_motion.core.itslive.analysis_cli", "--worker", str(job)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(PLUGINS), "PATH": ""},
+        timeout=120,
+    )
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert proc.returncode == 2 and events[-1]["error"] == "none.csv: file not found"

@@ -43,7 +43,11 @@ def test_score_vectors_known_errors():
     both = s + holes
     assert both.n_values == 10 and both.rmse == pytest.approx(np.sqrt(36 / 10))
     v = bench.score_speed([10.0, 12.0, np.nan], [11.0, 11.0, 11.0], [9.0, 10.5, 0.0], [10.5, 13.0, 20.0])
-    assert v.rmse == pytest.approx(1.0) and v.bias == pytest.approx(0.0) and v.band_coverage == pytest.approx(0.5)
+    assert (
+        v.rmse == pytest.approx(1.0)
+        and v.bias == pytest.approx(0.0)
+        and v.band_coverage == pytest.approx(0.5)
+    )
     assert v.output_share == pytest.approx(2 / 3)
 
 
@@ -57,10 +61,23 @@ def test_truth_scores_perfectly(tiny, tmp_path):
     frames = []
     for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
         tx, ty = truth.mean_velocity(layers["t1"].to_numpy(), layers["t2"].to_numpy())
-        frames.append(pd.DataFrame({"point_id": k, "img1": layers["img1"], "img2": layers["img2"], "vx": tx[r, c],
-                                    "vy": ty[r, c], "vx_error": 1.0, "vy_error": 1.0}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "point_id": k,
+                    "img1": layers["img1"],
+                    "img2": layers["img2"],
+                    "vx": tx[r, c],
+                    "vy": ty[r, c],
+                    "vx_error": 1.0,
+                    "vy_error": 1.0,
+                }
+            )
+        )
     s = bench.score_pairs(pd.concat(frames), truth, rows, cols)
-    assert s.n_values == 2 * 3 * len(layers) and s.rmse < 1e-6 and abs(s.bias) < 1e-6 and s.band_coverage == 1.0
+    assert (
+        s.n_values == 2 * 3 * len(layers) and s.rmse < 1e-6 and abs(s.bias) < 1e-6 and s.band_coverage == 1.0
+    )
 
     # the inversion's NetCDF on a grid cropped as the pipeline crops it
     edges = days_grid(truth, 12.0)
@@ -77,17 +94,29 @@ def test_truth_scores_perfectly(tiny, tmp_path):
         ds.createVariable("y", "f8", ("y",))[:] = truth.y[crop_y]
         for name, values in (("vx", tx), ("vy", ty)):
             ds.createVariable(name, "f4", ("time", "y", "x"), fill_value=np.float32(np.nan))[:] = np.moveaxis(
-                values[crop_y, crop_x], -1, 0)
+                values[crop_y, crop_x], -1, 0
+            )
             ds.createVariable(f"{name}_error", "f4", ("time", "y", "x"))[:] = 1.0
     s = bench.score_inversion(nc, truth, rows, cols)
-    assert s.n_values == 2 * 3 * (len(edges) - 1) and s.rmse < 0.01 and s.band_coverage == 1.0  # float32 storage
+    assert (
+        s.n_values == 2 * 3 * (len(edges) - 1) and s.rmse < 0.01 and s.band_coverage == 1.0
+    )  # float32 storage
 
     # the GP's daily table and TICOI's windows
     dates = pd.date_range("2019-02-01", "2020-05-01", freq="D")
     t = bench.days(dates)
-    gp = pd.concat([pd.DataFrame({"point_id": k, "date": dates,
-                                  "v": mean_speed(t - 6, t + 6, truth.base[r, c], truth.temporal)})
-                    for k, (r, c) in enumerate(zip(rows, cols, strict=True))])
+    gp = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "point_id": k,
+                    "date": dates,
+                    "v": mean_speed(t - 6, t + 6, truth.base[r, c], truth.temporal),
+                }
+            )
+            for k, (r, c) in enumerate(zip(rows, cols, strict=True))
+        ]
+    )
     gp["v_lower"], gp["v_upper"] = gp["v"] - 1.0, gp["v"] + 1.0
     s = bench.score_gp(gp, truth, rows, cols)
     assert s.rmse < 1e-6 and s.band_coverage == 1.0 and s.n_values == 3 * len(dates)
@@ -95,8 +124,11 @@ def test_truth_scores_perfectly(tiny, tmp_path):
     for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
         d1 = dates[::6][:-2]
         wx, wy = truth.mean_velocity(bench.days(d1), bench.days(d1) + 12)
-        windows.append(pd.DataFrame({"pixel": k, "date1": d1, "date2": d1 + pd.Timedelta(days=12),
-                                     "vx": wx[r, c], "vy": wy[r, c]}))
+        windows.append(
+            pd.DataFrame(
+                {"pixel": k, "date1": d1, "date2": d1 + pd.Timedelta(days=12), "vx": wx[r, c], "vy": wy[r, c]}
+            )
+        )
     s = bench.score_windows(pd.concat(windows), truth, rows, cols)
     assert s.rmse < 1e-6 and abs(s.bias) < 1e-6 and s.output_share == 1.0
 
@@ -132,8 +164,9 @@ def test_ticoi_copy_is_what_its_itslive_loader_reads(tiny, tmp_path):
     assert out.attrs["author"] == bench.ITSLIVE_AUTHOR and out.attrs["url"] == "s3://bucket/cube.zarr"
     d1, d2 = out["acquisition_date_img1"][:], out["acquisition_date_img2"][:]
     assert (d1 < d2).all()
-    np.testing.assert_array_equal(np.minimum(d1, d2), np.minimum(src["acquisition_date_img1"][:],
-                                                                 src["acquisition_date_img2"][:]))
+    np.testing.assert_array_equal(
+        np.minimum(d1, d2), np.minimum(src["acquisition_date_img1"][:], src["acquisition_date_img2"][:])
+    )
     first = src["acquisition_date_img1"][:] > src["acquisition_date_img2"][:]
     np.testing.assert_array_equal(out["satellite_img1"][:][first], src["satellite_img2"][:][first])
     for name in ("vx", "vy"):

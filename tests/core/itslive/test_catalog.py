@@ -47,7 +47,12 @@ def test_point_on_southern_andes_cube(catalog):
         assert found.zarr_url.tolist() == [ANDES]
         assert found.epsg.tolist() == [32718] and found.region.tolist() == ["Southern Andes"]
         assert found.crs.to_epsg() == crs
-        assert tuple(found.iloc[0][["x_min", "y_min", "x_max", "y_max"]]) == (400000, 4400000, 500000, 4500000)
+        assert tuple(found.iloc[0][["x_min", "y_min", "x_max", "y_max"]]) == (
+            400000,
+            4400000,
+            500000,
+            4500000,
+        )
 
 
 def test_inside_lonlat_box_but_outside_projected_footprint(catalog):
@@ -78,12 +83,18 @@ def test_aoi_outside_every_cube_and_bad_aoi(catalog):
         find_cubes(catalog, gpd.GeoDataFrame(geometry=[], crs=4326))
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    ("zarr_url,epsg\nhttp://x,3413\n", "not valid JSON"),
-    ('{"type": "Feature", "properties": {}}', "FeatureCollection"),
-    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"epsg": 1}, '
-     '"geometry": null}]}', "zarr_url"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("zarr_url,epsg\nhttp://x,3413\n", "not valid JSON"),
+        ('{"type": "Feature", "properties": {}}', "FeatureCollection"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"epsg": 1}, '
+            '"geometry": null}]}',
+            "zarr_url",
+        ),
+    ],
+)
 def test_not_a_geojson_catalog(tmp_path, content, reason):
     path = tmp_path / "catalog.json"
     path.write_text(content)
@@ -102,9 +113,15 @@ def test_offline_uses_cache_or_fails_naming_url_and_cache(tmp_path):
     assert UNREACHABLE in str(info.value) and str(cache_path(UNREACHABLE, tmp_path)) in str(info.value)
     # a stale cached copy is used when the network is down, with a warning
     cached = cache_path(UNREACHABLE, tmp_path)
-    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]},
-               "properties": {"zarr_url": "http://b/c.zarr", "epsg": 3413, "geometry_epsg":
-                              {"type": "Point", "coordinates": [0, 0]}}}
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [0, 0]},
+        "properties": {
+            "zarr_url": "http://b/c.zarr",
+            "epsg": 3413,
+            "geometry_epsg": {"type": "Point", "coordinates": [0, 0]},
+        },
+    }
     cached.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     old = time.time() - 90 * 86400
     os.utime(cached, (old, old))
@@ -121,6 +138,11 @@ def test_local_catalog_round_trip(tmp_path):
     y = 300000.0 - 120.0 * (np.arange(8) + 0.5)
     path = write_local_catalog(tmp_path / "catalog.json", [(tmp_path / "cube.zarr", 3413, x, y)])
     table = load_catalog(path)
-    assert table.footprint_epsg.iloc[0].bounds == (-3300000.0, 300000.0 - 960.0, -3300000.0 + 1200.0, 300000.0)
+    assert table.footprint_epsg.iloc[0].bounds == (
+        -3300000.0,
+        300000.0 - 960.0,
+        -3300000.0 + 1200.0,
+        300000.0,
+    )
     inside = gpd.GeoDataFrame(geometry=[shapely.Point(x[3], y[3])], crs=3413)
     assert find_cubes(table, inside.to_crs(4326)).zarr_url.tolist() == [str(tmp_path / "cube.zarr")]

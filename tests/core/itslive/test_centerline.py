@@ -57,7 +57,11 @@ def test_profile_values_and_distances(tmp_path):
     length = 28 * 120.0 + 20 * 120.0
     first = table[table["date"] == table["date"].min()]
     assert len(first) == int(length // 250) + 1 and first["distance"].iloc[1] == pytest.approx(250.0)
-    assert sorted(table["date"].dt.strftime("%Y-%m-%d").unique()) == ["2019-01-01", "2019-01-31", "2019-03-02"]
+    assert sorted(table["date"].dt.strftime("%Y-%m-%d").unique()) == [
+        "2019-01-01",
+        "2019-01-31",
+        "2019-03-02",
+    ]
     t = (table["date"] - np.datetime64("1970-01-01")).dt.total_seconds().to_numpy() / 86400.0
     # the line went through lon/lat and back: allow a few cm of round trip
     np.testing.assert_allclose(table["v"], field(t, table["x"], table["y"]), atol=1e-3)
@@ -90,14 +94,17 @@ def test_line_starting_in_the_outer_half_pixel_has_a_first_sample(tmp_path):
     centre) gets that pixel's value: the heat map's first column is not blank."""
     nc = write_inversion(tmp_path / "inv.nc")
     start = X[0] - 50.0  # in pixel 0, 10 m from the grid's western edge
-    table, _ = centerline_profile(_line(coords=((start, Y[5]), (X[6], Y[5]))), CenterlineConfig(str(nc), spacing=60.0))
+    table, _ = centerline_profile(
+        _line(coords=((start, Y[5]), (X[6], Y[5]))), CenterlineConfig(str(nc), spacing=60.0)
+    )
     first = table[table["point_index"] == 0]
     t = (first["date"] - np.datetime64("1970-01-01")).dt.total_seconds().to_numpy() / 86400.0
     np.testing.assert_allclose(first["v"], field(t, X[0], Y[5]), atol=1e-3)  # the outer pixel's value
     _, distance, _, values = heatmap_panels(table)[0]
     assert distance[0] == 0.0 and np.isfinite(values[:, 0]).all()
     # beyond the grid's edge there is nothing to sample
-    outside, _ = centerline_profile(_line(coords=((X[0] - 70.0, Y[5]), (X[6], Y[5]))),
-                                    CenterlineConfig(str(nc), spacing=60.0))
+    outside, _ = centerline_profile(
+        _line(coords=((X[0] - 70.0, Y[5]), (X[6], Y[5]))), CenterlineConfig(str(nc), spacing=60.0)
+    )
     assert outside.loc[outside["point_index"] == 0, "v"].isna().all()
     assert outside.loc[outside["point_index"] == 1, "v"].notna().all()

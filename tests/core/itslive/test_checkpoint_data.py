@@ -13,9 +13,13 @@ from surface_motion.core.progress import Progress
 
 
 def interrupted_then_resumed(cube, glaciers, output, change_data) -> int:
-    config = ItsliveInvertConfig(glaciers=glaciers, output=output, cubes=[str(cube)], block_size=10, device="cpu")
-    stop = Progress(on_progress=lambda f, m: None, is_cancelled=lambda: (output.parent / ".velocity.checkpoint"
-                                                                          / "block-000001").exists())
+    config = ItsliveInvertConfig(
+        glaciers=glaciers, output=output, cubes=[str(cube)], block_size=10, device="cpu"
+    )
+    stop = Progress(
+        on_progress=lambda f, m: None,
+        is_cancelled=lambda: (output.parent / ".velocity.checkpoint" / "block-000001").exists(),
+    )
     with pytest.raises(CancelledError):
         run_itslive_invert(config, stop)
     change_data(cube)
@@ -30,8 +34,11 @@ def rewrite_one_chunk(cube) -> None:
     os.utime(chunk, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
 
 
-@pytest.mark.parametrize("change, resumed", [(lambda cube: None, True), (rewrite_one_chunk, False)],
-                         ids=["same data", "chunk rewritten"])
+@pytest.mark.parametrize(
+    "change, resumed",
+    [(lambda cube: None, True), (rewrite_one_chunk, False)],
+    ids=["same data", "chunk rewritten"],
+)
 def test_checkpoint_follows_the_data(local_cube, tmp_path, change, resumed):
     path, truth = local_cube
     cube = tmp_path / path.name

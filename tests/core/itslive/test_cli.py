@@ -28,9 +28,25 @@ def test_cli_builds_the_config_and_writes_the_product(local_cube, tmp_path):
     glaciers = tmp_path / "glaciers.geojson"
     truth.glaciers.to_file(glaciers, driver="GeoJSON")
     out = tmp_path / "v.nc"
-    argv = ["itslive-invert", "--glaciers", str(glaciers), "--cube", str(path), "--output", str(out),
-            "--interval-days", "30", "--derivative", "1", "--missions", "Sentinel-1, L8", "--no-robust",
-            "--device", "cpu", "--quiet"]
+    argv = [
+        "itslive-invert",
+        "--glaciers",
+        str(glaciers),
+        "--cube",
+        str(path),
+        "--output",
+        str(out),
+        "--interval-days",
+        "30",
+        "--derivative",
+        "1",
+        "--missions",
+        "Sentinel-1, L8",
+        "--no-robust",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     args = parse(argv)
     assert args.func(args) == 0
     with netCDF4.Dataset(out) as ds:
@@ -48,8 +64,22 @@ def test_cli_refuses_bad_parameters(local_cube, tmp_path):
     path, truth = local_cube
     glaciers = tmp_path / "glaciers.geojson"
     truth.glaciers.to_file(glaciers, driver="GeoJSON")
-    args = parse(["itslive-invert", "--glaciers", str(glaciers), "--cube", str(path), "--output",
-                  str(tmp_path / "v.nc"), "--start", "2020-01-01", "--end", "2019-01-01", "--quiet"])
+    args = parse(
+        [
+            "itslive-invert",
+            "--glaciers",
+            str(glaciers),
+            "--cube",
+            str(path),
+            "--output",
+            str(tmp_path / "v.nc"),
+            "--start",
+            "2020-01-01",
+            "--end",
+            "2019-01-01",
+            "--quiet",
+        ]
+    )
     with pytest.raises(ParameterError, match="START_DATE"):
         args.func(args)
     assert not (tmp_path / "v.nc").exists()
@@ -59,11 +89,17 @@ def test_worker_mode_reports_json_lines(local_cube, tmp_path):
     path, truth = local_cube
     glaciers = tmp_path / "glaciers.geojson"
     truth.glaciers.to_file(glaciers, driver="GeoJSON")
-    config = ItsliveInvertConfig(glaciers=glaciers, output=tmp_path / "v.nc", cubes=[str(path)], interval_days=60,
-                                 device="cpu")
+    config = ItsliveInvertConfig(
+        glaciers=glaciers, output=tmp_path / "v.nc", cubes=[str(path)], interval_days=60, device="cpu"
+    )
     (tmp_path / "config.json").write_text(config.to_json())
-    proc = subprocess.run([sys.executable, "-m", "surface_motion.core.itslive.cli", "--worker",
-                           str(tmp_path / "config.json")], capture_output=True, text=True, cwd=PLUGINS, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "surface_motion.core.itslive.cli", "--worker", str(tmp_path / "config.json")],
+        capture_output=True,
+        text=True,
+        cwd=PLUGINS,
+        timeout=300,
+    )
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert any("progress" in e for e in events)

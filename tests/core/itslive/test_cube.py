@@ -59,8 +59,9 @@ def test_unconsolidated_store_reads_the_same(local_cube, tmp_path):
     (copy / ".zmetadata").unlink()
     a, b = open_cube(str(path)), open_cube(str(copy))
     assert a.layers.equals(b.layers)
-    np.testing.assert_array_equal(read_window(a, slice(0, 30), slice(0, 30))["vy"],
-                                  read_window(b, slice(0, 30), slice(0, 30))["vy"])
+    np.testing.assert_array_equal(
+        read_window(a, slice(0, 30), slice(0, 30))["vy"], read_window(b, slice(0, 30), slice(0, 30))["vy"]
+    )
 
 
 def test_missing_chunks_become_nan_and_are_counted(local_cube, tmp_path):
@@ -101,8 +102,10 @@ def test_s3_catalog_url_reads_like_local(s3_cube, local_cube):
     assert remote.url == url
     local = open_cube(str(path))
     assert remote.layers.equals(local.layers)
-    np.testing.assert_array_equal(read_window(remote, slice(3, 17), slice(0, 30))["vx"],
-                                  read_window(local, slice(3, 17), slice(0, 30))["vx"])
+    np.testing.assert_array_equal(
+        read_window(remote, slice(3, 17), slice(0, 30))["vx"],
+        read_window(local, slice(3, 17), slice(0, 30))["vx"],
+    )
 
 
 def test_s3_endpoint_from_environment(s3_cube, monkeypatch):
@@ -149,8 +152,10 @@ def test_plain_http_server_reads_like_local(local_cube):
         remote = open_cube(f"http://127.0.0.1:{httpd.server_address[1]}/{path.name}")
         local = open_cube(str(path))
         assert remote.layers.equals(local.layers)
-        np.testing.assert_array_equal(read_window(remote, slice(0, 12), slice(5, 25))["vy"],
-                                      read_window(local, slice(0, 12), slice(5, 25))["vy"])
+        np.testing.assert_array_equal(
+            read_window(remote, slice(0, 12), slice(5, 25))["vy"],
+            read_window(local, slice(0, 12), slice(5, 25))["vy"],
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -10,22 +10,33 @@ from surface_motion.core.itslive.filters import filter_layers, parse_missions
 
 
 def _layers() -> pd.DataFrame:
-    img1 = pd.to_datetime(["2019-01-01", "2019-02-01", "2019-03-01", "2019-06-01", "2020-01-01", "2019-05-01"])
+    img1 = pd.to_datetime(
+        ["2019-01-01", "2019-02-01", "2019-03-01", "2019-06-01", "2020-01-01", "2019-05-01"]
+    )
     dt = np.array([12, 5, 16, 400, 6, 10])
-    return pd.DataFrame({
-        "layer": np.arange(6), "img1": img1, "img2": img1 + pd.to_timedelta(dt, "D"), "date_dt": dt.astype(float),
-        "satellite_img1": ["1A", "2B", "8", "9", "1B", "8"], "satellite_img2": ["1B", "2A", "9", "9", "1A", "2A"],
-    })
+    return pd.DataFrame(
+        {
+            "layer": np.arange(6),
+            "img1": img1,
+            "img2": img1 + pd.to_timedelta(dt, "D"),
+            "date_dt": dt.astype(float),
+            "satellite_img1": ["1A", "2B", "8", "9", "1B", "8"],
+            "satellite_img2": ["1B", "2A", "9", "9", "1A", "2A"],
+        }
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Sentinel-1", ("Sentinel-1",)),
-    ("s2", ("Sentinel-2",)),
-    ("L8, landsat-9", ("Landsat 8", "Landsat 9")),
-    ("Landsat", tuple(f"Landsat {n}" for n in range(4, 10))),
-    ("L4-L9", tuple(f"Landsat {n}" for n in range(4, 10))),
-    ("", ()),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Sentinel-1", ("Sentinel-1",)),
+        ("s2", ("Sentinel-2",)),
+        ("L8, landsat-9", ("Landsat 8", "Landsat 9")),
+        ("Landsat", tuple(f"Landsat {n}" for n in range(4, 10))),
+        ("L4-L9", tuple(f"Landsat {n}" for n in range(4, 10))),
+        ("", ()),
+    ],
+)
 def test_parse_missions(text, expected):
     assert parse_missions(text) == expected
 

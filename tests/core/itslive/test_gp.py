@@ -23,9 +23,14 @@ def truth(t_years: np.ndarray) -> np.ndarray:
 
 def truth_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact mean of :func:`truth` over [a, b] (years)."""
+
     def primitive(t):
-        return (1000.0 * t - 300.0 / (2 * np.pi) * np.cos(2 * np.pi * t)
-                - 150.0 * 3.3 / (2 * np.pi) * np.cos(2 * np.pi * t / 3.3))
+        return (
+            1000.0 * t
+            - 300.0 / (2 * np.pi) * np.cos(2 * np.pi * t)
+            - 150.0 * 3.3 / (2 * np.pi) * np.cos(2 * np.pi * t / 3.3)
+        )
+
     return (primitive(b) - primitive(a)) / (b - a)
 
 
@@ -38,10 +43,17 @@ def synthetic_series(n=400, min_dt=60, max_dt=400, noise=20.0, seed=0, outliers=
     bad = rng.random(n) < outliers
     v[bad] = rng.uniform(0.0, 50.0, bad.sum())  # e.g. pairs matched on stable ground
     origin = pd.Timestamp("2018-01-01")
-    return gp.normalise_series(pd.DataFrame({
-        "img1": origin + pd.to_timedelta(a * gp.YEAR_DAYS, unit="D"),
-        "img2": origin + pd.to_timedelta(b * gp.YEAR_DAYS, unit="D"),
-        "v": v, "v_error": noise, "mission": "S"}))
+    return gp.normalise_series(
+        pd.DataFrame(
+            {
+                "img1": origin + pd.to_timedelta(a * gp.YEAR_DAYS, unit="D"),
+                "img2": origin + pd.to_timedelta(b * gp.YEAR_DAYS, unit="D"),
+                "v": v,
+                "v_error": noise,
+                "mission": "S",
+            }
+        )
+    )
 
 
 def rmse_to_truth(fit: gp.GPFit, margin_years=0.25, truth_fn=truth) -> float:
@@ -82,12 +94,19 @@ def test_likelihood_and_gradient_match_dense_references():
     for k in range(len(theta)):
         step = np.zeros(len(theta))
         step[k] = 1e-5
-        numeric.append((gp._whitened(theta + step, A, y, err2, weights, nodes).nll
-                        - gp._whitened(theta - step, A, y, err2, weights, nodes).nll) / 2e-5)
+        numeric.append(
+            (
+                gp._whitened(theta + step, A, y, err2, weights, nodes).nll
+                - gp._whitened(theta - step, A, y, err2, weights, nodes).nll
+            )
+            / 2e-5
+        )
     np.testing.assert_allclose(fast.grad, numeric, rtol=1e-5, atol=1e-6)
     c = rng.normal(size=8)
-    penalty_grad = [(gp._envelope_penalty(c + 1e-6 * e)[0] - gp._envelope_penalty(c - 1e-6 * e)[0]) / 2e-6
-                    for e in np.eye(8)]
+    penalty_grad = [
+        (gp._envelope_penalty(c + 1e-6 * e)[0] - gp._envelope_penalty(c - 1e-6 * e)[0]) / 2e-6
+        for e in np.eye(8)
+    ]
     np.testing.assert_allclose(gp._envelope_penalty(c)[1], penalty_grad, atol=1e-6)
 
 
@@ -99,8 +118,9 @@ def test_midpoint_model_matches_a_dense_gp_at_fixed_hyperparameters():
     y = np.sin(2 * np.pi * t) + 0.3 * rng.normal(size=120)
     theta = np.log([0.8, 0.3, 0.5, 1.0, 0.3, 1.0])
     sm, lm, spp, lp, sw, _ = np.exp(theta)
-    kernel = (kernels.ConstantKernel(sm**2) * kernels.Matern(lm, nu=1.5)
-              + kernels.ConstantKernel(spp**2) * kernels.ExpSineSquared(lp, 1.0))
+    kernel = kernels.ConstantKernel(sm**2) * kernels.Matern(lm, nu=1.5) + kernels.ConstantKernel(
+        spp**2
+    ) * kernels.ExpSineSquared(lp, 1.0)
     dense = sklearn_gp.GaussianProcessRegressor(kernel, alpha=sw**2, optimizer=None).fit(t[:, None], y)
     t0, h, m = gp._nodes(0.0, 3.0, 1500, 1.0 / gp.YEAR_DAYS)
     nodes = gp._node_grid(t0, h, m, 0.0, 3.0, envelope=False)
@@ -160,8 +180,10 @@ SURGE_CENTER, SURGE_WIDTH, SURGE_AMPLITUDE = 2.5, 30.0 / gp.YEAR_DAYS, 1200.0
 def surge_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact mean over [a, b] (years) of :func:`truth` plus a Gaussian surge pulse (σ = 30 days)."""
     scale = SURGE_AMPLITUDE * SURGE_WIDTH * np.sqrt(np.pi / 2)
+
     def pulse(t):
         return scale * erf((t - SURGE_CENTER) / (SURGE_WIDTH * np.sqrt(2)))
+
     return truth_mean(a, b) + (pulse(b) - pulse(a)) / (b - a)
 
 
@@ -179,11 +201,20 @@ def surge_series(n=600, outliers=0.1, seed=7) -> tuple[pd.DataFrame, int]:
     err = rng.uniform(20, 60, n)
     v = surge_mean(a, b) + rng.normal(0.0, err)
     bad = rng.random(n) < outliers
-    v[bad] = np.where(rng.random(bad.sum()) < 0.5, rng.uniform(0, 50, bad.sum()), rng.uniform(500, 1000, bad.sum()))
+    v[bad] = np.where(
+        rng.random(bad.sum()) < 0.5, rng.uniform(0, 50, bad.sum()), rng.uniform(500, 1000, bad.sum())
+    )
     origin = pd.Timestamp("2018-01-01")
-    return gp.normalise_series(pd.DataFrame({
-        "img1": origin + pd.to_timedelta(a * gp.YEAR_DAYS, unit="D"),
-        "img2": origin + pd.to_timedelta(b * gp.YEAR_DAYS, unit="D"), "v": v, "v_error": err})), int(bad.sum())
+    return gp.normalise_series(
+        pd.DataFrame(
+            {
+                "img1": origin + pd.to_timedelta(a * gp.YEAR_DAYS, unit="D"),
+                "img2": origin + pd.to_timedelta(b * gp.YEAR_DAYS, unit="D"),
+                "v": v,
+                "v_error": err,
+            }
+        )
+    ), int(bad.sum())
 
 
 def test_robust_interval_model_follows_a_surge_among_gross_outliers():

@@ -38,8 +38,11 @@ def gp_on_cube(tmp_path_factory):
     truth = write_realistic_cube(str(path))
     fast = np.argwhere(truth.base > 1000.0)
     pixels = fast[np.linspace(0, len(fast) - 1, N_POINTS).astype(int)]
-    points = gpd.GeoDataFrame({"point_id": np.arange(N_POINTS)}, crs=truth.epsg,
-                              geometry=gpd.points_from_xy(truth.x[pixels[:, 1]], truth.y[pixels[:, 0]]))
+    points = gpd.GeoDataFrame(
+        {"point_id": np.arange(N_POINTS)},
+        crs=truth.epsg,
+        geometry=gpd.points_from_xy(truth.x[pixels[:, 1]], truth.y[pixels[:, 0]]),
+    )
     result = task_point_series(points, {"cubes": (str(path),)}, gp=asdict(GPConfig()))
     return truth, pixels, result["table"], result["gp_table"]
 
@@ -52,7 +55,9 @@ def scores(truth, pixel, series: pd.DataFrame, table: pd.DataFrame) -> tuple[flo
     half = REFERENCE_DAYS / 2
     reference = mean_speed(days - half, days + half, truth.base[tuple(pixel)], truth.temporal)[inside]
     v, lower, upper = (table[c].to_numpy()[inside] for c in ("v", "v_lower", "v_upper"))
-    return float(np.sqrt(np.mean((v - reference) ** 2))), float(np.mean((lower <= reference) & (reference <= upper)))
+    return float(np.sqrt(np.mean((v - reference) ** 2))), float(
+        np.mean((lower <= reference) & (reference <= upper))
+    )
 
 
 def test_gp_defaults_are_accurate_and_calibrated_at_fast_pixels(gp_on_cube):
@@ -60,8 +65,9 @@ def test_gp_defaults_are_accurate_and_calibrated_at_fast_pixels(gp_on_cube):
     assert GPConfig().robust  # the defaults under test
     results = {}
     for pid, pixel in enumerate(pixels):
-        results[tuple(pixel)] = scores(truth, pixel, series[series["point_id"] == pid],
-                                       gp_table[gp_table["point_id"] == pid])
+        results[tuple(pixel)] = scores(
+            truth, pixel, series[series["point_id"] == pid], gp_table[gp_table["point_id"] == pid]
+        )
     rmse = np.array([r for r, _ in results.values()])
     coverage = np.array([c for _, c in results.values()])
     assert (rmse <= 15.0).all(), results

@@ -17,9 +17,17 @@ def run(tmp_path_factory):  # the run's mission filter must be applied again whe
     truth = write_synthetic_cube(folder / "cube.zarr", nx=20, ny=20, n_pairs=160, seed=5)
     truth.glaciers.to_file(folder / "glaciers.gpkg")
     out = folder / "velocity.nc"
-    run_itslive_invert(ItsliveInvertConfig(glaciers=str(folder / "glaciers.gpkg"), output=out,
-                                           cubes=[str(folder / "cube.zarr")], interval_days=30, robust=True,
-                                           missions=("Sentinel-1", "Sentinel-2", "Landsat 8"), device="cpu"))
+    run_itslive_invert(
+        ItsliveInvertConfig(
+            glaciers=str(folder / "glaciers.gpkg"),
+            output=out,
+            cubes=[str(folder / "cube.zarr")],
+            interval_days=30,
+            robust=True,
+            missions=("Sentinel-1", "Sentinel-2", "Landsat 8"),
+            device="cpu",
+        )
+    )
     return out, truth
 
 
@@ -41,7 +49,9 @@ def test_pixel_pairs_reproduce_the_run_and_carry_robust_weights(run):
     assert (out["row"], out["col"]) == (row, col)
     table = out["table"]
     assert 0 < len(table) <= len(truth.layers)
-    assert (table["img1"] < table["img2"]).all() and np.allclose(table["v"], np.hypot(table["vx"], table["vy"]))
+    assert (table["img1"] < table["img2"]).all() and np.allclose(
+        table["v"], np.hypot(table["vx"], table["vy"])
+    )
     # re-inverting the pixel gives the NetCDF's series (same pairs, same settings)
     np.testing.assert_allclose(out["vx"], vx_file, rtol=1e-4, atol=1e-2)
     # robust: factors in [0, 1], the injected outliers (±500–3000 m/yr) among the rejected ones

@@ -39,8 +39,9 @@ def random_case(seed=0, n=40, p=150, m=25, gap=0.25, repeat=10):
 
 def plain(**kw) -> InversionConfig:
     """Unweighted, not robust, no error threshold, λ given: the bare kernel."""
-    return InversionConfig(**{"interval_days": H, "lam": 1e-3, "weighted": False, "robust": False,
-                              "max_error_ratio": 0.0, **kw})
+    return InversionConfig(
+        **{"interval_days": H, "lam": 1e-3, "weighted": False, "robust": False, "max_error_ratio": 0.0, **kw}
+    )
 
 
 def dense_reference(vx, vy, t1, t2, edges, config, ex=None, ey=None):
@@ -59,7 +60,7 @@ def dense_reference(vx, vy, t1, t2, edges, config, ex=None, ey=None):
     n_inv = np.linalg.inv(g + reg.T @ reg)
     trace_h = np.trace(n_inv @ g)
     span = np.zeros(a.shape[1], bool)
-    span[d.first[ok].min(): d.last[ok].max() + 1] = True
+    span[d.first[ok].min() : d.last[ok].max() + 1] = True
     out = []
     for v in (vx, vy):
         x = n_inv @ (a[ok].T @ (w[ok] * v[ok]))
@@ -150,7 +151,7 @@ def test_bins_beyond_the_data_are_left_empty_not_extrapolated():
     vx[2, late] = np.nan  # pixel 2 has no pair after bin 15
     res = invert_pixels(vx, vy, t1, t2, edges, plain())
     last_used = pair_design(t1, t2, edges).last[~late & pair_design(t1, t2, edges).kept].max()
-    assert np.all(np.isnan(res.vx[2, last_used + 1:])) and np.all(res.count[2, last_used + 1:] == 0)
+    assert np.all(np.isnan(res.vx[2, last_used + 1 :])) and np.all(res.count[2, last_used + 1 :] == 0)
     assert np.isfinite(res.vx[2, : last_used + 1]).all() and np.isfinite(res.vx[3]).all()
     assert res.masked["outside_data_span"] == res.vx[2].size - last_used - 1
 
@@ -237,7 +238,10 @@ def test_large_patterns_are_split_into_pieces(monkeypatch):
 def test_batches_follow_the_memory_budget():
     assert batching.batch_slices([3, 3, 3, 3], 6) == [slice(0, 2), slice(2, 4)]
     assert batching.batch_slices([10, 1], 5) == [slice(0, 1), slice(1, 2)]  # an oversized item still runs
-    assert batching.batch_slices([1] * 4, 100, np.array([1, 2, 3, 5])) == [slice(0, 2), slice(2, 4)]  # padding < 2×
+    assert batching.batch_slices([1] * 4, 100, np.array([1, 2, 3, 5])) == [
+        slice(0, 2),
+        slice(2, 4),
+    ]  # padding < 2×
     lay = kernels.block_layout(200, 46)
     assert lay.nb >= 46 and lay.padded >= 200
     per = batching.bytes_per_pattern(lay, np.array([2, 2000]))
@@ -275,13 +279,15 @@ def test_block_kernel_matches_dense_inverse():
         dense[g] = b @ b.T + 9 * np.eye(9)
         dense[g] *= np.abs(np.subtract.outer(np.arange(9), np.arange(9))) <= 3
         dense[g] += 20 * np.eye(9)
-    diag = np.stack([dense[:, i * 3:(i + 1) * 3, i * 3:(i + 1) * 3] for i in range(3)], 1)
-    sub = np.stack([dense[:, (i + 1) * 3:(i + 2) * 3, i * 3:(i + 1) * 3] for i in range(2)], 1)
+    diag = np.stack([dense[:, i * 3 : (i + 1) * 3, i * 3 : (i + 1) * 3] for i in range(3)], 1)
+    sub = np.stack([dense[:, (i + 1) * 3 : (i + 2) * 3, i * 3 : (i + 1) * 3] for i in range(2)], 1)
     rhs = rng.normal(size=(2, 9, 2))
     x, var, ok, _ = kernels.block_factor_solve(kernels.NumpyOps(), diag, sub, np.swapaxes(rhs, 1, 2))  # rows
     assert ok.all()
     np.testing.assert_allclose(np.swapaxes(x, 1, 2), np.linalg.solve(dense, rhs), rtol=1e-10)
-    np.testing.assert_allclose(var.reshape(2, 9), np.diagonal(np.linalg.inv(dense), axis1=1, axis2=2), rtol=1e-10)
+    np.testing.assert_allclose(
+        var.reshape(2, 9), np.diagonal(np.linalg.inv(dense), axis1=1, axis2=2), rtol=1e-10
+    )
     assert lay.size == 5 * 9
 
 
@@ -297,7 +303,9 @@ def test_torch_cpu_backend_agrees_with_numpy(robust):
     a = invert_pixels(vx, vy, t1, t2, edges, plain(**kw))
     b = invert_pixels(vx, vy, t1, t2, edges, plain(backend="torch", device="cpu", **kw))
     for f in ("vx", "vy", "vx_error", "vy_error"):
-        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=1e-6, atol=1e-6 * np.nanmax(np.abs(getattr(a, f))))
+        np.testing.assert_allclose(
+            getattr(b, f), getattr(a, f), rtol=1e-6, atol=1e-6 * np.nanmax(np.abs(getattr(a, f)))
+        )
     np.testing.assert_array_equal(a.count, b.count)
 
 
@@ -330,11 +338,13 @@ def test_cuda_defaults_with_outlier_handling_agree_with_numpy():
     sigma = rng.uniform(10, 40, t1.size)
     cfg = InversionConfig(interval_days=H, lam=3e-4)
     a = invert_pixels(vx, vy, t1, t2, edges, cfg, vx_error=sigma, vy_error=sigma)
-    b = invert_pixels(vx, vy, t1, t2, edges, replace(cfg, backend="torch", device="cuda"), vx_error=sigma,
-                      vy_error=sigma)
+    b = invert_pixels(
+        vx, vy, t1, t2, edges, replace(cfg, backend="torch", device="cuda"), vx_error=sigma, vy_error=sigma
+    )
     for f in ("vx", "vy", "vx_error", "vy_error"):
-        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=1e-6,
-                                   atol=1e-6 * np.nanmax(np.abs(getattr(a, f))))
+        np.testing.assert_allclose(
+            getattr(b, f), getattr(a, f), rtol=1e-6, atol=1e-6 * np.nanmax(np.abs(getattr(a, f)))
+        )
     np.testing.assert_array_equal(a.count, b.count)
 
 

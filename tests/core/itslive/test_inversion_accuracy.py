@@ -29,8 +29,13 @@ def scene():
     t1, t2 = itslive_like_pairs(rng, p, edges[0], edges[-1])
     base = rng.uniform(200, 800, n)
     direction = rng.uniform(-np.pi, np.pi, n)
-    temporal = Temporal(seasonal_amplitude=0.3, seasonal_phase=40.0, surge=500.0,
-                        surge_center=start + 0.55 * (edges[-1] - start), surge_width=25.0)
+    temporal = Temporal(
+        seasonal_amplitude=0.3,
+        seasonal_phase=40.0,
+        surge=500.0,
+        surge_center=start + 0.55 * (edges[-1] - start),
+        surge_width=25.0,
+    )
     mean_x, mean_y = pair_mean_velocity(t1, t2, base, direction, temporal)
     sigma = 5.0 * 365.25 / (t2 - t1)  # 5 m displacement error, in m/yr
     obs = []
@@ -46,13 +51,29 @@ def scene():
     true_mid = true_velocity(mid, base, direction, temporal)
     raw = np.concatenate([(v - t)[~gap] for v, t in zip(obs, true_mid, strict=True)])
     bin_truth = pair_mean_velocity(edges[:-1], edges[1:], base, direction, temporal)
-    return dict(vx=obs[0], vy=obs[1], t1=t1, t2=t2, edges=edges, sigma=sigma,
-                raw_rmse=float(np.sqrt(np.mean(raw**2))), bin_truth=bin_truth)
+    return dict(
+        vx=obs[0],
+        vy=obs[1],
+        t1=t1,
+        t2=t2,
+        edges=edges,
+        sigma=sigma,
+        raw_rmse=float(np.sqrt(np.mean(raw**2))),
+        bin_truth=bin_truth,
+    )
 
 
 def inversion_rmse(scene, config):
-    res = invert_pixels(scene["vx"], scene["vy"], scene["t1"], scene["t2"], scene["edges"], config,
-                        vx_error=scene["sigma"], vy_error=scene["sigma"])
+    res = invert_pixels(
+        scene["vx"],
+        scene["vy"],
+        scene["t1"],
+        scene["t2"],
+        scene["edges"],
+        config,
+        vx_error=scene["sigma"],
+        vy_error=scene["sigma"],
+    )
     err = np.concatenate([(res.vx - scene["bin_truth"][0]).ravel(), (res.vy - scene["bin_truth"][1]).ravel()])
     assert np.isfinite(err).mean() > 0.9  # bins are left empty only where the data cannot back them
     return float(np.sqrt(np.nanmean(err**2)))

@@ -28,8 +28,13 @@ def problems(draw):
     sigma = rng.uniform(0.5, 3.0, n_pairs)
     values = np.where(valid, rng.normal(50, 20, (n_pix, n_pairs)), np.nan)
     config = inv.InversionConfig(
-        interval_days=h, lam=10 ** draw(st.floats(-4.0, -1.0)), derivative=draw(st.sampled_from([1, 2])),
-        weighted=True, robust=False, min_observations=1, max_error_ratio=0.0,
+        interval_days=h,
+        lam=10 ** draw(st.floats(-4.0, -1.0)),
+        derivative=draw(st.sampled_from([1, 2])),
+        weighted=True,
+        robust=False,
+        min_observations=1,
+        max_error_ratio=0.0,
     )
     return edges, t1, t2, values, sigma, config
 
@@ -75,7 +80,7 @@ def test_assembled_normal_matrix_and_rhs_equal_the_dense_reference(problem):
         weights = np.where(valid, design.weight / sigma**2, 0.0)
         assembled = block_to_dense(solver.assemble(weights[None])[0], solver.layout)
         np.testing.assert_allclose(assembled, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
-        rhs, ywy = solver.weighted_rhs( v[None], valid[None], design.weight / sigma**2)
+        rhs, ywy = solver.weighted_rhs(v[None], valid[None], design.weight / sigma**2)
         y = np.nan_to_num(v)
         np.testing.assert_allclose(rhs[0], a.T @ (w * y), rtol=1e-12, atol=1e-12 * np.abs(y).max())
         np.testing.assert_allclose(ywy[0], w @ y**2, rtol=1e-12)
@@ -100,16 +105,20 @@ def test_solution_and_errors_equal_the_dense_solve(problem):
         if np.linalg.matrix_rank(g) < g.shape[1]:  # e.g. one pair and k = 2: must be flagged
             assert np.isnan(res.vx[i]).all()
             continue
-        if np.linalg.cond(g) > 1e3:  # N = gᵀg would have cond > 1e6: explicit block inverses lose digits there
+        if (
+            np.linalg.cond(g) > 1e3
+        ):  # N = gᵀg would have cond > 1e6: explicit block inverses lose digits there
             continue
         n_inv = np.linalg.inv(g.T @ g)
         trace_h = np.trace(n_inv @ (a[ok].T @ (w[ok, None] * a[ok])))
         span = np.zeros(edges.size - 1, bool)
-        span[design.first[ok].min(): design.last[ok].max() + 1] = True
+        span[design.first[ok].min() : design.last[ok].max() + 1] = True
         for obs, out, out_err in ((v, res.vx, res.vx_error), (vy[i], res.vy, res.vy_error)):
             x = n_inv @ (a[ok].T @ (w[ok] * obs[ok]))
             rss = w[ok] @ (a[ok] @ x - obs[ok]) ** 2
             err = np.sqrt(np.diag(n_inv) * max(rss, 0) / max(design.weight[ok].sum() - trace_h, 1.0))
             assert np.array_equal(np.isfinite(out[i]), span)
             np.testing.assert_allclose(out[i][span], x[span], rtol=1e-6, atol=1e-6 * np.abs(x).max())
-            np.testing.assert_allclose(out_err[i][span], err[span], rtol=1e-5, atol=1e-6 * max(err.max(), np.abs(x).max()))
+            np.testing.assert_allclose(
+                out_err[i][span], err[span], rtol=1e-5, atol=1e-6 * max(err.max(), np.abs(x).max())
+            )

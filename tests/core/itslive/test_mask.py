@@ -19,12 +19,20 @@ def fake_cube(x0: float, y0: float, n: int = 20, epsg: int = 3413, name: str = "
     """A cube's grid only (pixel centres from the NW corner x0, y0), enough for masking."""
     x = x0 + RES * (np.arange(n) + 0.5)
     y = y0 - RES * (np.arange(n) + 0.5)
-    return Cube(url=f"s3://b/{name}.zarr", group=None, epsg=epsg, x=x, y=y, layers=pd.DataFrame(), chunks=(10, 10, 10))
+    return Cube(
+        url=f"s3://b/{name}.zarr", group=None, epsg=epsg, x=x, y=y, layers=pd.DataFrame(), chunks=(10, 10, 10)
+    )
 
 
 def glaciers(geoms, crs="EPSG:3413"):
-    return gpd.GeoDataFrame({"RGIId": [f"RGI60-01.{i:05d}" for i in range(len(geoms))],
-                             "Name": [f"G{i}" for i in range(len(geoms))]}, geometry=geoms, crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            "RGIId": [f"RGI60-01.{i:05d}" for i in range(len(geoms))],
+            "Name": [f"G{i}" for i in range(len(geoms))],
+        },
+        geometry=geoms,
+        crs=crs,
+    )
 
 
 def test_pixels_whose_centre_is_inside_any_crs_attributes_kept():
@@ -69,7 +77,9 @@ def test_glacier_outside_every_cube():
     cube = fake_cube(0.0, 2400.0)
     with pytest.raises(InputError, match="GLACIERS: no glacier lies on any cube"):
         rasterise_glaciers(glaciers([box(50_000, 50_000, 51_000, 51_000)]), [cube])
-    grid = rasterise_glaciers(glaciers([box(50_000, 50_000, 51_000, 51_000), box(100, 100, 600, 600)]), [cube])
+    grid = rasterise_glaciers(
+        glaciers([box(50_000, 50_000, 51_000, 51_000), box(100, 100, 600, 600)]), [cube]
+    )
     assert grid.outside == ["RGI60-01.00000"]
     assert list(grid.glaciers["RGIId"]) == ["RGI60-01.00001"]
 

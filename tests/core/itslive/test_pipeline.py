@@ -39,8 +39,17 @@ def inputs(local_cube, tmp_path_factory):
 
 def config(inputs, output, **kw) -> ItsliveInvertConfig:
     path, _, glaciers = inputs
-    base = dict(glaciers=glaciers, output=output, cubes=[str(path)], start="2018-01-01", end="2021-01-01",
-                interval_days=12, robust=True, block_size=10, device="cpu")
+    base = dict(
+        glaciers=glaciers,
+        output=output,
+        cubes=[str(path)],
+        start="2018-01-01",
+        end="2021-01-01",
+        interval_days=12,
+        robust=True,
+        block_size=10,
+        device="cpu",
+    )
     return ItsliveInvertConfig(**{**base, **kw})
 
 
@@ -67,7 +76,8 @@ def assert_same_data(a: Path, b: Path, same_attrs_but: tuple[str, ...] | None = 
     if same_attrs_but is not None:
         with netCDF4.Dataset(a) as da, netCDF4.Dataset(b) as db:
             attrs_a, attrs_b = (
-                {k: str(d.getncattr(k)) for k in d.ncattrs() if k not in same_attrs_but} for d in (da, db))
+                {k: str(d.getncattr(k)) for k in d.ncattrs() if k not in same_attrs_but} for d in (da, db)
+            )
         assert attrs_a == attrs_b
 
 
@@ -107,19 +117,28 @@ def test_product_is_cf_and_beats_raw_pairs(inputs, reference):
 
     raw = read_window(cube, slice(iy.min(), iy.max() + 1), slice(ix.min(), ix.max() + 1), ("vx",))["vx"]
     t1, t2 = days(cube.layers["img1"].to_numpy()), days(cube.layers["img2"].to_numpy())
-    pair_vx = np.moveaxis(truth.mean_velocity(t1, t2)[0], -1, 0)[:, iy.min():iy.max() + 1, ix.min():ix.max() + 1]
+    pair_vx = np.moveaxis(truth.mean_velocity(t1, t2)[0], -1, 0)[
+        :, iy.min() : iy.max() + 1, ix.min() : ix.max() + 1
+    ]
     on = (gid > 0)[None] & np.isfinite(raw)
     rmse_raw = np.sqrt(np.mean((raw[on] - pair_vx[on]) ** 2))
     assert rmse_inverted < 0.5 * rmse_raw, (rmse_inverted, rmse_raw)
 
 
-@pytest.mark.parametrize("change, error, message", [
-    (dict(cubes=["{tmp}/notzarr"]), InputError, "not a zarr store"),
-    (dict(cubes=["{tmp}/novx.zarr"]), InputError, "column 'vx'"),
-    (dict(start="2020-01-01", end="2019-01-01"), ParameterError, "START_DATE"),
-    (dict(start="2019-01-01", end="2019-01-20", interval_days=30), ParameterError, "INTERVAL_DAYS.*longer"),
-    (dict(glaciers="{tmp}/far.gpkg"), InputError, "no glacier lies on any cube"),
-])
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (dict(cubes=["{tmp}/notzarr"]), InputError, "not a zarr store"),
+        (dict(cubes=["{tmp}/novx.zarr"]), InputError, "column 'vx'"),
+        (dict(start="2020-01-01", end="2019-01-01"), ParameterError, "START_DATE"),
+        (
+            dict(start="2019-01-01", end="2019-01-20", interval_days=30),
+            ParameterError,
+            "INTERVAL_DAYS.*longer",
+        ),
+        (dict(glaciers="{tmp}/far.gpkg"), InputError, "no glacier lies on any cube"),
+    ],
+)
 def test_bad_inputs_fail_with_no_output(inputs, tmp_path, change, error, message):
     import geopandas as gpd
     import zarr
@@ -127,10 +146,22 @@ def test_bad_inputs_fail_with_no_output(inputs, tmp_path, change, error, message
 
     (tmp_path / "notzarr").mkdir()
     (tmp_path / "notzarr" / "readme.txt").write_text("not a cube")
-    zarr.open_group(str(tmp_path / "novx.zarr"), mode="w", zarr_format=2).create_array("vy", shape=(1, 1, 1), dtype="i2")
-    gpd.GeoDataFrame({"RGIId": ["far"]}, geometry=[box(0, 0, 1000, 1000)], crs=3413).to_file(tmp_path / "far.gpkg")
-    change = {k: ([v.format(tmp=tmp_path) for v in val] if isinstance(val, list) else
-                  val.format(tmp=tmp_path) if isinstance(val, str) else val) for k, val in change.items()}
+    zarr.open_group(str(tmp_path / "novx.zarr"), mode="w", zarr_format=2).create_array(
+        "vy", shape=(1, 1, 1), dtype="i2"
+    )
+    gpd.GeoDataFrame({"RGIId": ["far"]}, geometry=[box(0, 0, 1000, 1000)], crs=3413).to_file(
+        tmp_path / "far.gpkg"
+    )
+    change = {
+        k: (
+            [v.format(tmp=tmp_path) for v in val]
+            if isinstance(val, list)
+            else val.format(tmp=tmp_path)
+            if isinstance(val, str)
+            else val
+        )
+        for k, val in change.items()
+    }
     out = tmp_path / "out" / "velocity.nc"
     with pytest.raises(error, match=message):
         run_itslive_invert(config(inputs, out, **change))
@@ -161,8 +192,10 @@ def test_cancel_between_blocks_then_resume(inputs, reference, tmp_path):
 def test_changed_parameters_do_not_reuse_the_checkpoint(inputs, tmp_path):
     out = tmp_path / "velocity.nc"
     state = {"stop": False}
-    progress = Progress(on_progress=lambda f, m: state.update(stop=state["stop"] or m.startswith("Block 1/")),
-                        is_cancelled=lambda: state["stop"])
+    progress = Progress(
+        on_progress=lambda f, m: state.update(stop=state["stop"] or m.startswith("Block 1/")),
+        is_cancelled=lambda: state["stop"],
+    )
     with pytest.raises(CancelledError):
         run_itslive_invert(config(inputs, out), progress)
     assert run_itslive_invert(config(inputs, out, lam=3.0)).n_resumed == 0
@@ -190,8 +223,11 @@ KILLED_RUN = textwrap.dedent("""
 def test_sigkill_then_rerun_resumes_to_an_identical_file(inputs, reference, tmp_path):
     path, _, glaciers = inputs
     out, marker = tmp_path / "velocity.nc", tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(PLUGINS), str(path), str(glaciers), str(out),
-                             str(marker)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(PLUGINS), str(path), str(glaciers), str(out), str(marker)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 120
         while not marker.exists():
@@ -221,7 +257,9 @@ def test_s3_faults_are_retried_with_the_same_result(inputs, reference, s3_cube, 
     url, _, server = s3_cube
     out = tmp_path / "velocity.nc"
     with FaultProxy(server.endpoint, every(3, 503), max_faults=10) as proxy:
-        run_itslive_invert(config(inputs, out, cubes=[url], storage_options=server.read_options(proxy.endpoint)))
+        run_itslive_invert(
+            config(inputs, out, cubes=[url], storage_options=server.read_options(proxy.endpoint))
+        )
     assert proxy.faults >= 5  # about every third chunk read failed once
     assert_same_data(out, reference[0])
 
@@ -232,7 +270,9 @@ def test_s3_request_that_keeps_failing_leaves_no_product(inputs, s3_cube, tmp_pa
     out = tmp_path / "velocity.nc"
     with FaultProxy(server.endpoint, every(1, 500, pattern=r"vx/0\.1\.1$"), max_faults=None) as proxy:
         with pytest.raises(InputError, match=r"vx/0\.1\.1' failed after 2 attempts"):
-            run_itslive_invert(config(inputs, out, cubes=[url], storage_options=server.read_options(proxy.endpoint)))
+            run_itslive_invert(
+                config(inputs, out, cubes=[url], storage_options=server.read_options(proxy.endpoint))
+            )
     assert leftovers(tmp_path) == []
 
 
@@ -245,7 +285,9 @@ def test_missing_chunks_are_nan_with_a_warning(inputs, reference, tmp_path):
     out = tmp_path / "velocity.nc"
     with netCDF4.Dataset(reference[0]) as ds:
         lam = float(ds.inversion_lambda)  # the same λ: a hole in the λ sample would move the choice
-    result = run_itslive_invert(config(inputs, out, cubes=[str(holed)], lam=lam), Progress(on_warning=warnings.append))
+    result = run_itslive_invert(
+        config(inputs, out, cubes=[str(holed)], lam=lam), Progress(on_warning=warnings.append)
+    )
     assert result.missing_chunks == 1 and result.missing_values > 0
     assert any("1 chunks missing" in w for w in warnings)
     got, ref = variables(out), variables(reference[0])
@@ -265,10 +307,16 @@ def test_glacier_across_two_cubes_is_stitched(tmp_path):
     write_synthetic_cube(tmp_path / "east.zarr", origin=(2400.0, 2400.0), **kw)
     outline = gpd.GeoDataFrame({"RGIId": ["across"]}, geometry=[box(1210, 610, 3590, 1790)], crs=3413)
     common = dict(glaciers=outline, start="2018-01-01", end="2021-01-01", interval_days=30, device="cpu")
-    both = run_itslive_invert(ItsliveInvertConfig(output=tmp_path / "both.nc", cubes=[str(tmp_path / "west.zarr"),
-                                                  str(tmp_path / "east.zarr")], **common))
-    run_itslive_invert(ItsliveInvertConfig(output=tmp_path / "west.nc", cubes=[str(tmp_path / "west.zarr")],
-                                           **common))
+    both = run_itslive_invert(
+        ItsliveInvertConfig(
+            output=tmp_path / "both.nc",
+            cubes=[str(tmp_path / "west.zarr"), str(tmp_path / "east.zarr")],
+            **common,
+        )
+    )
+    run_itslive_invert(
+        ItsliveInvertConfig(output=tmp_path / "west.nc", cubes=[str(tmp_path / "west.zarr")], **common)
+    )
     assert both.cubes == [str(tmp_path / "west.zarr"), str(tmp_path / "east.zarr")]
     vb, vw = variables(tmp_path / "both.nc"), variables(tmp_path / "west.nc")
     assert np.allclose(np.diff(vb["x"]), 120.0) and vb["x"][0] < 2400 < vb["x"][-1]
@@ -310,13 +358,31 @@ def test_cubes_found_in_a_catalog_when_none_given(inputs, reference, s3_cube, tm
     lonlat = gpd.GeoSeries([footprint], crs=3413).to_crs(4326).iloc[0]
     http_url = url.replace("s3://its-live-data/", "http://its-live-data.s3.amazonaws.com/")
     catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": mapping(lonlat),
-        "properties": {"zarr_url": http_url, "epsg": 3413, "geometry_epsg": mapping(footprint),
-                       "datacube_exist": 1, "FULL_NAME": "Synthetic", "RGI_CODE": 1}}]}))
+    catalog.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": mapping(lonlat),
+                        "properties": {
+                            "zarr_url": http_url,
+                            "epsg": 3413,
+                            "geometry_epsg": mapping(footprint),
+                            "datacube_exist": 1,
+                            "FULL_NAME": "Synthetic",
+                            "RGI_CODE": 1,
+                        },
+                    }
+                ],
+            }
+        )
+    )
     out = tmp_path / "velocity.nc"
-    result = run_itslive_invert(config(inputs, out, cubes=[], catalog=str(catalog),
-                                       storage_options=server.read_options()))
+    result = run_itslive_invert(
+        config(inputs, out, cubes=[], catalog=str(catalog), storage_options=server.read_options())
+    )
     assert result.cubes == [url]
     assert_same_data(out, reference[0])
 

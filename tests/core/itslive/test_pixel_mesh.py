@@ -10,14 +10,18 @@ from tests.core.itslive.test_centerline import X, Y, write_inversion
 
 
 def test_faces_share_the_corners_of_neighbouring_pixels():
-    glacier = np.array([[0, 1, 1],
-                        [0, 1, 0]])
+    glacier = np.array([[0, 1, 1], [0, 1, 0]])
     rows, cols, corners, faces = pixel_faces(glacier)
     assert list(zip(rows, cols, strict=True)) == [(0, 1), (0, 2), (1, 1)]
     assert len(corners) == 8  # a 2×2 block of corners per pixel, the shared ones once
     for (row, col), face in zip(zip(rows, cols, strict=True), faces, strict=True):
         # counter-clockwise on the map (rows run south): lower-left, lower-right, upper-right, upper-left
-        assert [tuple(corners[i]) for i in face] == [(row + 1, col), (row + 1, col + 1), (row, col + 1), (row, col)]
+        assert [tuple(corners[i]) for i in face] == [
+            (row + 1, col),
+            (row + 1, col + 1),
+            (row, col + 1),
+            (row, col),
+        ]
 
 
 def test_pixel_mesh_carries_v_of_each_glacier_pixel(tmp_path):

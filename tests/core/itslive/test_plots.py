@@ -11,8 +11,14 @@ from surface_motion.core.itslive.analysis.plots import REJECTED_LABEL, gp_figure
 
 def _panel():
     img1 = pd.date_range("2020-01-01", periods=30, freq="10D")
-    series = pd.DataFrame({"img1": img1, "img2": img1 + pd.Timedelta(days=24), "v": np.linspace(100, 200, 30),
-                           "mission": ["S", "L"] * 15})
+    series = pd.DataFrame(
+        {
+            "img1": img1,
+            "img2": img1 + pd.Timedelta(days=24),
+            "v": np.linspace(100, 200, 30),
+            "mission": ["S", "L"] * 15,
+        }
+    )
     dates = pd.date_range("2020-01-01", "2020-11-01", freq="D")
     v = np.linspace(100, 200, len(dates))
     prediction = pd.DataFrame({"date": dates, "v": v, "v_lower": v - 10, "v_upper": v + 10})
@@ -23,7 +29,11 @@ def _panel():
 def test_gp_plot_and_heatmap_files(tmp_path, suffix):
     path = plot_gp([_panel(), _panel()], tmp_path / f"gp.{suffix}")
     head = path.read_bytes()[:200]
-    assert head.startswith(b"\x89PNG") if suffix == "png" else b"<svg" in path.read_bytes()[:2000] or b"<?xml" in head
+    assert (
+        head.startswith(b"\x89PNG")
+        if suffix == "png"
+        else b"<svg" in path.read_bytes()[:2000] or b"<?xml" in head
+    )
     dates = pd.date_range("2020-01-01", periods=12, freq="30D")
     values = np.random.default_rng(0).normal(500, 50, (12, 40))
     values[0, :5] = np.nan
@@ -42,8 +52,13 @@ def _bars(ax) -> dict[str, set[tuple[float, float, float]]]:
     """label → the (start, end, velocity) of the horizontal bars drawn under that label."""
     from matplotlib.collections import LineCollection
 
-    return {c.get_label(): {(round(seg[0][0], 6), round(seg[1][0], 6), round(seg[0][1], 6)) for seg in c.get_segments()}
-            for c in ax.collections if isinstance(c, LineCollection)}
+    return {
+        c.get_label(): {
+            (round(seg[0][0], 6), round(seg[1][0], 6), round(seg[0][1], 6)) for seg in c.get_segments()
+        }
+        for c in ax.collections
+        if isinstance(c, LineCollection)
+    }
 
 
 def test_gp_plot_marks_the_rejected_pairs():
@@ -59,8 +74,10 @@ def test_gp_plot_marks_the_rejected_pairs():
 
     def expected(rows) -> set:
         sub = series.iloc[rows]
-        return {(round(mdates.date2num(a), 6), round(mdates.date2num(b), 6), round(v, 6))
-                for a, b, v in zip(sub["img1"], sub["img2"], sub["v"], strict=True)}
+        return {
+            (round(mdates.date2num(a), 6), round(mdates.date2num(b), 6), round(v, 6))
+            for a, b, v in zip(sub["img1"], sub["img2"], sub["v"], strict=True)
+        }
 
     assert bars[REJECTED_LABEL] == expected([3, 4, 17])
     kept = [i for i in range(len(series)) if i not in (3, 4, 17)]

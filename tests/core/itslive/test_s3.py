@@ -11,14 +11,25 @@ from surface_motion.core.itslive.io.s3 import normalise_url, s3_storage_options
 from tests.s3server import FaultProxy, every
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("http://its-live-data.s3.amazonaws.com/datacubes/v2/N60W140/c.zarr",
-     "s3://its-live-data/datacubes/v2/N60W140/c.zarr"),
-    ("https://its-live-data.s3.us-west-2.amazonaws.com/datacubes/c.zarr/", "s3://its-live-data/datacubes/c.zarr"),
-    ("https://s3.us-west-2.amazonaws.com/its-live-data/datacubes/c.zarr", "s3://its-live-data/datacubes/c.zarr"),
-    ("s3://its-live-data/datacubes/c.zarr", "s3://its-live-data/datacubes/c.zarr"),
-    ("https://example.org/cubes/c.zarr", "https://example.org/cubes/c.zarr"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        (
+            "http://its-live-data.s3.amazonaws.com/datacubes/v2/N60W140/c.zarr",
+            "s3://its-live-data/datacubes/v2/N60W140/c.zarr",
+        ),
+        (
+            "https://its-live-data.s3.us-west-2.amazonaws.com/datacubes/c.zarr/",
+            "s3://its-live-data/datacubes/c.zarr",
+        ),
+        (
+            "https://s3.us-west-2.amazonaws.com/its-live-data/datacubes/c.zarr",
+            "s3://its-live-data/datacubes/c.zarr",
+        ),
+        ("s3://its-live-data/datacubes/c.zarr", "s3://its-live-data/datacubes/c.zarr"),
+        ("https://example.org/cubes/c.zarr", "https://example.org/cubes/c.zarr"),
+    ],
+)
 def test_normalise_url(url, expected):
     assert normalise_url(url) == expected
 
