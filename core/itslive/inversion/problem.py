@@ -31,6 +31,18 @@ class _Problem:
     valid: np.ndarray  # (n_active, P)
     weight: np.ndarray  # (P,) or (n_active, P)
 
+    def rows(self, rows: slice) -> _Problem:
+        """The same problem restricted to the active pixels ``rows``."""
+        weight = self.weight if self.weight.ndim == 1 else self.weight[rows]
+        return _Problem(
+            self.design,
+            self.edges,
+            self.active[rows],
+            [v[rows] for v in self.values],
+            self.valid[rows],
+            weight,
+        )
+
 
 def _problem(vx, vy, img1, img2, edges, config: InversionConfig, vx_error, vy_error) -> tuple[_Problem, int]:
     vx = np.asarray(vx)
@@ -75,16 +87,15 @@ def _problem(vx, vy, img1, img2, edges, config: InversionConfig, vx_error, vy_er
     return problem, n
 
 
-def _residuals(
-    problem: _Problem, x: Sequence[np.ndarray], rows: np.ndarray | None = None
-) -> list[np.ndarray]:
-    """Standardised residuals (y − A x)·√w of both components, 0 where not valid; each (n, P)."""
-    valid = problem.valid if rows is None else problem.valid[rows]
-    w = problem.weight if problem.weight.ndim == 1 or rows is None else problem.weight[rows]
-    sw = np.sqrt(w)
+def _residuals(problem: _Problem, x: Sequence[np.ndarray], dtype: type = np.float64) -> list[np.ndarray]:
+    """Standardised residuals (y − A x)·√w of both components, 0 where not valid; each (n, P) ``dtype``
+    (float32 is enough to find outliers; the a-posteriori variance takes float64)."""
+    sw = np.sqrt(problem.weight).astype(dtype)
     out = []
     for c in range(2):
-        y = problem.values[c] if rows is None else problem.values[c][rows]
-        fit = (problem.design.a @ x[c].T).T
-        out.append(np.where(valid, (y - fit) * sw, 0.0))
+        r = problem.values[c].astype(dtype)  # a copy, made in place into the residual
+        r -= (problem.design.a @ x[c].T).T
+        r *= sw
+        r[~problem.valid] = 0.0
+        out.append(r)
     return out

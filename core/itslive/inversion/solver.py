@@ -31,9 +31,13 @@ from .kernels import (
     block_layout,
     pair_products,
     regularisation_entries,
+    weighted_rhs,
 )
-from .problem import _problem, _residuals
+from .problem import _Problem, _problem, _residuals
 from .robust import tukey_weights
+
+PIXEL_CHUNK = 2048
+"""Pixels run through all passes together (bounds the (pixels × pairs) temporaries)."""
 
 
 @dataclass
@@ -104,7 +108,7 @@ class _Solver:
 
     def weighted_rhs(self, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
         """Aᵀ W y (n, M) and yᵀ W y (n,) per pixel, numpy; see :func:`weighted_rhs`."""
-        return self.ops.weighted_rhs(self.prepared, values, valid, weights)
+        return weighted_rhs(self.ops, self.prepared, values, valid, weights)
 
     def solve(
         self,
@@ -150,16 +154,16 @@ class _Solver:
             r = np.zeros((pieces.size, nrhs * width, layout.padded))
             for c, vec in enumerate(rhs):
                 r[slot, c * width + within[p0:p1], :m] = vec[batch_pixels]
-            x, v, ok_batch, trace = block_factor_solve(
+            sol = block_factor_solve(
                 ops, diag, sub, ops.asarray(r), self.reg_blocks if want_var else None, want_var
             )
-            x = ops.tonumpy(x)
+            x = ops.tonumpy(sol.x)
             for c in range(nrhs):
                 out[c][batch_pixels] = x[slot, c * width + within[p0:p1], :m]
             if want_var:
-                var[pieces] = ops.tonumpy(v).reshape(pieces.size, -1)[:, :m]
-                dof[pieces] = layout.padded - trace  # tr(N⁻¹ AᵀWA) = tr(I) − tr(N⁻¹ R)
-            ok[pieces] = ok_batch
+                var[pieces] = ops.tonumpy(sol.var).reshape(pieces.size, -1)[:, :m]
+                dof[pieces] = layout.padded - sol.trace  # tr(N⁻¹ AᵀWA) = tr(I) − tr(N⁻¹ R)
+            ok[pieces] = sol.ok
             progress.report((b + 1) / len(batches), "inversion")
         ok_in = np.zeros(n_patterns, dtype=bool)
         ok_in[parent] = ok  # the pieces of a pattern are identical
@@ -240,28 +244,51 @@ def invert_pixels(
         )
         progress = progress.sub(0.2, 1.0)
     solver = _Solver(design, config, progress)
-    valid = problem.valid
-    if problem.weight.ndim == 1:  # pixels sharing a validity pattern share one factorisation
+    progress.info(
+        f"inversion: {active.size} pixels, {m} bins, {int(design.kept.sum())} pairs, "
+        f"half-bandwidth {design.bandwidth}, λ = {config.lam:.3g}"
+    )
+    n_active = active.size
+    empty = 0
+    # Chunks of pixels run through every pass: the (pixels × pairs) temporaries of the robust passes
+    # stay small (at 20,000 pixels whole-array passes ran 2.3× slower per pixel, page faults included)
+    for start in range(0, n_active, PIXEL_CHUNK):
+        rows = slice(start, min(start + PIXEL_CHUNK, n_active))
+        stage = progress.sub(start / n_active, rows.stop / n_active)
+        empty += _invert_chunk(problem.rows(rows), solver, config, stage, result, return_pair_weights)
+    result.masked["empty_pixels"] = empty
+    progress.report(1.0, "inversion done")
+    return result
+
+
+def _invert_chunk(
+    part: _Problem,
+    solver: _Solver,
+    config: InversionConfig,
+    progress: Progress,
+    result: InversionResult,
+    return_pair_weights: bool,
+) -> int:
+    """Every pass for the pixels of ``part``; writes their rows of ``result`` (at ``part.active``) and
+    returns the number of those pixels left with no bin."""
+    design, valid, active = part.design, part.valid, part.active
+    if part.weight.ndim == 1:  # pixels sharing a validity pattern share one factorisation
         first, gid = group_rows(valid)
-        pattern_w = np.where(valid[first], problem.weight, 0.0)
+        pattern_w = np.where(valid[first], part.weight, 0.0)
     else:
         gid = np.arange(active.size)
-        pattern_w = np.where(valid, problem.weight, 0.0)
-    pixel_w = problem.weight
-    progress.info(
-        f"inversion: {active.size} pixels, {pattern_w.shape[0]} validity patterns, {m} bins, "
-        f"{int(design.kept.sum())} pairs, half-bandwidth {design.bandwidth}, λ = {config.lam:.3g}"
-    )
+        pattern_w = np.where(valid, part.weight, 0.0)
+    pixel_w = part.weight
     n_passes = 1 + (config.robust_iterations if config.robust else 0)
     tukey = np.ones(valid.shape, np.float32)
     x = None
     for step in range(n_passes):
         final = step == n_passes - 1
         if step > 0:
-            tukey = tukey_weights(_residuals(problem, x), valid)
-            pixel_w = np.where(valid, problem.weight, 0.0) * tukey
+            tukey = tukey_weights(_residuals(part, x, np.float32), valid)
+            pixel_w = np.where(valid, part.weight, 0.0) * tukey
             pattern_w, gid = pixel_w, np.arange(active.size)
-        rhs = [solver.weighted_rhs(v, valid, pixel_w)[0] for v in problem.values]
+        rhs = [solver.weighted_rhs(v, valid, pixel_w)[0] for v in part.values]
         stage = progress.sub(step / n_passes, (step + 1) / n_passes)
         solved = solver.solve(pattern_w, gid, rhs, stage, want_var=final)
         x = solved.x
@@ -274,17 +301,15 @@ def invert_pixels(
     keep &= ok[:, None]
     counts = (design.a > 0).T.astype(np.float32) @ used.T.astype(np.float32)
     result.count[active] = np.where(keep, counts.T, 0).astype(np.int32)
-    residuals = _residuals(problem, x)  # directly, not yᵀWy − xᵀAᵀWy: no cancellation on close fits
+    residuals = _residuals(part, x)  # directly, not yᵀWy − xᵀAᵀWy: no cancellation on close fits
     for c, (vel, err) in enumerate(((result.vx, result.vx_error), (result.vy, result.vy_error))):
         rss = np.einsum("ij,ij->i", residuals[c] * tukey, residuals[c])
         sigma0_sq = rss / np.maximum(fraction_used - dof, 1.0)
         vel[active] = np.where(keep, x[c], np.nan)
         err[active] = np.where(keep, np.sqrt(var * sigma0_sq[:, None]), np.nan)
-    result.masked["empty_pixels"] = int((~keep.any(1)).sum())
     if return_pair_weights:
         result.pair_weight[active] = np.where(valid, tukey, np.nan)
-    progress.report(1.0, "inversion done")
-    return result
+    return int((~keep.any(1)).sum())
 
 
 def _mask_bins(

@@ -282,7 +282,8 @@ def test_block_kernel_matches_dense_inverse():
     diag = np.stack([dense[:, i * 3 : (i + 1) * 3, i * 3 : (i + 1) * 3] for i in range(3)], 1)
     sub = np.stack([dense[:, (i + 1) * 3 : (i + 2) * 3, i * 3 : (i + 1) * 3] for i in range(2)], 1)
     rhs = rng.normal(size=(2, 9, 2))
-    x, var, ok, _ = kernels.block_factor_solve(kernels.NumpyOps(), diag, sub, np.swapaxes(rhs, 1, 2))  # rows
+    sol = kernels.block_factor_solve(kernels.NumpyOps(), diag, sub, np.swapaxes(rhs, 1, 2))  # rows
+    x, var, ok = sol.x, sol.var, sol.ok
     assert ok.all()
     np.testing.assert_allclose(np.swapaxes(x, 1, 2), np.linalg.solve(dense, rhs), rtol=1e-10)
     np.testing.assert_allclose(
