@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO))
 
 from surface_motion.core.itslive.analysis import gp  # noqa: E402
 
-from tests.core.itslive.test_gp import rmse_to_truth, surge_series, surge_truth, synthetic_series  # noqa: E402
+from tests.core.itslive.analysis.test_gp import rmse_to_truth, surge_series, surge_truth, synthetic_series  # noqa: E402
 
 FIXTURES = Path(os.environ.get("SURFACE_MOTION_FIXTURES", REPO.parent / "shared" / "fixtures")) / "itslive"
 

@@ -13,7 +13,7 @@ results="${OUT:-benchmarks/results}"
 mkdir -p "$results"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$results/gpu_device.txt"
 # the CUDA tests; --noconftest: the device image lacks moto/zarr, which the suite's conftests import
-python3 -m pytest tests/core/itslive/test_inversion.py -m cuda -q -p no:cacheprovider --noconftest 2>&1 \
+python3 -m pytest tests/core/itslive/inversion/test_solver.py -m cuda -q -p no:cacheprovider --noconftest 2>&1 \
     | tee "$results/gpu_tests.txt"
 python3 benchmarks/bench_inversion.py --backends torch --device cuda --cases tiles,unique \
     --pixels 20000 --pairs 20000 --bins 300 --dense-sample 4 --output "$results/gpu.md" 2>&1 \

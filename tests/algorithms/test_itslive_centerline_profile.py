@@ -16,7 +16,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from tests.core.itslive.test_centerline import X, Y, write_inversion
+from tests.core.itslive.analysis.test_centerline import X, Y, write_inversion
 
 
 def line_layer():

@@ -21,7 +21,7 @@ from surface_motion.core.cli import main
 from surface_motion.core.io import output_lock
 
 from tests.core.egms.conftest import csv_text, rezip
-from tests.core.itslive.test_centerline import write_inversion
+from tests.core.itslive.analysis.test_centerline import write_inversion
 
 RELEASE = "2020_2024_1"
 #: what each command writes into its output location (pre-filled with a previous product)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.core.itslive.test_centerline import _line, write_inversion
+from tests.core.itslive.analysis.test_centerline import _line, write_inversion
 
 
 def test_profile_gpkg_and_svg_heatmap(qgis_process, tmp_path):

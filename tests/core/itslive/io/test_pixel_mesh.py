@@ -6,7 +6,7 @@ import netCDF4
 import numpy as np
 from surface_motion.core.itslive.io.pixel_mesh import SOURCE_ATTRIBUTE, pixel_faces, write_pixel_mesh
 
-from tests.core.itslive.test_centerline import X, Y, write_inversion
+from tests.core.itslive.analysis.test_centerline import X, Y, write_inversion
 
 
 def test_faces_share_the_corners_of_neighbouring_pixels():

@@ -13,10 +13,8 @@ from surface_motion.core.itslive.inversion import (
     batching,
     difference_matrix,
     invert_pixels,
-    kernels,
     pair_design,
     solver,
-    time_bins,
 )
 from surface_motion.core.progress import Progress
 
@@ -68,39 +66,6 @@ def dense_reference(vx, vy, t1, t2, edges, config, ex=None, ey=None):
         err = np.sqrt(np.diag(n_inv) * rss / (d.weight[ok].sum() - trace_h))
         out += [np.where(span, x, np.nan), np.where(span, err, np.nan)]
     return out
-
-
-def test_time_bins_cover_the_period_with_uniform_days():
-    e = time_bins(np.datetime64("2020-01-01"), np.datetime64("2020-03-01"), 12)
-    assert e.dtype == np.dtype("datetime64[D]")
-    assert e[0] == np.datetime64("2020-01-01") and e[-1] >= np.datetime64("2020-03-01")
-    assert np.all(np.diff(e).astype(int) == 12)
-    half = time_bins(np.datetime64("2020-01-01"), np.datetime64("2020-01-03"), 0.5)
-    assert half.size == 5 and (half[1] - half[0]) == np.timedelta64(43200, "s")
-    with pytest.raises(ParameterError, match="interval_days"):
-        time_bins(np.datetime64("2020-01-01"), np.datetime64("2020-03-01"), 0)
-    with pytest.raises(ParameterError, match="end"):
-        time_bins(np.datetime64("2020-03-01"), np.datetime64("2020-01-01"), 12)
-
-
-def test_design_uses_exact_overlaps_and_renormalises_partly_outside_pairs():
-    edges = np.array([0.0, 12, 24, 36])
-    d = pair_design(np.array([5.0, -6.0, -30.0, 1.0]), np.array([29.0, 18.0, 6.0, 2.0]), edges)
-    a = d.a.toarray()
-    np.testing.assert_allclose(a[0], [7 / 24, 12 / 24, 5 / 24])  # exact, not snapped to bins
-    np.testing.assert_allclose(a[1], [12 / 18, 6 / 18, 0])  # the inside part, rows sum to 1
-    assert d.weight[1] == pytest.approx(18 / 24)  # down-weighted by the inside fraction
-    assert not d.kept[2] and a[2].sum() == 0  # only 6 of 36 days inside: dropped
-    np.testing.assert_allclose(a[3], [1, 0, 0])
-    assert d.bandwidth == 2
-
-
-def test_difference_matrices_have_no_zero_rows():
-    for k in (1, 2):
-        dk = difference_matrix(7, k)
-        assert dk.shape == (7 - k, 7)
-        assert np.all(np.abs(dk).sum(1) > 0)
-        np.testing.assert_allclose(dk @ np.arange(7.0) ** (k - 1), 0)
 
 
 @pytest.mark.parametrize("derivative,lam", [(1, 1e-2), (2, 3e-4), (2, 1e-2)])
@@ -235,28 +200,6 @@ def test_large_patterns_are_split_into_pieces(monkeypatch):
     np.testing.assert_allclose(small.vy_error, ref.vy_error, rtol=1e-6)
 
 
-def test_batches_follow_the_memory_budget():
-    assert batching.batch_slices([3, 3, 3, 3], 6) == [slice(0, 2), slice(2, 4)]
-    assert batching.batch_slices([10, 1], 5) == [slice(0, 1), slice(1, 2)]  # an oversized item still runs
-    assert batching.batch_slices([1] * 4, 100, np.array([1, 2, 3, 5])) == [
-        slice(0, 2),
-        slice(2, 4),
-    ]  # padding < 2×
-    lay = kernels.block_layout(200, 46)
-    assert lay.nb >= 46 and lay.padded >= 200
-    per = batching.bytes_per_pattern(lay, np.array([2, 2000]))
-    assert per[1] > per[0] > 8 * lay.size
-    assert batching.free_memory_bytes("cpu") > 0
-    assert batching.batch_budget("cpu") <= batching.BATCH_BYTES
-
-
-def test_gpu_batching_uses_the_free_device_memory(monkeypatch):
-    """The CUDA path sizes its batches from the device's free memory (checked here on the CPU)."""
-    monkeypatch.setattr(batching, "free_memory_bytes", lambda device: 8 * 2**30)
-    assert batching.batch_budget("cuda:0") == pytest.approx(2 * 2**30)  # no CPU cap on the GPU
-    assert batching.batch_budget("cpu") == batching.BATCH_BYTES
-
-
 def test_cancellation_between_batches(monkeypatch):
     vx, vy, t1, t2, edges = random_case(seed=7)
     monkeypatch.setattr(solver, "batch_budget", lambda device, fraction=0.25: 1.0)
@@ -268,28 +211,6 @@ def test_cancellation_between_batches(monkeypatch):
 
     with pytest.raises(CancelledError):
         invert_pixels(vx, vy, t1, t2, edges, plain(), progress=Progress(is_cancelled=cancelled))
-
-
-def test_block_kernel_matches_dense_inverse():
-    rng = np.random.default_rng(8)
-    lay = kernels.BlockLayout(m=9, nb=3, nblk=3)
-    dense = np.zeros((2, 9, 9))
-    for g in range(2):
-        b = rng.normal(size=(9, 9)) * (np.abs(np.subtract.outer(np.arange(9), np.arange(9))) <= 3)
-        dense[g] = b @ b.T + 9 * np.eye(9)
-        dense[g] *= np.abs(np.subtract.outer(np.arange(9), np.arange(9))) <= 3
-        dense[g] += 20 * np.eye(9)
-    diag = np.stack([dense[:, i * 3 : (i + 1) * 3, i * 3 : (i + 1) * 3] for i in range(3)], 1)
-    sub = np.stack([dense[:, (i + 1) * 3 : (i + 2) * 3, i * 3 : (i + 1) * 3] for i in range(2)], 1)
-    rhs = rng.normal(size=(2, 9, 2))
-    sol = kernels.block_factor_solve(kernels.NumpyOps(), diag, sub, np.swapaxes(rhs, 1, 2))  # rows
-    x, var, ok = sol.x, sol.var, sol.ok
-    assert ok.all()
-    np.testing.assert_allclose(np.swapaxes(x, 1, 2), np.linalg.solve(dense, rhs), rtol=1e-10)
-    np.testing.assert_allclose(
-        var.reshape(2, 9), np.diagonal(np.linalg.inv(dense), axis1=1, axis2=2), rtol=1e-10
-    )
-    assert lay.size == 5 * 9
 
 
 def _torch_or_skip():
