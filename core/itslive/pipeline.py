@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..allocator import reuse_freed_memory
 from ..checkpoint import data_fingerprint, guarded_outputs  # guard
 from ..errors import InputError, ParameterError
 from ..io import atomic_outputs
@@ -390,6 +391,7 @@ def invert_block_to_checkpoint(
     """:func:`invert_block` on a Dask worker, written straight into the checkpoint (a folder the
     workers share with the run): only the small :func:`block_summary` travels back, so the main
     process neither deserialises nor writes the blocks."""
+    reuse_freed_memory()  # Dask's nanny fixes MALLOC_TRIM_THRESHOLD_, which makes every temporary page-fault
     result = invert_block(task, edges, config)
     save_block(Path(folder), task.index, result)
     return block_summary(result["vx"].T, result["stats"])
@@ -439,6 +441,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     """
     progress = ensure_progress(progress)
     config.validate()
+    reuse_freed_memory()
     inversion = config.inversion()
     glaciers = load_glaciers(config.glaciers)
     progress.report(0.0, "Finding and opening cubes")
