@@ -35,7 +35,9 @@ t = time.perf_counter()
 result = run_itslive_invert(ItsliveInvertConfig(**kw))
 print("RESULT" + json.dumps({"seconds": time.perf_counter() - t, "n_pixels": result.n_pixels,
       "n_bins": result.n_bins, "lam": result.lam,
-      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      # Dask's worker processes are this process's children, reaped when the cluster closes
+      "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
@@ -84,7 +86,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sides", default="100,200,400", help="pixels per side (at the first --pairs value)")
     ap.add_argument("--pairs", default="2500,5000,10000", help="pairs (at the first --sides value)")
+    ap.add_argument("--largest", action="store_true", help="also the largest side × the most pairs")
     ap.add_argument("--dask-side", type=int, default=200, help="cube side of the Dask comparison (0: skip)")
+    ap.add_argument(
+        "--dask-pairs", type=int, default=0, help="pairs of the Dask comparison (0: the first --pairs)"
+    )
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "surface_motion_scale"))
     ap.add_argument("--output", default=str(HERE / "results" / "inversion_scale.md"))
     args = ap.parse_args()
@@ -93,10 +99,12 @@ def main() -> int:
     folder = Path(args.cache)
     folder.mkdir(parents=True, exist_ok=True)
     cases = [(s, pairs[0]) for s in sides] + [(sides[0], p) for p in pairs[1:]]
+    if args.largest:
+        cases.append((max(sides), max(pairs)))
     rows = []
     for side, n_pairs in cases:
         path, glaciers = cube(folder, side, n_pairs)
-        r = run(path, glaciers, folder / "out.nc")
+        r = run(path, glaciers, folder / f"out_{side}_{n_pairs}.nc")
         rows.append(("1 process", side, n_pairs, r))
         print(
             f"{side}² px × {n_pairs} pairs: {r['n_pixels']} glacier px, {r['seconds']:.1f} s, "
@@ -105,15 +113,19 @@ def main() -> int:
         )
     dask_line = ""
     if args.dask_side:
-        path, glaciers = cube(folder, args.dask_side, pairs[0])
-        one = run(path, glaciers, folder / "one.nc")
+        dask_pairs = args.dask_pairs or pairs[0]
+        path, glaciers = cube(folder, args.dask_side, dask_pairs)
+        done = {(side, n): r for label, side, n, r in rows}
+        one_nc = folder / f"out_{args.dask_side}_{dask_pairs}.nc"  # the same cube in one process
+        one = done.get((args.dask_side, dask_pairs)) or run(path, glaciers, one_nc)
         two = run(path, glaciers, folder / "two.nc", scheduler="local", n_workers=2)
-        rows.append(("Dask local, 2 workers", args.dask_side, pairs[0], two))
-        equal = same_numbers(folder / "one.nc", folder / "two.nc")
+        rows.append(("Dask local, 2 workers", args.dask_side, dask_pairs, two))
+        equal = same_numbers(one_nc, folder / "two.nc")
         dask_line = (
-            f"Dask: {args.dask_side}² px × {pairs[0]} pairs, 1 process {one['seconds']:.1f} s, 2 local "
+            f"Dask: {args.dask_side}² px × {dask_pairs} pairs, 1 process {one['seconds']:.1f} s, 2 local "
             f"workers {two['seconds']:.1f} s: {one['seconds'] / two['seconds']:.2f}× "
-            f"({'same numbers' if equal else 'DIFFERENT numbers'} in the NetCDF)."
+            f"({'same numbers' if equal else 'DIFFERENT numbers'} in the NetCDF); peak memory of a worker "
+            f"{two['worker_peak_mb']:,.0f} MB."
         )
         print(dask_line)
     lines = [
