@@ -8,7 +8,7 @@ configs' own checks (:func:`check_ranges`) read them, so that the toolbox, ``qgi
 and the Python API share one default, one list of choices and one range per parameter.
 
 Standard library only: the algorithms read the config modules inside QGIS, where numpy and the other
-scientific packages may be missing (a test imports the config modules with them blocked).
+scientific packages may be missing (a test loads the plugin with numpy and pandas blocked).
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ class Param:
     flags: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """The help with its unit and choices, e.g. ``bin length h (days)``."""
-        text = f"{self.help} ({self.units})" if self.units else self.help
-        return f"{text}; among {', '.join(map(str, self.choices))}" if self.choices else text
+        """The help with its range or unit, e.g. ``bin length h [1…3,650 days]`` (as the toolbox labels)."""
+        bounds = self.allowed.describe() if self.allowed else self.units
+        return f"{self.help} [{bounds}]" if bounds else self.help
 
 
 def param(
@@ -108,7 +108,14 @@ def add_option(parser: argparse.ArgumentParser, cls, name: str, **overrides) -> 
     spec_ = field.metadata[_KEY]
     flags = spec_.flags or (f"--{name.replace('_', '-')}",)
     value = default(cls, name)
-    kwargs: dict[str, Any] = {"help": spec_.describe()}
+    help_ = spec_.describe()
+    if kind is tuple and spec_.choices:  # argparse lists the choices of a single value only
+        help_ += f"; comma-separated among {', '.join(spec_.choices)}"
+    if kind is bool:
+        help_ += f" (default: --{'' if value else 'no-'}{flags[0].removeprefix('--')})"
+    elif value not in (MISSING, None, "", ()):
+        help_ += f" (default: {','.join(map(str, value)) if isinstance(value, tuple) else value})"
+    kwargs: dict[str, Any] = {"help": help_.replace("%", "%%")}
     if flags[0].startswith("-"):
         kwargs.update(dest=name, required=value is MISSING)
     if value is not MISSING:

@@ -43,7 +43,7 @@ def test_options_take_default_type_choices_and_help_from_the_field():
         parse(["--path", "p", "--mode", "c"])
     parser = argparse.ArgumentParser()
     add_option(parser, Example, "size")
-    assert "block side (pixels)" in parser.format_help()
+    assert "block side [1…10,000 pixels]" in parser.format_help()
 
 
 def test_ranges_are_checked_under_the_processing_key():
