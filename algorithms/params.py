@@ -18,7 +18,7 @@ from qgis.core import (
 )
 
 from ..core.compute_options import ComputeOptions
-from ..core.itslive.analysis.config import COMPONENTS, MODELS, GPConfig
+from ..core.itslive.analysis.config import COMPONENTS, MODELS, PLOT_FORMATS, GPConfig
 from ..core.itslive.selection import MISSIONS, CubeSource, PairFilters, PairSeparation
 from ..core.params import default, spec
 from .compat import set_advanced
@@ -166,7 +166,6 @@ GP_MODEL_LABELS = {
     "interval": "Interval mean: each pair = mean velocity over [img1, img2]",
     "midpoint": "Mid-date point: each pair = velocity at its mid_date (the seed's model)",
 }
-PLOT_FORMATS = ("png", "svg")
 
 GP_HELP = (
     "<p><b>GP model</b>: the kernel is Matérn-3/2 + 1-year periodic + white noise (the ITS_LIVE_TOOL "

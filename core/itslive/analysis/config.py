@@ -16,6 +16,8 @@ MODELS = ("interval", "midpoint")
 COMPONENTS = ("v", "vx", "vy")
 #: pixels per side of the window a point series reads
 NEIGHBORHOODS = (1, 3)
+#: the figures' file types
+PLOT_FORMATS = ("png", "svg")
 
 
 @dataclass
