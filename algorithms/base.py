@@ -173,28 +173,6 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
         return [v.strip() for v in re.split(r"[\n;]", text) if v.strip()]
 
 
-def number_parameter(
-    allowed, label: str, default=None, optional: bool = False, key: str | None = None
-) -> QgsProcessingParameterNumber:
-    """A number parameter from a core :class:`~..core.ranges.Range`: its key (or ``key``), minimum, maximum
-    and the decimals the widget shows (``100``, not ``100.000000``)."""
-    kind = QgsProcessingParameterNumber.Integer if allowed.integer else QgsProcessingParameterNumber.Double
-    param = QgsProcessingParameterNumber(
-        key or allowed.key,
-        f"{label} [{allowed.describe()}]",
-        kind,
-        default,
-        optional,
-        allowed.minimum,
-        allowed.maximum,
-    )
-    # the unit and hint travel with the parameter for the range message of checkParameterValues
-    param.setMetadata(
-        {"widget_wrapper": {"decimals": allowed.decimals}, "unit": allowed.unit, "hint": allowed.hint}
-    )
-    return param
-
-
 def parameter_problem(definition, value) -> str | None:
     """Why ``value`` is not accepted by a number (range) or enum (options) parameter; None when it is or
     when QGIS's own check is enough."""

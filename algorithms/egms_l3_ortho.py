@@ -10,22 +10,17 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingOutputVectorLayer,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterString,
     QgsVectorLayer,
 )
 
-from ..core.ranges import EGMS_MAX_GAP_DAYS, EGMS_MIN_MP_COUNT, EGMS_SPACING, EGMS_SPACING_DAYS
-from .base import PLUGIN_PACKAGE, SurfaceMotionAlgorithm, number_parameter, scheduler_or_none, style_path
+from ..core.egms.config import RESAMPLINGS, WEIGHTINGS, EgmsL3Config
+from .base import PLUGIN_PACKAGE, SurfaceMotionAlgorithm, scheduler_or_none, style_path
 from .compat import set_advanced
-
-RESAMPLINGS = ("nearest", "linear")
-WEIGHTINGS = ("none", "rmse")
+from .params import boolean, enum, number, scheduler_parameter, text
 
 
 class EgmsL3OrthoAlgorithm(SurfaceMotionAlgorithm):
@@ -77,43 +72,38 @@ up point layers are loaded with a diverging velocity style.</p>
                 optional=True,
             )
         )
-        self.addParameter(
-            QgsProcessingParameterString("START_DATE", "Start date (YYYY-MM-DD)", optional=True)
-        )
-        self.addParameter(QgsProcessingParameterString("END_DATE", "End date (YYYY-MM-DD)", optional=True))
-        self.addParameter(number_parameter(EGMS_SPACING, "Cell size (EPSG:3035)", 100.0))
-        self.addParameter(number_parameter(EGMS_SPACING_DAYS, "Time step", 6))
-        self.addParameter(number_parameter(EGMS_MAX_GAP_DAYS, "Largest gap bridged by resampling", 90.0))
-        self.addParameter(
-            QgsProcessingParameterEnum("RESAMPLING", "Time resampling", list(RESAMPLINGS), defaultValue=0)
-        )
+        self.addParameter(text(EgmsL3Config, "start_date", "START_DATE", "Start date (YYYY-MM-DD)"))
+        self.addParameter(text(EgmsL3Config, "end_date", "END_DATE", "End date (YYYY-MM-DD)"))
+        self.addParameter(number(EgmsL3Config, "spacing", "Cell size (EPSG:3035)"))
+        self.addParameter(number(EgmsL3Config, "spacing_days", "Time step"))
+        self.addParameter(number(EgmsL3Config, "max_gap_days", "Largest gap bridged by resampling"))
+        self.addParameter(enum(EgmsL3Config, "resampling", "RESAMPLING", "Time resampling"))
         self.addParameter(
             QgsProcessingParameterFile(
                 "GNSS_MODEL", "A-EPND GNSS velocity model CSV", extension="csv", optional=True
             )
         )
-        self.addParameter(
-            QgsProcessingParameterString(
-                "SCHEDULER",
-                "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
-                optional=True,
-            )
-        )
+        self.addParameter(scheduler_parameter())
         for param in (
-            number_parameter(EGMS_MIN_MP_COUNT, "Minimum MPs per cell (≥ 1 ascending and ≥ 1 descending)", 2),
-            QgsProcessingParameterBoolean(
+            number(EgmsL3Config, "min_mp_count", "Minimum MPs per cell (≥ 1 ascending and ≥ 1 descending)"),
+            boolean(
+                EgmsL3Config,
+                "remove_gnss_north",
                 "REMOVE_GNSS_NORTH",
                 "Remove the GNSS model's north velocity from the LOS (ATBD; needs GNSS_MODEL)",
-                False,
             ),
-            QgsProcessingParameterBoolean(
-                "AVERAGE_PER_GEOMETRY", "Average MPs per cell and geometry first (ATBD)", False
+            boolean(
+                EgmsL3Config,
+                "average_per_geometry",
+                "AVERAGE_PER_GEOMETRY",
+                "Average MPs per cell and geometry first (ATBD)",
             ),
-            QgsProcessingParameterEnum(
-                "WEIGHTING", "Weighting of MPs (ATBD)", list(WEIGHTINGS), defaultValue=0
-            ),
-            QgsProcessingParameterBoolean(
-                "LEGACY_COLUMNS", "Legacy column names (height, rmse; no gnss fields)", False
+            enum(EgmsL3Config, "weighting", "WEIGHTING", "Weighting of MPs (ATBD)"),
+            boolean(
+                EgmsL3Config,
+                "legacy_columns",
+                "LEGACY_COLUMNS",
+                "Legacy column names (height, rmse; no gnss fields)",
             ),
         ):
             self.addParameter(set_advanced(param))
@@ -132,7 +122,6 @@ up point layers are loaded with a diverging velocity style.</p>
         self.addOutput(QgsProcessingOutputNumber("CELLS", "Number of cells"))
 
     def execute(self, parameters, context, feedback):
-        from ..core.egms.config import EgmsL3Config
         from .worker import layer_payload
 
         inputs = [str(p) for p in self.parameterAsFileList(parameters, "INPUTS", context)]
@@ -142,7 +131,7 @@ up point layers are loaded with a diverging velocity style.</p>
             inputs=inputs,
             output_folder=self.parameterAsFileOutput(parameters, "OUTPUT_FOLDER", context),
             aoi=aoi,
-            aoi_crs=aoi["crs"] if aoi else "EPSG:3035",
+            aoi_crs=aoi["crs"] if aoi else EgmsL3Config.aoi_crs,
             start_date=self.parameterAsString(parameters, "START_DATE", context) or None,
             end_date=self.parameterAsString(parameters, "END_DATE", context) or None,
             spacing=self.parameterAsDouble(parameters, "SPACING", context),

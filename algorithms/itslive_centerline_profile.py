@@ -14,8 +14,9 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ..core.ranges import CENTERLINE_SPACING
-from .base import SurfaceMotionAlgorithm, number_parameter, style_path
+from ..core.itslive.analysis.config import CenterlineConfig
+from .base import SurfaceMotionAlgorithm, style_path
+from .params import number
 
 
 class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
@@ -60,7 +61,7 @@ class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
                 self.INVERSION, "Inversion NetCDF (from the ITS_LIVE inversion)", extension="nc"
             )
         )
-        self.addParameter(number_parameter(CENTERLINE_SPACING, "Spacing", 100.0))
+        self.addParameter(number(CenterlineConfig, "spacing", "Spacing"))
         self.addParameter(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT, "Velocity along centerlines", QgsProcessing.TypeVectorPoint
@@ -73,31 +74,27 @@ class ItsliveCenterlineProfileAlgorithm(SurfaceMotionAlgorithm):
         )
 
     def execute(self, parameters, context, feedback):
+        from dataclasses import asdict
+
         from .layers import LayerStyler, fields_for, write_frame
         from .worker import layer_payload, run_task
 
-        id_field = self.parameterAsString(parameters, self.LINE_ID, context) or ""
+        config = CenterlineConfig(
+            netcdf=self.parameterAsFile(parameters, self.INVERSION, context),
+            spacing=self.parameterAsDouble(parameters, self.SPACING, context),
+            id_field=self.parameterAsString(parameters, self.LINE_ID, context) or None,
+        )
         lines = layer_payload(
             self.parameterAsSource(parameters, self.LINES, context),
             self.LINES,
-            (id_field,) if id_field else (),
+            (config.id_field,) if config.id_field else (),
         )
-        if id_field:
-            lines["attributes"]["line_id"] = lines["attributes"].pop(id_field)
         heatmap = self.parameterAsFileOutput(parameters, self.HEATMAP, context)
         if heatmap and not heatmap.lower().endswith((".png", ".svg")):
             raise QgsProcessingException(f"{self.HEATMAP}: use a .png or .svg file name")
+        config.validate()
         result = run_task(
-            "centerline",
-            {
-                "lines": lines,
-                "heatmap": heatmap or None,
-                "config": {
-                    "netcdf": self.parameterAsFile(parameters, self.INVERSION, context),
-                    "spacing": self.parameterAsDouble(parameters, self.SPACING, context),
-                },
-            },
-            feedback,
+            "centerline", {"lines": lines, "heatmap": heatmap or None, "config": asdict(config)}, feedback
         )
         table = result["table"]
         fields = fields_for(table)
@@ -130,7 +127,7 @@ def graduated_velocity_style(v, context) -> str:
         QgsVectorLayer,
     )
 
-    from .itslive_invert import ramp_stops
+    from .layers import ramp_stops
 
     finite = v[np.isfinite(v)]
     stops = ramp_stops(*(np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)))

@@ -8,14 +8,11 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterString,
     QgsWkbTypes,
 )
 
 from .base import SurfaceMotionAlgorithm, style_path
-
-# the same as core.itslive.io.catalog.DEFAULT_CATALOG_URL (core is imported only inside run())
-DEFAULT_CATALOG_URL = "https://its-live-data.s3.amazonaws.com/datacubes/catalog_v02.json"
+from .params import catalog_parameter
 
 
 class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
@@ -50,11 +47,7 @@ class ItsliveFindCubesAlgorithm(SurfaceMotionAlgorithm):
                 self.AOI, "Area of interest", [QgsProcessing.TypeVectorAnyGeometry]
             )
         )
-        self.addParameter(
-            QgsProcessingParameterString(
-                self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL
-            )
-        )
+        self.addParameter(catalog_parameter(optional=False))
         self.addParameter(
             QgsProcessingParameterFeatureSink(self.OUTPUT, "ITS_LIVE cubes", QgsProcessing.TypeVectorPolygon)
         )

@@ -12,33 +12,25 @@ from qgis.core import (
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputFile,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterString,
 )
 
-from ..core.itslive.inversion.config import InversionConfig
-from ..core.ranges import (
-    BLOCK_SIZE,
-    DERIVATIVE,
-    INTERVAL_DAYS,
-    LAMBDA,
-    MAX_DATE_DT,
-    MAX_ERROR_RATIO,
-    MIN_DATE_DT,
-    MIN_OBSERVATIONS,
-)
-from .base import SurfaceMotionAlgorithm, number_parameter, scheduler_or_none
+from ..core.itslive.config import ItsliveInvertConfig
+from ..core.itslive.inversion.config import DEVICES, InversionConfig
+from .base import SurfaceMotionAlgorithm, scheduler_or_none
 from .compat import set_advanced
-from .itslive_find_cubes import DEFAULT_CATALOG_URL
-
-DEFAULTS = InversionConfig()
-"""The inversion's defaults (the core config is their one source)."""
-MISSIONS = ("Sentinel-1", "Sentinel-2", "Landsat 4", "Landsat 5", "Landsat 7", "Landsat 8", "Landsat 9")
-DEVICES = ("auto", "cpu", "cuda")
+from .params import (
+    add_cube_source,
+    add_pair_filters,
+    boolean,
+    cube_source,
+    enum,
+    number,
+    pair_filters,
+    scheduler_parameter,
+)
 
 
 class MeshStyler(QgsProcessingLayerPostProcessorInterface):
@@ -76,6 +68,7 @@ def style_velocity_mesh(layer: QgsMeshLayer, netcdf: str | None = None, ramp: st
     from qgis.core import QgsColorRampShader, QgsMeshDatasetIndex, QgsStyle
 
     from ..core.itslive.io.netcdf import VELOCITY_VARIABLES
+    from .layers import ramp_stops
 
     # MDAL names a group by its long_name; its UGRID reader (the pixel mesh) drops " magnitude"
     names = {"v", VELOCITY_VARIABLES["v"][0], VELOCITY_VARIABLES["v"][0].removesuffix(" magnitude")}
@@ -129,20 +122,6 @@ def velocity_percentiles(
     return float(lo), float(hi)
 
 
-def ramp_stops(lo: float, hi: float, classes: int = 6) -> list[float]:
-    """Stops covering [lo, hi] on a round step (1, 2, 2.5 or 5 × 10ⁿ m/yr, about ``classes`` classes),
-    from the step below ``lo`` to the first one at or above ``hi``."""
-    import math
-
-    lo = max(lo, 0.0) if math.isfinite(lo) else 0.0
-    hi = hi if math.isfinite(hi) and hi > lo else lo + 1.0
-    raw = (hi - lo) / classes
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(lo / step) * step
-    return [round(start + k * step, 6) for k in range(math.ceil(round((hi - start) / step, 9)) + 1)]
-
-
 class ItsliveInvertAlgorithm(SurfaceMotionAlgorithm):
     ALG_NAME = "itslive_invert"
     DISPLAY_NAME = "Invert glacier velocity time series (ITS_LIVE)"
@@ -190,21 +169,14 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
 """
 
     GLACIERS = "GLACIERS"
-    CUBES = "CUBES"
-    CATALOG = "CATALOG"
-    START_DATE = "START_DATE"
-    END_DATE = "END_DATE"
     INTERVAL_DAYS = "INTERVAL_DAYS"
     LAMBDA = "LAMBDA"
     DERIVATIVE = "DERIVATIVE"
-    MISSIONS = "MISSIONS"
     ROBUST = "ROBUST"
     DEVICE = "DEVICE"
     SCHEDULER = "SCHEDULER"
     OUTPUT = "OUTPUT"
     OUTPUT_MESH = "OUTPUT_MESH"
-    MIN_DATE_DT = "MIN_DATE_DT"
-    MAX_DATE_DT = "MAX_DATE_DT"
     WEIGHTED = "WEIGHTED"
     MIN_OBSERVATIONS = "MIN_OBSERVATIONS"
     BLOCK_SIZE = "BLOCK_SIZE"
@@ -217,77 +189,32 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
                 self.GLACIERS, "Glacier outlines", [QgsProcessing.TypeVectorPolygon]
             )
         )
-        self.addParameter(
-            QgsProcessingParameterString(
-                self.CUBES,
-                "Cubes (URLs or folders, one per line; empty: from the catalog)",
-                multiLine=True,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True)
-        )
-        self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
-        self.addParameter(number_parameter(INTERVAL_DAYS, "Interval", DEFAULTS.interval_days))
-        self.addParameter(
-            number_parameter(
-                LAMBDA, "Regularisation λ (empty: chosen from the data)", DEFAULTS.lam, optional=True
-            )
-        )
-        self.addParameter(
-            number_parameter(
-                DERIVATIVE, "Regularisation derivative (1: acceleration, 2: its change)", DEFAULTS.derivative
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.MISSIONS,
-                "Missions (none: all)",
-                options=list(MISSIONS),
-                allowMultiple=True,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterBoolean(
-                self.ROBUST, "Robust (down-weight outliers)", defaultValue=DEFAULTS.robust
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0)
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                self.SCHEDULER,
-                "Dask scheduler (empty: this process; 'local': a local cluster; or tcp://host:port)",
-                optional=True,
-            )
-        )
-        self.addParameter(
+        add_cube_source(self)
+        add_pair_filters(self, advanced_separation=True)
+        for param in (
+            number(InversionConfig, "interval_days", "Interval"),
+            number(InversionConfig, "lam", "Regularisation λ (empty: chosen from the data)"),
+            number(
+                InversionConfig, "derivative", "Regularisation derivative (1: acceleration, 2: its change)"
+            ),
+            boolean(InversionConfig, "robust", self.ROBUST, "Robust (down-weight outliers)"),
+            enum(InversionConfig, "device", self.DEVICE, "Device"),
+            scheduler_parameter(),
             QgsProcessingParameterFileDestination(
                 self.OUTPUT, "Velocity time series (NetCDF)", fileFilter="NetCDF files (*.nc)"
-            )
-        )
-        for param in (
-            number_parameter(MIN_DATE_DT, "Minimum pair separation", optional=True),
-            number_parameter(MAX_DATE_DT, "Maximum pair separation", optional=True),
-            QgsProcessingParameterBoolean(
-                self.WEIGHTED, "Weight pairs by 1/σ² (vx_error, vy_error)", defaultValue=DEFAULTS.weighted
             ),
-            number_parameter(
-                MAX_ERROR_RATIO,
+        ):
+            self.addParameter(param)
+        for param in (
+            boolean(InversionConfig, "weighted", self.WEIGHTED, "Weight pairs by 1/σ² (vx_error, vy_error)"),
+            number(
+                InversionConfig,
+                "max_error_ratio",
                 "Maximum error ratio (bins whose formal error exceeds this × the "
                 "pixel's median are left empty; 0: off)",
-                DEFAULTS.max_error_ratio,
             ),
-            number_parameter(MIN_OBSERVATIONS, "Minimum valid pairs per pixel", DEFAULTS.min_observations),
-            number_parameter(BLOCK_SIZE, "Block size (pixels per side)", 50),
+            number(InversionConfig, "min_observations", "Minimum valid pairs per pixel"),
+            number(ItsliveInvertConfig, "block_size", "Block size (pixels per side)"),
             QgsProcessingParameterRasterDestination(
                 self.MEAN_VELOCITY, "Mean velocity (GeoTIFF)", optional=True, createByDefault=False
             ),
@@ -304,8 +231,6 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
         self.addOutput(QgsProcessingOutputFile(self.OUTPUT_MESH, "Glacier pixels as a mesh (v, for display)"))
 
     def execute(self, parameters, context, feedback):
-        from ..core.itslive.config import ItsliveInvertConfig
-
         glaciers, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, self.GLACIERS, context, ["gpkg", "geojson", "shp"], "gpkg", feedback
         )
@@ -319,26 +244,22 @@ parameters. Optional: the mean velocity as a GeoTIFF.</p>
             if parameters.get(self.MEAN_VELOCITY)
             else None
         )
-        missions = [MISSIONS[i] for i in self.optional_enums(parameters, self.MISSIONS, context)]
-
-        config = ItsliveInvertConfig(
-            glaciers=glaciers,
-            output=output,
-            cubes=self.text_list(parameters, self.CUBES, context),
-            catalog=self.parameterAsString(parameters, self.CATALOG, context) or None,
-            start=self.parameterAsString(parameters, self.START_DATE, context) or None,
-            end=self.parameterAsString(parameters, self.END_DATE, context) or None,
+        inversion = InversionConfig(
             interval_days=self.parameterAsDouble(parameters, self.INTERVAL_DAYS, context),
             lam=self.optional_double(parameters, self.LAMBDA, context),
             max_error_ratio=self.parameterAsDouble(parameters, self.MAX_ERROR_RATIO, context),
             derivative=self.parameterAsInt(parameters, self.DERIVATIVE, context),
-            missions=tuple(missions),
-            min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
-            max_dt=self.optional_double(parameters, self.MAX_DATE_DT, context),
             weighted=self.parameterAsBool(parameters, self.WEIGHTED, context),
             robust=self.parameterAsBool(parameters, self.ROBUST, context),
             min_observations=self.parameterAsInt(parameters, self.MIN_OBSERVATIONS, context),
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+        )
+        config = ItsliveInvertConfig(
+            glaciers=glaciers,
+            output=output,
+            inversion=inversion,
+            **cube_source(self, parameters, context),
+            **pair_filters(self, parameters, context),
             scheduler=scheduler_or_none(self.parameterAsString(parameters, self.SCHEDULER, context)),
             block_size=self.parameterAsInt(parameters, self.BLOCK_SIZE, context),
             geotiff=mean or None,

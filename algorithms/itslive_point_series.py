@@ -7,22 +7,28 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingOutputFile,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterString,
     QgsWkbTypes,
 )
 
-from ..core.ranges import MAX_DATE_DT, MIN_DATE_DT
-from .base import SurfaceMotionAlgorithm, number_parameter
-from .itslive_find_cubes import DEFAULT_CATALOG_URL
-from .itslive_gp_regression import GP_HELP, add_gp_parameters, gp_config, plot_format, write_gp_outputs
-from .itslive_invert import MISSIONS
+from ..core.itslive.analysis.config import NEIGHBORHOODS, PointSeriesConfig
+from .base import SurfaceMotionAlgorithm
+from .params import (
+    GP_HELP,
+    add_cube_source,
+    add_gp_parameters,
+    add_pair_filters,
+    cube_source,
+    enum,
+    gp_config,
+    pair_filters,
+    plot_format,
+)
 
-NEIGHBORHOODS = ("1: the pixel under the point", "3: median of the 3×3 window")
+NEIGHBORHOOD_LABELS = {1: "1: the pixel under the point", 3: "3: median of the 3×3 window"}
 
 
 class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
@@ -58,13 +64,6 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
 
     POINTS = "POINTS"
     POINT_ID = "POINT_ID"
-    CUBES = "CUBES"
-    CATALOG = "CATALOG"
-    MISSIONS = "MISSIONS"
-    START_DATE = "START_DATE"
-    END_DATE = "END_DATE"
-    MIN_DATE_DT = "MIN_DATE_DT"
-    MAX_DATE_DT = "MAX_DATE_DT"
     NEIGHBORHOOD = "NEIGHBORHOOD"
     GP = "GP"
     OUTPUT = "OUTPUT"
@@ -84,41 +83,10 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
                 optional=True,
             )
         )
+        add_cube_source(self)
+        add_pair_filters(self)
         self.addParameter(
-            QgsProcessingParameterString(
-                self.CUBES,
-                "Cubes (URLs or folders, one per line; empty: from the catalog)",
-                multiLine=True,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                self.CATALOG, "Catalog (URL or GeoJSON file)", defaultValue=DEFAULT_CATALOG_URL, optional=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.MISSIONS,
-                "Missions (none: all)",
-                options=list(MISSIONS),
-                allowMultiple=True,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(self.START_DATE, "Start date (YYYY-MM-DD)", optional=True)
-        )
-        self.addParameter(QgsProcessingParameterString(self.END_DATE, "End date (YYYY-MM-DD)", optional=True))
-        for allowed, label in (
-            (MIN_DATE_DT, "Minimum pair separation date_dt"),
-            (MAX_DATE_DT, "Maximum pair separation date_dt"),
-        ):
-            self.addParameter(number_parameter(allowed, label, optional=True))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.NEIGHBORHOOD, "Neighbourhood", options=list(NEIGHBORHOODS), defaultValue=0
-            )
+            enum(PointSeriesConfig, "neighborhood", self.NEIGHBORHOOD, "Neighbourhood", NEIGHBORHOOD_LABELS)
         )
         self.addParameter(
             QgsProcessingParameterBoolean(self.GP, "GP regression of each point", defaultValue=False)
@@ -152,21 +120,14 @@ class ItslivePointSeriesAlgorithm(SurfaceMotionAlgorithm):
 
         from qgis.core import QgsProcessingException, QgsProcessingUtils
 
-        from ..core.itslive.analysis.series import PointSeriesConfig
-        from .layers import fields_for, write_frame
+        from .layers import fields_for, write_frame, write_gp_outputs
         from .worker import layer_payload, run_task
 
         id_field = self.parameterAsString(parameters, self.POINT_ID, context) or ""
-        missions = [MISSIONS[i] for i in self.optional_enums(parameters, self.MISSIONS, context)]
         config = PointSeriesConfig(
-            cubes=tuple(self.text_list(parameters, self.CUBES, context)),
-            catalog=self.parameterAsString(parameters, self.CATALOG, context).strip() or None,
-            missions=tuple(missions) or None,
-            start=self.parameterAsString(parameters, self.START_DATE, context).strip() or None,
-            end=self.parameterAsString(parameters, self.END_DATE, context).strip() or None,
-            min_dt=self.optional_double(parameters, self.MIN_DATE_DT, context),
-            max_dt=self.optional_double(parameters, self.MAX_DATE_DT, context),
-            neighborhood=(1, 3)[self.parameterAsEnum(parameters, self.NEIGHBORHOOD, context)],
+            **cube_source(self, parameters, context),
+            **pair_filters(self, parameters, context),
+            neighborhood=NEIGHBORHOODS[self.parameterAsEnum(parameters, self.NEIGHBORHOOD, context)],
         )
         config.validate()
         with_gp = self.parameterAsBool(parameters, self.GP, context)

@@ -165,3 +165,42 @@ def file_next_to(dest: str, suffix: str, context) -> str:
     if path.suffix and path.parent.is_dir():
         return str(path.with_name(path.stem + suffix))
     return QgsProcessingUtils.generateTempFilename(f"output{suffix}")
+
+
+def write_gp_outputs(
+    alg, parameters, context, feedback, table: pd.DataFrame, plot_tmp: str | None, output_key: str, fmt: str
+) -> tuple[str, str | None]:
+    """Write the GP table into the ``output_key`` sink of ``alg`` and move the plot (written by the
+    worker to a temporary file) next to it; returns (dest, plot path)."""
+    import shutil
+
+    from qgis.core import QgsCoordinateReferenceSystem, QgsWkbTypes
+
+    from ..core.io import atomic_output
+
+    fields = fields_for(table, date_columns=("date",))
+    sink, dest = alg.parameterAsSink(
+        parameters, output_key, context, fields, QgsWkbTypes.NoGeometry, QgsCoordinateReferenceSystem()
+    )
+    write_frame(sink, table, fields, feedback=feedback)
+    del sink  # flush a file output
+    if not plot_tmp:
+        return dest, None
+    plot = file_next_to(dest, f"_gp.{fmt}", context)
+    with atomic_output(plot) as tmp:
+        shutil.copyfile(plot_tmp, tmp)
+    return dest, plot
+
+
+def ramp_stops(lo: float, hi: float, classes: int = 6) -> list[float]:
+    """Stops covering [lo, hi] on a round step (1, 2, 2.5 or 5 × 10ⁿ m/yr, about ``classes`` classes),
+    from the step below ``lo`` to the first one at or above ``hi``."""
+    import math
+
+    lo = max(lo, 0.0) if math.isfinite(lo) else 0.0
+    hi = hi if math.isfinite(hi) and hi > lo else lo + 1.0
+    raw = (hi - lo) / classes
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.floor(lo / step) * step
+    return [round(start + k * step, 6) for k in range(math.ceil(round((hi - start) / step, 9)) + 1)]

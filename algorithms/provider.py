@@ -9,8 +9,9 @@ from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 
 from .base import RESOURCES, icon
 
-# module name -> algorithm class, one algorithm per module. Each module imports only qgis at
-# import time (core is imported in run()), so the provider always loads.
+# module name -> algorithm class, one algorithm per module. Each module imports only qgis and the
+# numpy-free core config modules at import time (the rest of core inside execute()), so the provider
+# always loads.
 ALGORITHMS = (
     ("egms_l3_ortho", "EgmsL3OrthoAlgorithm"),
     ("itslive_invert", "ItsliveInvertAlgorithm"),

@@ -59,7 +59,7 @@ def run(path: Path, glaciers: Path, output: Path, **extra) -> dict:
         "glaciers": str(glaciers),
         "output": str(output),
         "cubes": [str(path)],
-        "device": "cpu",
+        "inversion": {"device": "cpu"},
         "resume": False,
         **extra,
     }

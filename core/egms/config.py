@@ -6,18 +6,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..compute_options import ComputeOptions
 from ..config_json import config_from_json, config_to_json
 from ..errors import ParameterError
+from ..params import check_ranges, param
 from ..ranges import EGMS_MAX_GAP_DAYS, EGMS_MIN_MP_COUNT, EGMS_SPACING, EGMS_SPACING_DAYS
-from .grid import TILE_SIZE
-from .resample import METHODS
 
 FORMATS = ("zip", "tiff", "md5", "gpkg", "parquet")
+RESAMPLINGS = ("nearest", "linear")
 WEIGHTINGS = ("none", "rmse")
 
 
 @dataclass
-class EgmsL3Config:
+class EgmsL3Config(ComputeOptions):
     """What to compute and where to write it.
 
     - ``inputs``: L2a/L2b burst files (ZIP, CSV or CSV.gz).
@@ -29,8 +30,8 @@ class EgmsL3Config:
     - ``resampling``: ``nearest`` (official) or ``linear``.
     - ``gnss_model``: A-EPND model CSV (``latitude, longitude, n, e, u, …, easting, northing``) sampled
       into the gnss_velocity_* fields (empty without it).
-    - ``scheduler``: None runs in this process; ``"local"`` starts a Dask LocalCluster; an address
-      (``tcp://host:8786``) uses that Dask scheduler. ``n_workers`` for the LocalCluster.
+    - ``scheduler``/``n_workers`` (:class:`ComputeOptions`): None runs in this process; ``"local"``
+      starts a Dask LocalCluster of ``n_workers``; an address (``tcp://host:8786``) uses that scheduler.
     - ATBD options: ``min_mp_count`` (besides ≥1 ascending and ≥1 descending MP), ``remove_gnss_north``
       (subtract the model's north velocity projected on each LOS; needs ``gnss_model``),
       ``average_per_geometry``, ``weighting`` (``none`` or ``rmse``: weights 1/rmse²).
@@ -38,25 +39,29 @@ class EgmsL3Config:
     - ``formats``: subset of ``zip, tiff, md5, gpkg, parquet``.
     """
 
-    inputs: list[Path]
-    output_folder: Path
-    aoi: object | None = None
-    aoi_crs: str = "EPSG:3035"
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    spacing: float = 100.0
-    spacing_days: int = 6
-    max_gap_days: float = 90.0
-    resampling: str = "nearest"
-    gnss_model: Path | None = None
-    scheduler: str | None = None
-    n_workers: int | None = None
-    min_mp_count: int = 2
-    remove_gnss_north: bool = False
-    average_per_geometry: bool = False
-    weighting: str = "none"
-    legacy_columns: bool = False
-    formats: tuple[str, ...] = FORMATS
+    inputs: list[Path] = param(help="burst files (ZIP, CSV, CSV.gz)", flags=("inputs",))
+    output_folder: Path = param(help="output folder", flags=("-o", "--output-folder"))
+    aoi: object | None = param(None, "area as WKT (in --aoi-crs) or a vector file readable by geopandas")
+    aoi_crs: str = param("EPSG:3035", "CRS of a WKT AOI or of an AOI file without one")
+    start_date: dt.date | None = param(
+        None, "first epoch YYYY-MM-DD (default: the period every input covers)"
+    )
+    end_date: dt.date | None = param(None, "last epoch YYYY-MM-DD")
+    spacing: float = param(100.0, "cell size in EPSG:3035 (divides the 100 km tile)", allowed=EGMS_SPACING)
+    spacing_days: int = param(6, "time step", allowed=EGMS_SPACING_DAYS)
+    max_gap_days: float = param(90.0, "largest gap bridged by resampling", allowed=EGMS_MAX_GAP_DAYS)
+    resampling: str = param("nearest", "time resampling (nearest: the official one)", choices=RESAMPLINGS)
+    gnss_model: Path | None = param(None, "A-EPND GNSS velocity model CSV for the gnss_velocity_* fields")
+    min_mp_count: int = param(
+        2, "minimum MPs per cell (besides ≥ 1 ascending and ≥ 1 descending)", allowed=EGMS_MIN_MP_COUNT
+    )
+    remove_gnss_north: bool = param(
+        False, "remove the GNSS model's north velocity from the LOS (ATBD; needs the GNSS model)"
+    )
+    average_per_geometry: bool = param(False, "average MPs per cell and geometry first (ATBD)")
+    weighting: str = param("none", "weighting of MPs (ATBD; rmse: 1/rmse²)", choices=WEIGHTINGS)
+    legacy_columns: bool = param(False, "legacy column names (height, rmse; no gnss fields)")
+    formats: tuple[str, ...] = param(FORMATS, "products to write", choices=FORMATS)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,13 +89,9 @@ class EgmsL3Config:
             raise ParameterError(
                 "INPUTS", "no input file; give at least one ascending and one descending L2a/L2b burst"
             )
-        for allowed, value in (
-            (EGMS_SPACING, self.spacing),
-            (EGMS_SPACING_DAYS, self.spacing_days),
-            (EGMS_MAX_GAP_DAYS, self.max_gap_days),
-            (EGMS_MIN_MP_COUNT, self.min_mp_count),
-        ):
-            allowed.check(value)
+        check_ranges(self)
+        from .grid import TILE_SIZE  # here, not at import: the algorithm reads this module inside QGIS
+
         if TILE_SIZE % self.spacing:
             raise ParameterError(
                 "SPACING", f"{self.spacing:g} m does not divide the 100 km tile; use e.g. 50, 100, 200, 500"
@@ -99,9 +100,9 @@ class EgmsL3Config:
             raise ParameterError(
                 "START_DATE", f"{self.start_date} is after END_DATE {self.end_date}; swap them"
             )
-        if self.resampling not in METHODS:
+        if self.resampling not in RESAMPLINGS:
             raise ParameterError(
-                "RESAMPLING", f"must be one of {', '.join(METHODS)} (got {self.resampling!r})"
+                "RESAMPLING", f"must be one of {', '.join(RESAMPLINGS)} (got {self.resampling!r})"
             )
         if self.weighting not in WEIGHTINGS:
             raise ParameterError(

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("nearest", "linear")
+from .config import RESAMPLINGS
+
 #: variance (day²) of the time kernel found to reproduce the official 2020–2024 series
 OFFICIAL_KERNEL_VAR = 3.0
 
@@ -74,8 +75,8 @@ def resample(
     are NaN; epochs before the first / after the last valid observation hold the end value.
     Works on blocks of ``block`` MPs so the temporaries stay small.
     """
-    if method not in METHODS:
-        raise ValueError(f"resampling method must be one of {METHODS}, not {method!r}")
+    if method not in RESAMPLINGS:
+        raise ValueError(f"resampling method must be one of {RESAMPLINGS}, not {method!r}")
     series = np.asarray(series, dtype=np.float32)
     obs = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
     g = np.asarray(grid, dtype="datetime64[D]").astype(np.int64)

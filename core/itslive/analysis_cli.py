@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import pickle
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from ..errors import InputError
+from ..params import REPEATED, add_option, values
 from ..progress import Progress, ensure_progress
 from ..worker import run_as_worker
+from .analysis.config import CenterlineConfig, GPConfig, PointSeriesConfig
 from .analysis.inspect import task_pixel_gp, task_pixel_pairs
+from .selection import CubeSource
 
 WORKER_FLAG = "--worker"
 
@@ -88,8 +92,8 @@ def task_point_series(
     progress: Progress | None = None,
 ) -> dict:
     """Point series (``table``), its CSV, and with ``gp`` (GPConfig fields) the GP table and plot."""
-    from .analysis.gp import GPConfig, gp_from_table, write_gp_plot
-    from .analysis.series import PointSeriesConfig, point_series, write_series_csv
+    from .analysis.gp import gp_from_table, write_gp_plot
+    from .analysis.series import point_series, write_series_csv
 
     progress = ensure_progress(progress)
     gp_cfg = GPConfig(**gp) if gp else None
@@ -109,23 +113,16 @@ def task_point_series(
     return result
 
 
-def task_gp(
-    input: str,
-    config: dict,
-    min_dt: float | None = None,
-    max_dt: float | None = None,
-    plot: str | None = None,
-    progress: Progress | None = None,
-) -> dict:
-    """GP regression of a point-series CSV: ``table`` and ``plot``."""
-    from .analysis.gp import GPConfig, gp_from_table, read_series_csv, write_gp_plot
+def task_gp(input: str, config: dict, plot: str | None = None, progress: Progress | None = None) -> dict:
+    """GP regression of a point-series CSV (``config``: GPConfig fields): ``table`` and ``plot``."""
+    from .analysis.gp import gp_from_table, read_series_csv, write_gp_plot
 
     progress = ensure_progress(progress)
     cfg = GPConfig(**config)
     cfg.validate()
     series = read_series_csv(input)
     progress.info(f"{len(series)} pairs read from {Path(input).name}")
-    table, panels = gp_from_table(series, cfg, min_dt, max_dt, progress.sub(0.0, 0.9))
+    table, panels = gp_from_table(series, cfg, progress.sub(0.0, 0.9))
     path = str(write_gp_plot(panels, plot, cfg.components[0], progress)) if plot else None
     return {"table": table, "plot": path}
 
@@ -136,7 +133,7 @@ def task_centerline(
     """Velocity along the lines: ``table`` with point ``wkb`` in the NetCDF ``crs`` and the heat map."""
     import geopandas as gpd
 
-    from .analysis.centerline import CenterlineConfig, centerline_profile, heatmap_panels
+    from .analysis.centerline import centerline_profile, heatmap_panels
     from .analysis.plots import plot_heatmap
 
     progress = ensure_progress(progress)
@@ -170,12 +167,18 @@ _LAYER_ARGS = ("aoi", "points", "lines")
 # command line
 
 
+#: the GP options of both GP subcommands (the point series filters its pairs itself)
+GP_OPTIONS = ("model", "robust", "step_days", "components", "extrapolate")
+#: the output range and pair filter of ``itslive-gp-regression``
+GP_TABLE_OPTIONS = ("start", "end", "min_dt", "max_dt")
+
+
 def add_subcommands(subparsers) -> None:
     p = subparsers.add_parser(
         "itslive-find-cubes", help="ITS_LIVE datacubes intersecting an area of interest"
     )
     p.add_argument("--aoi", required=True, help="any vector file, any CRS")
-    p.add_argument("--catalog", help="catalog URL or GeoJSON file (default: the official catalog, cached)")
+    add_option(p, CubeSource, "catalog")
     p.add_argument("--output", help="write the cube footprints here (GeoJSON/GPKG)")
     p.set_defaults(func=_find_cubes)
 
@@ -183,82 +186,34 @@ def add_subcommands(subparsers) -> None:
         "itslive-point-series", help="velocity series under points (pixel or 3×3 median)"
     )
     p.add_argument("--points", required=True, help="point file, any CRS (a 'point_id' column is kept)")
-    p.add_argument("--cube", dest="cubes", action="append", default=[], help="cube URL/folder (repeat)")
-    p.add_argument("--catalog", help="catalog used when no --cube is given")
-    _filters(p)
-    p.add_argument("--neighborhood", type=int, choices=(1, 3), default=1)
+    add_option(p, PointSeriesConfig, "cubes", **REPEATED)
+    for name in ("catalog", "missions", "start", "end", "min_dt", "max_dt", "neighborhood"):
+        add_option(p, PointSeriesConfig, name)
     p.add_argument("--output", required=True, help="point series CSV")
     p.add_argument("--gp", action="store_true", help="also regress each point with a GP")
     p.add_argument("--gp-output", help="GP table CSV (with --gp)")
     p.add_argument("--plot", help="GP plot PNG/SVG (with --gp)")
-    _gp_options(p)
+    for name in GP_OPTIONS:
+        add_option(p, GPConfig, name)
     p.set_defaults(func=_point_series)
 
     p = subparsers.add_parser("itslive-gp-regression", help="GP regression of a point-series CSV")
     p.add_argument("--input", required=True, help="itslive-py export or itslive-point-series CSV")
     p.add_argument("--output", required=True, help="GP table CSV")
     p.add_argument("--plot", help="plot PNG/SVG")
-    p.add_argument("--start", help="output start YYYY-MM-DD")
-    p.add_argument("--end", help="output end YYYY-MM-DD")
-    p.add_argument("--min-dt", type=float)
-    p.add_argument("--max-dt", type=float)
-    _gp_options(p)
+    for name in GP_TABLE_OPTIONS + GP_OPTIONS:
+        add_option(p, GPConfig, name)
     p.set_defaults(func=_gp)
 
     p = subparsers.add_parser(
         "itslive-centerline-profile", help="velocity along lines from an inversion NetCDF"
     )
     p.add_argument("--lines", required=True, help="line file, any CRS (e.g. OGGM centerlines)")
-    p.add_argument("--netcdf", required=True, help="output of itslive-invert")
-    p.add_argument("--spacing", type=float, default=100.0, help="metres between samples")
+    for field in fields(CenterlineConfig):
+        add_option(p, CenterlineConfig, field.name)
     p.add_argument("--output", required=True, help="points (GPKG/GeoJSON) or CSV")
     p.add_argument("--heatmap", help="distance–time heat map PNG/SVG")
     p.set_defaults(func=_centerline)
-
-
-def _filters(p) -> None:
-    p.add_argument("--missions", help="e.g. 'Sentinel-1,Landsat 8' (default: all)")
-    p.add_argument("--start", help="pairs from YYYY-MM-DD")
-    p.add_argument("--end", help="pairs until YYYY-MM-DD")
-    p.add_argument("--min-dt", type=float, help="minimum date_dt (days)")
-    p.add_argument("--max-dt", type=float, help="maximum date_dt (days)")
-
-
-def _gp_options(p) -> None:
-    """The GP options; their defaults are GPConfig's."""
-    import argparse
-    from dataclasses import fields
-
-    from .analysis.gp_config import MODELS, GPConfig
-
-    d = {f.name: f.default for f in fields(GPConfig)}
-    p.add_argument("--model", choices=MODELS, default=d["model"])
-    p.add_argument(
-        "--robust",
-        action=argparse.BooleanOptionalAction,
-        default=d["robust"],
-        help="reject outlying pairs (Tukey biweight)",
-    )
-    p.add_argument("--step-days", type=float, default=d["step_days"])
-    p.add_argument("--components", default=",".join(d["components"]), help="comma-separated among v, vx, vy")
-    p.add_argument(
-        "--extrapolate",
-        action=argparse.BooleanOptionalAction,
-        default=d["extrapolate"],
-        help="allow an output range beyond the pairs",
-    )
-
-
-def _gp_dict(args) -> dict:
-    return {
-        "model": args.model,
-        "robust": args.robust,
-        "step_days": args.step_days,
-        "components": tuple(c.strip() for c in args.components.split(",") if c.strip()),
-        "extrapolate": args.extrapolate,
-        "start": getattr(args, "start", None) if args.command == "itslive-gp-regression" else None,
-        "end": getattr(args, "end", None) if args.command == "itslive-gp-regression" else None,
-    }
 
 
 def _check_outputs(**paths: str | None) -> None:
@@ -291,21 +246,11 @@ def _point_series(args) -> int:
     from ..io import atomic_output
 
     _check_outputs(output=args.output, gp_output=args.gp_output, plot=args.plot)
-    config = {
-        "cubes": tuple(args.cubes),
-        "catalog": args.catalog,
-        "missions": args.missions,
-        "start": args.start,
-        "end": args.end,
-        "min_dt": args.min_dt,
-        "max_dt": args.max_dt,
-        "neighborhood": args.neighborhood,
-    }
     result = task_point_series(
         read_layer(args.points, "points"),
-        config,
+        values(PointSeriesConfig, args),
         args.output,
-        _gp_dict(args) if args.gp else None,
+        {name: getattr(args, name) for name in GP_OPTIONS} if args.gp else None,
         args.plot,
         console_progress(),
     )
@@ -321,7 +266,7 @@ def _gp(args) -> int:
     from ..io import atomic_output
 
     _check_outputs(output=args.output, plot=args.plot)
-    result = task_gp(args.input, _gp_dict(args), args.min_dt, args.max_dt, args.plot, console_progress())
+    result = task_gp(args.input, values(GPConfig, args), args.plot, console_progress())
     with atomic_output(args.output) as tmp:
         result["table"].to_csv(tmp, index=False)
     print(
@@ -341,10 +286,7 @@ def _centerline(args) -> int:
 
     _check_outputs(output=args.output, heatmap=args.heatmap)
     result = task_centerline(
-        read_layer(args.lines, "lines"),
-        {"netcdf": args.netcdf, "spacing": args.spacing},
-        args.heatmap,
-        console_progress(),
+        read_layer(args.lines, "lines"), values(CenterlineConfig, args), args.heatmap, console_progress()
     )
     points = gpd.GeoDataFrame(result["table"], geometry=shapely.from_wkb(result["wkb"]), crs=result["crs"])
     with atomic_output(args.output) as tmp:

@@ -15,12 +15,33 @@ import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from ..params import REPEATED, add_option, values
 from ..worker import run_as_worker
 from .config import ItsliveInvertConfig
+from .inversion.config import InversionConfig
 from .pipeline import run_itslive_invert
 
 #: ``python -m surface_motion.core.itslive.cli --worker CONFIG.json`` (see the module docstring)
 WORKER_FLAG = "--worker"
+
+
+#: the options of ``itslive-invert``: fields of ItsliveInvertConfig (defaults, choices and help from there)
+OPTIONS = (
+    "glaciers",
+    "output",
+    "cubes",
+    "catalog",
+    "start",
+    "end",
+    "missions",
+    "min_dt",
+    "max_dt",
+    "scheduler",
+    "n_workers",
+    "block_size",
+    "geotiff",
+    "resume",
+)
 
 
 def add_subcommands(subparsers) -> None:
@@ -30,67 +51,19 @@ def add_subcommands(subparsers) -> None:
         description="Invert every glacier pixel of the ITS_LIVE cubes under the glaciers "
         "onto a regular time grid and write a CF NetCDF.",
     )
-    p.add_argument("--glaciers", required=True, help="glacier outlines (any vector file, any CRS)")
-    p.add_argument("--output", required=True, help="output NetCDF (.nc)")
-    p.add_argument(
-        "--cube",
-        dest="cubes",
-        action="append",
-        default=[],
-        help="cube URL or folder (repeat); default: found in --catalog",
-    )
-    p.add_argument("--catalog", help="catalog URL or GeoJSON file (default: the official catalog)")
-    p.add_argument("--start", help="start date YYYY-MM-DD")
-    p.add_argument("--end", help="end date YYYY-MM-DD")
-    d = ItsliveInvertConfig.__dataclass_fields__  # the config's defaults are the CLI's
-    p.add_argument(
-        "--interval-days", type=float, default=d["interval_days"].default, help="bin length (days)"
-    )
-    p.add_argument(
-        "--lam",
-        type=float,
-        default=None,
-        help="λ, roughness penalty λ²∫(dᵏv/dtᵏ)²dt in yr^(k-½) per m/yr "
-        "(default: chosen from the data by generalised cross-validation)",
-    )
-    p.add_argument("--derivative", type=int, choices=(1, 2), default=d["derivative"].default)
-    p.add_argument("--missions", default="", help="e.g. 'Sentinel-1,Landsat 8' (default: all)")
-    p.add_argument("--min-dt", type=float, help="minimum pair separation (days)")
-    p.add_argument("--max-dt", type=float, help="maximum pair separation (days)")
-    p.add_argument(
-        "--weighted",
-        action=argparse.BooleanOptionalAction,
-        default=d["weighted"].default,
-        help="weight pairs by 1/σ² from vx_error/vy_error",
-    )
-    p.add_argument(
-        "--robust",
-        action=argparse.BooleanOptionalAction,
-        default=d["robust"].default,
-        help="down-weight outliers (Tukey biweight)",
-    )
-    p.add_argument("--robust-iterations", type=int, default=d["robust_iterations"].default)
-    p.add_argument("--min-observations", type=int, default=d["min_observations"].default)
-    p.add_argument(
-        "--max-error-ratio",
-        type=float,
-        default=d["max_error_ratio"].default,
-        help="leave bins whose formal error exceeds this × the pixel's median empty (0: off)",
-    )
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--scheduler", help="'local' (LocalCluster) or a Dask scheduler address")
-    p.add_argument("--n-workers", type=int)
-    p.add_argument("--block-size", type=int, default=50)
-    p.add_argument("--mean-velocity", dest="geotiff", help="also write the mean velocity GeoTIFF here")
-    p.add_argument("--no-resume", dest="resume", action="store_false", help="ignore an existing checkpoint")
+    for name in OPTIONS:
+        add_option(p, ItsliveInvertConfig, name, **REPEATED if name == "cubes" else {})
+    for field in fields(InversionConfig):
+        if field.name != "backend":  # follows the device
+            add_option(p, InversionConfig, field.name)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_handle)
 
 
 def config_from_args(args: argparse.Namespace) -> ItsliveInvertConfig:
-    names = {f.name for f in fields(ItsliveInvertConfig)}
-    values = {k: v for k, v in vars(args).items() if k in names}
-    return ItsliveInvertConfig(**values)
+    return ItsliveInvertConfig(
+        **values(ItsliveInvertConfig, args), inversion=InversionConfig(**values(InversionConfig, args))
+    )
 
 
 def _handle(args: argparse.Namespace) -> int:

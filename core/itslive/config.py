@@ -2,79 +2,52 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from ..compute_options import ComputeOptions
 from ..config_json import config_to_json
 from ..errors import ParameterError
-from ..ranges import (
-    BLOCK_SIZE,
-    DERIVATIVE,
-    INTERVAL_DAYS,
-    LAMBDA,
-    MAX_ERROR_RATIO,
-    MIN_OBSERVATIONS,
-    ROBUST_ITERATIONS,
-    check_pair_filters,
-)
-from .filters import parse_missions
-from .inversion.config import InversionConfig
-
-DEVICES = ("auto", "cpu", "cuda")
+from ..params import check_ranges, param
+from ..ranges import BLOCK_SIZE, check_pair_filters
+from .inversion.config import DEVICES, InversionConfig
+from .selection import CubeSource, PairFilters, parse_missions
 
 
 @dataclass
-class ItsliveInvertConfig:
+class ItsliveInvertConfig(CubeSource, PairFilters, ComputeOptions):
     """What to invert and where to write it.
 
     - ``glaciers``: glacier outlines, a GeoDataFrame (any CRS) or a vector file path; RGI attributes
       are kept in the output.
-    - ``cubes``: cube URLs/paths (``s3://``, the catalog's ``http://…s3.amazonaws.com/…``, https or a
-      folder); empty → the cubes under the glaciers are found in ``catalog`` (URL or file).
-    - ``start``/``end``: the period (YYYY-MM-DD); pairs must lie inside it. Default: the data's span.
-    - ``interval_days`` (bin length), ``lam`` (λ in yr^(k−½) per m/yr; None: chosen by generalised
-      cross-validation), ``derivative`` (1 or 2), ``weighted`` (1/σ² from vx_error/vy_error when the
-      cube has them), ``robust`` (Tukey reweighting), ``robust_iterations``, ``min_observations``,
-      ``max_error_ratio`` (bins whose formal error exceeds this × the pixel's median are left
-      empty): see :class:`InversionConfig`, whose defaults these are.
-    - ``missions``: sensors to keep (Sentinel-1, Sentinel-2, Landsat 4–9; empty = all);
-      ``min_dt``/``max_dt``: pair separation bounds in days.
-    - ``device``: ``auto``/``cpu``/``cuda`` (torch backend when not ``cpu`` and torch is present;
-      ``cpu`` uses numpy). ``scheduler``: None runs in this process; ``"local"`` starts a Dask
-      LocalCluster of ``n_workers``; an address (``tcp://host:8786``) uses that scheduler.
+    - ``cubes``/``catalog`` (:class:`CubeSource`): cube URLs/paths (``s3://``, the catalog's
+      ``http://…s3.amazonaws.com/…``, https or a folder); empty → the cubes under the glaciers are
+      found in ``catalog`` (URL or file).
+    - ``missions``, ``start``/``end``, ``min_dt``/``max_dt`` (:class:`PairFilters`): sensors to keep
+      (Sentinel-1, Sentinel-2, Landsat 4–9; empty = all); the period (YYYY-MM-DD; pairs must lie
+      inside it, default: the data's span); pair separation bounds in days.
+    - ``inversion``: the inversion's settings (:class:`InversionConfig`: bin length, λ, derivative,
+      weighting, robust mode, minimum pairs, maximum error ratio) and ``inversion.device``:
+      ``auto``/``cpu``/``cuda`` (torch backend when not ``cpu`` and torch is present; ``cpu`` uses
+      numpy; the backend is chosen by :meth:`kernel`).
+    - ``scheduler``/``n_workers`` (:class:`ComputeOptions`): None runs in this process; ``"local"``
+      starts a Dask LocalCluster of ``n_workers``; an address (``tcp://host:8786``) uses that scheduler.
     - ``output``: the NetCDF path; ``geotiff``: optional path of a mean-velocity GeoTIFF (m/yr).
     - ``block_size``: pixels per block side (rounded up to whole chunks); ``resume``: reuse the
       checkpoint of an interrupted run with the same parameters.
     - ``storage_options``: extra fsspec/s3fs options (e.g. a custom endpoint).
     """
 
-    glaciers: object
-    output: Path
-    cubes: list[str] = field(default_factory=list)
-    catalog: str | None = None
-    start: str | None = None
-    end: str | None = None
-    interval_days: float = InversionConfig.interval_days
-    lam: float | None = InversionConfig.lam
-    derivative: int = InversionConfig.derivative
-    missions: tuple[str, ...] = ()
-    min_dt: float | None = None
-    max_dt: float | None = None
-    weighted: bool = InversionConfig.weighted
-    robust: bool = InversionConfig.robust
-    robust_iterations: int = InversionConfig.robust_iterations
-    min_observations: int = InversionConfig.min_observations
-    max_error_ratio: float = InversionConfig.max_error_ratio
-    device: str = "auto"
-    scheduler: str | None = None
-    n_workers: int | None = None
-    block_size: int = 50
-    geotiff: Path | None = None
-    resume: bool = True
+    glaciers: object = param(help="glacier outlines (any vector file, any CRS)")
+    output: Path = param(help="output NetCDF (.nc)")
+    inversion: InversionConfig = dataclasses.field(default_factory=InversionConfig)
+    block_size: int = param(50, "pixels per block side (rounded up to whole chunks)", allowed=BLOCK_SIZE)
+    geotiff: Path | None = param(
+        None, "also write the mean velocity GeoTIFF here", flags=("--mean-velocity",)
+    )
+    resume: bool = param(True, "reuse the checkpoint of an interrupted run with the same parameters")
     storage_options: dict | None = None
 
     def __post_init__(self) -> None:
@@ -84,10 +57,14 @@ class ItsliveInvertConfig:
         self.missions = parse_missions(self.missions)
         self.start = _as_day(self.start, "START_DATE")
         self.end = _as_day(self.end, "END_DATE")
-        self.device = (self.device or "auto").lower()
         self.scheduler = (self.scheduler or "").strip() or None
-        if isinstance(self.lam, str):
-            self.lam = float(self.lam) if self.lam.strip() else None
+        inversion = self.inversion
+        if isinstance(inversion, dict):  # from the worker's JSON
+            inversion = InversionConfig(**inversion)
+        lam = inversion.lam
+        if isinstance(lam, str):
+            lam = float(lam) if lam.strip() else None
+        self.inversion = dataclasses.replace(inversion, lam=lam, device=(inversion.device or "auto").lower())
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the parameter and the fix."""
@@ -97,64 +74,48 @@ class ItsliveInvertConfig:
             raise ParameterError("MEAN_VELOCITY", f"'{self.geotiff.name}' must end in .tif")
         if self.start and self.end and self.start >= self.end:
             raise ParameterError("START_DATE", f"start {self.start} is not before end {self.end}; swap them")
-        for allowed, value in (
-            (INTERVAL_DAYS, self.interval_days),
-            (LAMBDA, self.lam),
-            (DERIVATIVE, self.derivative),
-            (MIN_OBSERVATIONS, self.min_observations),
-            (BLOCK_SIZE, self.block_size),
-            (ROBUST_ITERATIONS, self.robust_iterations),
-            (MAX_ERROR_RATIO, self.max_error_ratio),
-        ):
-            if value is not None:  # LAMBDA empty: chosen from the data
-                allowed.check(value)
+        check_ranges(self.inversion)
+        check_ranges(self)
         check_pair_filters(self.min_dt, self.max_dt)
+        interval = self.inversion.interval_days
         if self.start and self.end:
-            period = (np.datetime64(self.end) - np.datetime64(self.start)) / np.timedelta64(1, "D")
-            if self.interval_days > period:
+            period = (dt.date.fromisoformat(self.end) - dt.date.fromisoformat(self.start)).days
+            if interval > period:
                 raise ParameterError(
                     "INTERVAL_DAYS",
-                    f"{self.interval_days} days is longer than the period "
+                    f"{interval} days is longer than the period "
                     f"{self.start} … {self.end} ({period:.0f} days); shorten it",
                 )
-        if self.device not in DEVICES:
-            raise ParameterError("DEVICE", f"must be one of {', '.join(DEVICES)} (got {self.device!r})")
-        self._kernel("numpy", "auto").validate()  # no torch import here (cheap, safe inside QGIS)
+        if self.inversion.device not in DEVICES:
+            raise ParameterError(
+                "DEVICE", f"must be one of {', '.join(DEVICES)} (got {self.inversion.device!r})"
+            )
+        self.inversion.validate()  # no torch import here (cheap, safe inside QGIS)
 
-    def _kernel(self, backend: str, device: str) -> InversionConfig:
-        return InversionConfig(
-            interval_days=float(self.interval_days),
-            lam=None if self.lam is None else float(self.lam),
-            derivative=int(self.derivative),
-            weighted=bool(self.weighted),
-            robust=bool(self.robust),
-            robust_iterations=int(self.robust_iterations),
-            min_observations=int(self.min_observations),
-            max_error_ratio=float(self.max_error_ratio),
-            backend=backend,
-            device=device,
-        )
-
-    def inversion(self) -> InversionConfig:
-        """The kernel's configuration: numpy on ``cpu`` (or without torch), torch otherwise."""
+    def kernel(self) -> InversionConfig:
+        """The inversion's settings with the backend this machine runs: numpy on ``cpu`` (or without
+        torch), torch otherwise."""
+        device = self.inversion.device
         backend = "numpy"
-        if self.device != "cpu":
+        if device != "cpu":
             try:
                 import torch  # noqa: F401
             except ImportError:
-                if self.device == "cuda":
+                if device == "cuda":
                     raise ParameterError(
                         "DEVICE", "cuda needs torch: pip install -r requirements-gpu.txt"
                     ) from None
             else:
-                if self.device == "cuda" and not _cuda_available():
+                if device == "cuda" and not _cuda_available():
                     raise ParameterError(
                         "DEVICE",
                         "cuda: torch sees no CUDA device on this machine (no GPU, or a "
                         "CPU-only torch build); choose auto or cpu",
                     )
-                backend = "torch" if self.device == "cuda" or _cuda_available() else "numpy"
-        return self._kernel(backend, self.device if backend == "torch" else "auto")
+                backend = "torch" if device == "cuda" or _cuda_available() else "numpy"
+        return dataclasses.replace(
+            self.inversion, backend=backend, device=device if backend == "torch" else "auto"
+        )
 
     def to_json(self) -> str:
         """The config as JSON for the worker process (``glaciers`` must then be a file path)."""
@@ -163,7 +124,10 @@ class ItsliveInvertConfig:
     def provenance(self) -> dict:
         """Every parameter as NetCDF-safe attribute values (strings and numbers)."""
         out = {}
-        for key, value in asdict(self).items():
+        settings = asdict(self)
+        # the inversion's settings are parameters like the others; its backend follows the device
+        settings.update({k: v for k, v in settings.pop("inversion").items() if k != "backend"})
+        for key, value in settings.items():
             if key in ("glaciers", "storage_options"):
                 continue
             if isinstance(value, (list, tuple)):
@@ -186,6 +150,9 @@ def _cuda_available() -> bool:
 
 def _as_day(value, name: str) -> str | None:
     """A date parameter as 'YYYY-MM-DD' (None when empty)."""
+    import numpy as np  # here, not at import: the algorithms read this module inside QGIS
+    import pandas as pd
+
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, (dt.date, dt.datetime, np.datetime64, pd.Timestamp)):

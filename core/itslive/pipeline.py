@@ -142,10 +142,10 @@ def _period(config: ItsliveInvertConfig, tables: list[pd.DataFrame]) -> tuple[np
     end = np.datetime64(config.end, "D") if config.end else max(t["img2"].max() for t in tables).ceil("D")
     start, end = np.datetime64(start, "D"), np.datetime64(end, "D")
     period = (end - start) / np.timedelta64(1, "D")
-    if config.interval_days > period:
+    if config.inversion.interval_days > period:
         raise ParameterError(
             "INTERVAL_DAYS",
-            f"{config.interval_days} days is longer than the period "
+            f"{config.inversion.interval_days} days is longer than the period "
             f"{start} … {end} ({period:.0f} days); shorten it",
         )
     return start, end
@@ -442,7 +442,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     progress = ensure_progress(progress)
     config.validate()
     reuse_freed_memory()
-    inversion = config.inversion()
+    inversion = config.kernel()
     glaciers = load_glaciers(config.glaciers)
     progress.report(0.0, "Finding and opening cubes")
     urls = config.cubes or find_cube_urls(glaciers, config.catalog, progress.sub(0.0, 0.02))
@@ -460,7 +460,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     if all(len(tables[k]) == 0 for k in used):
         raise InputError("CUBES", "no image pair left after the mission/date/date_dt filters; widen them")
     start, end = _period(config, [tables[k] for k in used if len(tables[k])])
-    edges = days_since_epoch(time_bins(start, end, config.interval_days))
+    edges = days_since_epoch(time_bins(start, end, config.inversion.interval_days))
     tasks = plan_blocks(grid, cubes, tables, config.block_size, config.storage_options)
     refuse_oversized_inversion(len(edges) - 1, grid.glacier_id.shape, tasks)  # guard
     for note in {n for c in cubes for n in c.notes}:
@@ -477,7 +477,7 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
             lam_note = f"chosen by generalised cross-validation on {choice.n_pixels} pixels"
         progress.info(f"λ = {inversion.lam:.3g} yr^{inversion.derivative - 0.5:g}/(m/yr), {lam_note}")
     progress.info(
-        f"{grid.n_pixels} glacier pixels, {len(edges) - 1} bins of {config.interval_days:g} days "
+        f"{grid.n_pixels} glacier pixels, {len(edges) - 1} bins of {config.inversion.interval_days:g} days "
         f"({start} … {end}), {len(tasks)} blocks, pairs per cube: "
         + ", ".join(str(len(tables[k])) for k in used)
     )

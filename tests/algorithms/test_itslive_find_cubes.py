@@ -56,9 +56,11 @@ def test_not_geojson_catalog_fails_without_output(run_algorithm, tmp_path):
 
 
 def test_default_catalog_is_the_core_one(provider):
-    from surface_motion.algorithms.itslive_find_cubes import DEFAULT_CATALOG_URL
     from surface_motion.core.itslive.io.catalog import DEFAULT_CATALOG_URL as CORE_URL
 
+    DEFAULT_CATALOG_URL = (
+        provider.algorithm("itslive_find_cubes").parameterDefinition("CATALOG").defaultValue()
+    )
     assert DEFAULT_CATALOG_URL == CORE_URL
 
 

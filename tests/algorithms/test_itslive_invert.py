@@ -159,7 +159,7 @@ def test_cancel_through_feedback_stops_the_worker_without_output(run_algorithm, 
 
 
 def test_velocity_ramp_covers_the_robust_range_in_round_steps():
-    from surface_motion.algorithms.itslive_invert import ramp_stops
+    from surface_motion.algorithms.layers import ramp_stops
 
     stops = ramp_stops(103.7, 2412.0)
     assert stops[0] <= 103.7 and stops[-1] >= 2412.0

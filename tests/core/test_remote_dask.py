@@ -19,6 +19,7 @@ from surface_motion.core.egms.config import EgmsL3Config
 from surface_motion.core.egms.pipeline import run_egms_l3
 from surface_motion.core.errors import ParameterError
 from surface_motion.core.itslive.config import ItsliveInvertConfig
+from surface_motion.core.itslive.inversion.config import InversionConfig
 from surface_motion.core.itslive.pipeline import run_itslive_invert
 
 from tests.compare import assert_same_egms_products
@@ -122,9 +123,8 @@ def invert_config(data, output: Path, scheduler=None) -> ItsliveInvertConfig:
         glaciers=glaciers,
         output=output,
         cubes=[str(cube)],
-        interval_days=30,
+        inversion=InversionConfig(interval_days=30, device="cpu"),
         block_size=10,
-        device="cpu",
         scheduler=scheduler,
     )
 

@@ -17,26 +17,12 @@ import pandas as pd
 
 from ...errors import InputError
 from ...progress import Progress, ensure_progress
-from ...ranges import CENTERLINE_SPACING
 from ...resources import refuse_oversized
+from .config import CenterlineConfig
 
 VARIABLES = ("v", "vx", "vy")
 #: memory per row of the profile table (9 columns) and its building copies
 TABLE_ROW_BYTES = 200
-
-
-@dataclass
-class CenterlineConfig:
-    """netcdf: inversion NetCDF (time, y, x) with v/vx/vy and a grid mapping; spacing in metres."""
-
-    netcdf: str
-    spacing: float = 100.0
-    id_field: str | None = None
-
-    def validate(self) -> None:
-        CENTERLINE_SPACING.check(self.spacing)
-        if not Path(self.netcdf).is_file():
-            raise InputError(self.netcdf, "inversion NetCDF not found")
 
 
 @dataclass
@@ -148,7 +134,8 @@ def centerline_profile(
 ) -> tuple[pd.DataFrame, int]:
     """Velocity along the lines at every time step of the inversion.
 
-    ``lines``: GeoDataFrame of (multi)lines in any CRS, with ``line_id`` (default 1…n). Returns the
+    ``lines``: GeoDataFrame of (multi)lines in any CRS; their ``line_id`` is the ``config.id_field``
+    attribute, else their own ``line_id`` column, else 1…n. Returns the
     long table ``line_id, point_index, distance (m from the line start), date, v, vx, vy, x, y``
     (x/y in the NetCDF CRS, one row per sample point and time step) and that CRS's EPSG code.
     """
@@ -168,7 +155,11 @@ def centerline_profile(
             "'Polygons to lines' turns outlines into lines)",
         )
     lines = lines.copy()
-    if "line_id" not in lines.columns:
+    if config.id_field:
+        if config.id_field not in lines.columns:
+            raise InputError("LINES", f"no attribute '{config.id_field}'", column=config.id_field)
+        lines["line_id"] = lines[config.id_field]
+    elif "line_id" not in lines.columns:
         lines["line_id"] = np.arange(1, len(lines) + 1)
     inv = open_inversion(config.netcdf)
     lines = lines.to_crs(inv.epsg)

@@ -68,7 +68,7 @@ import scipy.sparse as sp
 from ...errors import InputError, ParameterError
 from ...progress import Progress, ensure_progress
 from ...ranges import check_pair_filters
-from .gp_config import COMPONENTS, MODELS, GPConfig, timestamp  # noqa: F401  (re-exported: the API keeps them here)
+from .config import COMPONENTS, MODELS, GPConfig, timestamp  # noqa: F401  (re-exported: the API keeps them here)
 
 YEAR_DAYS = 365.25
 #: the robust fit starts from the pairs at most this long (days)
@@ -664,20 +664,17 @@ MAX_PLOT_PANELS = 12
 
 
 def gp_from_table(
-    series: pd.DataFrame,
-    cfg: GPConfig,
-    min_dt: float | None = None,
-    max_dt: float | None = None,
-    progress: Progress | None = None,
+    series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None
 ) -> tuple[pd.DataFrame, list]:
-    """The GP entry point of the CLI and the algorithms: optional date_dt filter (days), then a
-    regression per point. Returns the prediction table and the plot panels (see :func:`regress_points`)."""
-    check_pair_filters(min_dt, max_dt)
+    """The GP entry point of the CLI and the algorithms: the pairs within ``cfg.min_dt``/``cfg.max_dt``
+    (days), then a regression per point. Returns the prediction table and the plot panels (see
+    :func:`regress_points`)."""
+    check_pair_filters(cfg.min_dt, cfg.max_dt)
     keep = np.ones(len(series), dtype=bool)
-    if min_dt is not None:
-        keep &= (series["date_dt"] >= min_dt).to_numpy()
-    if max_dt is not None:
-        keep &= (series["date_dt"] <= max_dt).to_numpy()
+    if cfg.min_dt is not None:
+        keep &= (series["date_dt"] >= cfg.min_dt).to_numpy()
+    if cfg.max_dt is not None:
+        keep &= (series["date_dt"] <= cfg.max_dt).to_numpy()
     return regress_points(series[keep], cfg, progress)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from ...errors import InputError
 from ...progress import Progress, ensure_progress
 from ..inversion import InversionConfig, days_since_epoch, invert_pixels
+from .config import GPConfig
 
 #: NetCDF attributes → InversionConfig fields (the run's own settings)
 _INVERSION_ATTRIBUTES = {
@@ -187,15 +188,15 @@ def _pair_table(layers: pd.DataFrame, vx: np.ndarray, vy: np.ndarray, weight: np
 
 def task_pixel_gp(
     pairs: pd.DataFrame,
-    components: tuple[str, ...] = ("v",),
-    model: str = "interval",
-    robust: bool = True,
-    step_days: float = 1.0,
+    components: tuple[str, ...] = GPConfig.components,
+    model: str = GPConfig.model,
+    robust: bool = GPConfig.robust,
+    step_days: float = GPConfig.step_days,
     progress: Progress | None = None,
 ) -> dict:
     """GP regression of a pixel's pairs (:func:`task_pixel_pairs`): ``table`` ``date, <c>, <c>_std,
     <c>_lower, <c>_upper`` per component (lower/upper = mean ∓ 2σ)."""
-    from .gp import GPConfig, normalise_series, regress_series
+    from .gp import normalise_series, regress_series
 
     cfg = GPConfig(model=model, robust=robust, step_days=step_days, components=tuple(components))
     cfg.validate()

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 
 from ...errors import ParameterError
 from ...io import atomic_output
+from .config import PLOT_FORMATS
 
-FORMATS = ("png", "svg")
 _MISSION_COLOURS = {"S": "#1f77b4", "L": "#ff7f0e"}
 _MISSION_NAMES = {"S": "Sentinel pairs", "L": "Landsat pairs"}
 REJECTED_COLOUR = "#d62728"
@@ -27,7 +27,7 @@ REJECTED_LABEL = "rejected by the robust GP"
 
 def _check_format(path: Path) -> str:
     fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
+    if fmt not in PLOT_FORMATS:
         raise ParameterError("PLOT", f"{path.name}: use a .png or .svg file name")
     return fmt
 

@@ -8,16 +8,15 @@ together, so a chunk is fetched once and only the chunks under the points are re
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ...errors import InputError, ParameterError
+from ...errors import InputError
 from ...io import atomic_output
 from ...progress import Progress, ensure_progress
-from ...ranges import check_pair_filters
+from .config import PointSeriesConfig
 
 VARIABLES = ("v", "vx", "vy", "v_error")
 COLUMNS = (
@@ -43,32 +42,6 @@ COLUMNS = (
     "epsg",
     "zarr_url",
 )
-
-
-@dataclass
-class PointSeriesConfig:
-    """Settings shared by the CLI, the Python API and the algorithm.
-
-    cubes: zarr URLs/paths to read; when empty, the cubes come from ``catalog`` (URL or file,
-    default the official catalog). Filters: missions (e.g. "Sentinel-2", "L8", "Landsat"), start/end
-    (pairs entirely inside), min_dt/max_dt (date_dt range, days). neighborhood: 1 (pixel) or 3
-    (median of the 3×3 window, NaNs ignored).
-    """
-
-    cubes: tuple[str, ...] = ()
-    catalog: str | None = None
-    missions: tuple[str, ...] | str | None = None
-    start: str | None = None
-    end: str | None = None
-    min_dt: float | None = None
-    max_dt: float | None = None
-    neighborhood: int = 1
-    storage_options: dict | None = None
-
-    def validate(self) -> None:
-        if self.neighborhood not in (1, 3):
-            raise ParameterError("NEIGHBORHOOD", f"must be 1 or 3 pixels, got {self.neighborhood}")
-        check_pair_filters(self.min_dt, self.max_dt)
 
 
 def check_points(points) -> None:

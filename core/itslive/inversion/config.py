@@ -7,8 +7,13 @@ import math
 from dataclasses import dataclass
 
 from ...errors import ParameterError
+from ...params import coerce, param
+from ...ranges import DERIVATIVE, INTERVAL_DAYS, LAMBDA, MAX_ERROR_RATIO, MIN_OBSERVATIONS, ROBUST_ITERATIONS
 
 YEAR_DAYS = 365.25
+BACKENDS = ("numpy", "torch")
+#: what a user chooses (the kernel also takes "cuda:N")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -27,18 +32,37 @@ class InversionConfig:
     max_error_ratio: bins whose formal error exceeds this × the pixel's median formal error are
     NaN (0 disables); bins outside the span of a pixel's used pairs are always NaN.
     backend: "numpy" or "torch"; device (torch only): "auto" | "cpu" | "cuda".
+    The fields' metadata (:mod:`...params`) gives the user-facing ranges, which the Processing
+    algorithm and the CLI check; :meth:`validate` checks what the kernel itself needs.
     """
 
-    interval_days: float = 12.0
-    lam: float | None = None
-    derivative: int = 2
-    weighted: bool = True
-    robust: bool = True
-    robust_iterations: int = 2
-    min_observations: int = 5
-    max_error_ratio: float = 3.0
-    backend: str = "numpy"
-    device: str = "auto"
+    interval_days: float = param(12.0, "bin length h", allowed=INTERVAL_DAYS)
+    lam: float | None = param(
+        None,
+        "λ, roughness penalty λ²∫(dᵏv/dtᵏ)²dt (empty: chosen from the data by generalised cross-validation)",
+        allowed=LAMBDA,
+    )
+    derivative: int = param(
+        2, "regularised derivative k (1: acceleration, 2: its change)", choices=(1, 2), allowed=DERIVATIVE
+    )
+    weighted: bool = param(True, "weight pairs by 1/σ² from vx_error/vy_error")
+    robust: bool = param(True, "down-weight outliers (Tukey biweight)")
+    robust_iterations: int = param(2, "reweighting passes of the robust mode", allowed=ROBUST_ITERATIONS)
+    min_observations: int = param(5, "minimum valid pairs per pixel", allowed=MIN_OBSERVATIONS)
+    max_error_ratio: float = param(
+        3.0,
+        "leave bins whose formal error exceeds this × the pixel's median empty (0: off)",
+        allowed=MAX_ERROR_RATIO,
+    )
+    backend: str = param("numpy", "array library of the kernel", choices=BACKENDS)
+    device: str = param(
+        "auto",
+        "auto uses CUDA when torch sees a GPU; cpu runs numpy; cuda needs torch and a GPU",
+        choices=DEVICES,
+    )
+
+    def __post_init__(self) -> None:
+        coerce(self)  # 12 and 12.0 give the same checkpoint fingerprint
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the first invalid field."""
@@ -54,9 +78,9 @@ class InversionConfig:
             raise ParameterError("min_observations", f"must be ≥ 1, got {self.min_observations}")
         if not (math.isfinite(self.max_error_ratio) and self.max_error_ratio >= 0):
             raise ParameterError("max_error_ratio", f"must be ≥ 0 (0: off), got {self.max_error_ratio}")
-        if self.backend not in ("numpy", "torch"):
+        if self.backend not in BACKENDS:
             raise ParameterError("backend", f"must be 'numpy' or 'torch', got {self.backend!r}")
-        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+        if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
             raise ParameterError("device", f"must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
 
     def penalty(self) -> float:

@@ -24,8 +24,8 @@ from shapely.geometry import shape
 from ...errors import InputError, ParameterError
 from ...io import atomic_output
 from ...progress import Progress, ensure_progress
+from ..selection import DEFAULT_CATALOG_URL
 
-DEFAULT_CATALOG_URL = "https://its-live-data.s3.amazonaws.com/datacubes/catalog_v02.json"
 #: a cached copy younger than this is used without asking the network
 CACHE_MAX_AGE_DAYS = 30
 REQUIRED_PROPERTIES = ("zarr_url", "epsg", "geometry_epsg")

@@ -8,13 +8,18 @@ import shutil
 import pytest
 from surface_motion.core.errors import CancelledError
 from surface_motion.core.itslive.config import ItsliveInvertConfig
+from surface_motion.core.itslive.inversion.config import InversionConfig
 from surface_motion.core.itslive.pipeline import run_itslive_invert
 from surface_motion.core.progress import Progress
 
 
 def interrupted_then_resumed(cube, glaciers, output, change_data) -> int:
     config = ItsliveInvertConfig(
-        glaciers=glaciers, output=output, cubes=[str(cube)], block_size=10, device="cpu"
+        glaciers=glaciers,
+        output=output,
+        cubes=[str(cube)],
+        block_size=10,
+        inversion=InversionConfig(device="cpu"),
     )
     stop = Progress(
         on_progress=lambda f, m: None,

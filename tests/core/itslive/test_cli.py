@@ -13,6 +13,7 @@ import pytest
 from surface_motion.core.errors import ParameterError
 from surface_motion.core.itslive.cli import add_subcommands, config_from_args
 from surface_motion.core.itslive.config import ItsliveInvertConfig
+from surface_motion.core.itslive.inversion.config import InversionConfig
 
 PLUGINS = Path(__file__).resolve().parents[3] / ".build" / "plugins"
 
@@ -54,10 +55,14 @@ def test_cli_builds_the_config_and_writes_the_product(local_cube, tmp_path):
         assert ds.parameter_robust == 0 and len(ds["time"]) > 30
         assert ds.inversion_lambda > 0 and ds.inversion_lambda_selection.startswith("chosen by generalised")
     config = config_from_args(args)
-    assert isinstance(config, ItsliveInvertConfig) and config.cubes == [str(path)] and config.lam is None
+    assert (
+        isinstance(config, ItsliveInvertConfig)
+        and config.cubes == [str(path)]
+        and config.inversion.lam is None
+    )
     defaults = config_from_args(parse(argv[:7]))  # only the required arguments: the API's defaults
     api = ItsliveInvertConfig(glaciers=str(glaciers), output=out, cubes=[str(path)])
-    assert defaults.inversion() == api.inversion() and defaults.robust and defaults.weighted
+    assert defaults.kernel() == api.kernel() and defaults.inversion.robust and defaults.inversion.weighted
 
 
 def test_cli_refuses_bad_parameters(local_cube, tmp_path):
@@ -90,7 +95,10 @@ def test_worker_mode_reports_json_lines(local_cube, tmp_path):
     glaciers = tmp_path / "glaciers.geojson"
     truth.glaciers.to_file(glaciers, driver="GeoJSON")
     config = ItsliveInvertConfig(
-        glaciers=glaciers, output=tmp_path / "v.nc", cubes=[str(path)], interval_days=60, device="cpu"
+        glaciers=glaciers,
+        output=tmp_path / "v.nc",
+        cubes=[str(path)],
+        inversion=InversionConfig(interval_days=60, device="cpu"),
     )
     (tmp_path / "config.json").write_text(config.to_json())
     proc = subprocess.run(

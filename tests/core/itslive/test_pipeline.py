@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import netCDF4
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 from surface_motion.core.errors import CancelledError, InputError, ParameterError
 from surface_motion.core.itslive.config import ItsliveInvertConfig
+from surface_motion.core.itslive.inversion.config import InversionConfig
 from surface_motion.core.itslive.io.cube import open_cube
 from surface_motion.core.itslive.pipeline import run_itslive_invert
 from surface_motion.core.progress import Progress
@@ -37,6 +39,9 @@ def inputs(local_cube, tmp_path_factory):
     return path, truth, glaciers
 
 
+INVERSION = InversionConfig(interval_days=12, robust=True, device="cpu")
+
+
 def config(inputs, output, **kw) -> ItsliveInvertConfig:
     path, _, glaciers = inputs
     base = dict(
@@ -45,10 +50,8 @@ def config(inputs, output, **kw) -> ItsliveInvertConfig:
         cubes=[str(path)],
         start="2018-01-01",
         end="2021-01-01",
-        interval_days=12,
-        robust=True,
+        inversion=INVERSION,
         block_size=10,
-        device="cpu",
     )
     return ItsliveInvertConfig(**{**base, **kw})
 
@@ -132,7 +135,7 @@ def test_product_is_cf_and_beats_raw_pairs(inputs, reference):
         (dict(cubes=["{tmp}/novx.zarr"]), InputError, "column 'vx'"),
         (dict(start="2020-01-01", end="2019-01-01"), ParameterError, "START_DATE"),
         (
-            dict(start="2019-01-01", end="2019-01-20", interval_days=30),
+            dict(start="2019-01-01", end="2019-01-20", inversion=replace(INVERSION, interval_days=30)),
             ParameterError,
             "INTERVAL_DAYS.*longer",
         ),
@@ -198,13 +201,14 @@ def test_changed_parameters_do_not_reuse_the_checkpoint(inputs, tmp_path):
     )
     with pytest.raises(CancelledError):
         run_itslive_invert(config(inputs, out), progress)
-    assert run_itslive_invert(config(inputs, out, lam=3.0)).n_resumed == 0
+    assert run_itslive_invert(config(inputs, out, inversion=replace(INVERSION, lam=3.0))).n_resumed == 0
 
 
 KILLED_RUN = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, sys.argv[1])
     from surface_motion.core.itslive.config import ItsliveInvertConfig
+    from surface_motion.core.itslive.inversion.config import InversionConfig
     from surface_motion.core.itslive.pipeline import run_itslive_invert
     from surface_motion.core.progress import Progress
     cube, glaciers, output, marker = sys.argv[2:6]
@@ -215,7 +219,8 @@ KILLED_RUN = textwrap.dedent("""
             time.sleep(120)  # killed here
 
     run_itslive_invert(ItsliveInvertConfig(glaciers=glaciers, output=output, cubes=[cube], start="2018-01-01",
-                       end="2021-01-01", interval_days=12, robust=True, block_size=10, device="cpu"),
+                       end="2021-01-01", block_size=10,
+                       inversion=InversionConfig(interval_days=12, robust=True, device="cpu")),
                        Progress(on_progress=on_progress))
 """)
 
@@ -286,7 +291,8 @@ def test_missing_chunks_are_nan_with_a_warning(inputs, reference, tmp_path):
     with netCDF4.Dataset(reference[0]) as ds:
         lam = float(ds.inversion_lambda)  # the same λ: a hole in the λ sample would move the choice
     result = run_itslive_invert(
-        config(inputs, out, cubes=[str(holed)], lam=lam), Progress(on_warning=warnings.append)
+        config(inputs, out, cubes=[str(holed)], inversion=replace(INVERSION, lam=lam)),
+        Progress(on_warning=warnings.append),
     )
     assert result.missing_chunks == 1 and result.missing_values > 0
     assert any("1 chunks missing" in w for w in warnings)
@@ -306,7 +312,12 @@ def test_glacier_across_two_cubes_is_stitched(tmp_path):
     write_synthetic_cube(tmp_path / "west.zarr", origin=(0.0, 2400.0), **kw)
     write_synthetic_cube(tmp_path / "east.zarr", origin=(2400.0, 2400.0), **kw)
     outline = gpd.GeoDataFrame({"RGIId": ["across"]}, geometry=[box(1210, 610, 3590, 1790)], crs=3413)
-    common = dict(glaciers=outline, start="2018-01-01", end="2021-01-01", interval_days=30, device="cpu")
+    common = dict(
+        glaciers=outline,
+        start="2018-01-01",
+        end="2021-01-01",
+        inversion=InversionConfig(interval_days=30, device="cpu"),
+    )
     both = run_itslive_invert(
         ItsliveInvertConfig(
             output=tmp_path / "both.nc",
@@ -403,7 +414,10 @@ def test_progress_moves_and_cancels_within_a_large_block(inputs, tmp_path, monke
 
     progress = Progress(on_progress=on_progress, is_cancelled=lambda: state["cancel_at"] is not None)
     with pytest.raises(CancelledError):
-        run_itslive_invert(config(inputs, tmp_path / "velocity.nc", block_size=200, lam=3e-4), progress)
+        run_itslive_invert(
+            config(inputs, tmp_path / "velocity.nc", block_size=200, inversion=replace(INVERSION, lam=3e-4)),
+            progress,
+        )
     assert time.perf_counter() - state["cancel_at"] < 2.0
     inside = [t for t in times if t <= state["cancel_at"]]
     assert len(inside) > 20 and max(np.diff(inside)) < 1.0

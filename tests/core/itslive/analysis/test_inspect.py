@@ -7,6 +7,7 @@ import pytest
 from surface_motion.core.errors import InputError
 from surface_motion.core.itslive.analysis.inspect import read_run, task_pixel_gp, task_pixel_pairs
 from surface_motion.core.itslive.config import ItsliveInvertConfig
+from surface_motion.core.itslive.inversion.config import InversionConfig
 from surface_motion.core.itslive.pipeline import run_itslive_invert
 from surface_motion.core.synthetic.itslive import write_synthetic_cube
 
@@ -22,10 +23,8 @@ def run(tmp_path_factory):  # the run's mission filter must be applied again whe
             glaciers=str(folder / "glaciers.gpkg"),
             output=out,
             cubes=[str(folder / "cube.zarr")],
-            interval_days=30,
-            robust=True,
+            inversion=InversionConfig(interval_days=30, robust=True, device="cpu"),
             missions=("Sentinel-1", "Sentinel-2", "Landsat 8"),
-            device="cpu",
         )
     )
     return out, truth
