@@ -37,24 +37,31 @@ Formal errors: sqrt(diag N⁻¹) × σ̂₀ with σ̂₀² = RSS_w / (n_eff − 
 backed by data are NaN (see :func:`invert_pixels`).
 """
 
-from .config import YEAR_DAYS, InversionConfig
-from .design import PairDesign, days_since_epoch, difference_matrix, pair_design, time_bins
-from .gcv import TYPICAL_LAMBDA, LambdaChoice, select_lambda
-from .robust import tukey_weights
-from .solver import InversionResult, invert_pixels
+import importlib
+from typing import Any
 
-__all__ = [
-    "TYPICAL_LAMBDA",
-    "YEAR_DAYS",
-    "InversionConfig",
-    "InversionResult",
-    "LambdaChoice",
-    "PairDesign",
-    "days_since_epoch",
-    "difference_matrix",
-    "invert_pixels",
-    "pair_design",
-    "select_lambda",
-    "time_bins",
-    "tukey_weights",
-]
+# Lazy exports: the Processing algorithms import ``inversion.config`` inside QGIS before any scientific
+# package is loaded (the plugin must load without numpy/scipy installed), so this package imports its
+# numpy modules only when one of their names is used.
+_EXPORTS = {
+    "YEAR_DAYS": "config",
+    "InversionConfig": "config",
+    "PairDesign": "design",
+    "days_since_epoch": "design",
+    "difference_matrix": "design",
+    "pair_design": "design",
+    "time_bins": "design",
+    "TYPICAL_LAMBDA": "gcv",
+    "LambdaChoice": "gcv",
+    "select_lambda": "gcv",
+    "tukey_weights": "robust",
+    "InversionResult": "solver",
+    "invert_pixels": "solver",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
