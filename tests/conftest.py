@@ -43,3 +43,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+def run_worker(task: str, kwargs: dict, folder: Path, timeout: float = 300, env: dict | None = None):
+    """Run ``python -m surface_motion.core.worker <task> <job>`` as the algorithms do; return the process,
+    its JSON-line events and the unpickled result (None unless it succeeded)."""
+    import json
+    import pickle
+    import subprocess
+
+    job = folder / "job.pkl"
+    job.write_bytes(pickle.dumps(kwargs))
+    proc = subprocess.run(
+        [sys.executable, "-m", "surface_motion.core.worker", task, str(job)],
+        capture_output=True,
+        text=True,
+        cwd=PLUGINS,
+        env=env,
+        timeout=timeout,
+    )
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    result = None
+    if proc.returncode == 0:
+        result = pickle.loads(Path(events[-1]["result"]).read_bytes())
+    return proc, events, result

@@ -1,57 +1,21 @@
-"""ITS_LIVE analysis on the command line, and the worker the Processing algorithms run.
+"""ITS_LIVE analysis on the command line, and the tasks the Processing algorithms run in the worker.
 
 Subcommands: ``itslive-find-cubes``, ``itslive-point-series``, ``itslive-gp-regression``,
-``itslive-centerline-profile``. Each calls the same task function (``task_*``) as the algorithm.
-
-Worker mode (``python -m surface_motion.core.itslive.analysis_cli --worker JOB.pkl``): JOB.pkl holds
-``{"task": name, "kwargs": {...}}`` (layers as :func:`layer_from_payload` payloads: WKB + CRS +
-attributes); progress, info and warnings go to stdout as JSON lines, then ``{"result": path}`` (a
-pickle of the task's dict) or ``{"error": …}``/``{"cancelled": …}``; SIGTERM cancels between blocks.
-QGIS runs the analysis that way because its own GEOS/PROJ libraries, loaded in its process, clash
-with the copies bundled in the shapely and pyproj wheels (memory corruption, crash at exit).
+``itslive-centerline-profile``. Each calls the same task function (``task_*``) as the algorithm, which
+runs it through the worker entry (:mod:`..worker`, whose ``TASKS`` table names them).
 """
 
 from __future__ import annotations
 
-import pickle
 import sys
 from pathlib import Path
 
 from ..errors import InputError
 from ..progress import Progress, ensure_progress
-from ..worker import run_as_worker
-from .analysis.inspect import task_pixel_gp, task_pixel_pairs
-
-WORKER_FLAG = "--worker"
-
+from ..vector import read_layer
 
 # ------------------------------------------------------------------------------------------------
 # tasks (shared by the CLI and the worker)
-
-
-def layer_from_payload(payload: dict):
-    """A GeoDataFrame from ``{"wkb": [bytes], "crs": "EPSG:…" or WKT, "attributes": {name: list}}``."""
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
-
-    return gpd.GeoDataFrame(
-        pd.DataFrame(payload.get("attributes") or {}, index=range(len(payload["wkb"]))),
-        geometry=shapely.from_wkb(payload["wkb"]),
-        crs=payload["crs"],
-    )
-
-
-def read_layer(path: str, name: str):
-    """A vector file as a GeoDataFrame (errors name the file)."""
-    import geopandas as gpd
-
-    if not Path(path).exists():
-        raise InputError(path, f"{name} file not found")
-    try:
-        return gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
-        raise InputError(path, f"cannot read the {name} layer ({exc})") from exc
 
 
 def _geometry_result(frame, crs) -> dict:
@@ -152,18 +116,6 @@ def task_pixel_mesh(netcdf: str, progress: Progress | None = None) -> dict:
     from .io.pixel_mesh import write_pixel_mesh
 
     return write_pixel_mesh(netcdf, progress)
-
-
-TASKS = {
-    "find_cubes": task_find_cubes,
-    "point_series": task_point_series,
-    "gp": task_gp,
-    "centerline": task_centerline,
-    "pixel_pairs": task_pixel_pairs,
-    "pixel_gp": task_pixel_gp,
-    "pixel_mesh": task_pixel_mesh,
-}
-_LAYER_ARGS = ("aoi", "points", "lines")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -354,28 +306,3 @@ def _centerline(args) -> int:
             points.to_file(tmp, layer=Path(args.output).stem)
     print(f"\n{args.output}: {len(points)} rows", file=sys.stderr)
     return 0
-
-
-# ------------------------------------------------------------------------------------------------
-# worker mode
-
-
-def worker_main(job_path: str) -> int:
-    """Run the job's task; its result dict is pickled next to the job and reported as ``result``."""
-    job = pickle.loads(Path(job_path).read_bytes())
-    kwargs = {k: layer_from_payload(v) if k in _LAYER_ARGS else v for k, v in job["kwargs"].items()}
-    out = Path(job_path).with_suffix(".result.pkl")
-
-    def call(progress: Progress) -> str:
-        out.write_bytes(pickle.dumps(TASKS[job["task"]](**kwargs, progress=progress)))
-        return str(out)
-
-    return run_as_worker(call)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == WORKER_FLAG:
-        sys.exit(worker_main(sys.argv[2]))
-    from ..cli import main
-
-    sys.exit(main(sys.argv[1:]))

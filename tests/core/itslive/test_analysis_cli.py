@@ -1,16 +1,13 @@
-"""The ITS_LIVE analysis subcommands of ``surface-motion`` and the worker mode the algorithms use."""
+"""The ITS_LIVE analysis subcommands of ``surface-motion`` and their worker tasks."""
 
 from __future__ import annotations
 
 import json
-import pickle
-import subprocess
-import sys
 
 import pandas as pd
 from surface_motion.core.cli import main
 
-from tests.conftest import PLUGINS, shared_fixture
+from tests.conftest import PLUGINS, run_worker, shared_fixture
 
 
 def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
@@ -78,16 +75,11 @@ def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
 
 
 def test_worker_reports_json_lines_and_errors(tmp_path):
-    job = tmp_path / "job.pkl"
-    job.write_bytes(
-        pickle.dumps({"task": "gp", "kwargs": {"input": str(tmp_path / "none.csv"), "config": {}}})
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "surface_motion.core.itslive.analysis_cli", "--worker", str(job)],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(PLUGINS), "PATH": ""},
+    proc, events, _ = run_worker(
+        "gp",
+        {"input": str(tmp_path / "none.csv"), "config": {}},
+        tmp_path,
         timeout=120,
+        env={"PYTHONPATH": str(PLUGINS), "PATH": ""},
     )
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert proc.returncode == 2 and events[-1]["error"] == "none.csv: file not found"
+    assert proc.returncode == 2 and events[-1] == {"error": "none.csv: file not found", "kind": "InputError"}
