@@ -176,7 +176,7 @@ def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
     import geopandas as gpd
     import shapely
     from shapely.geometry import Polygon
-    from surface_motion.core.egms.pipeline import aoi_in_3035
+    from surface_motion.core.egms.aoi import aoi_in_3035
 
     ring = Polygon(
         box(4_500_000, 1_700_000, 4_510_000, 1_710_000).exterior,
@@ -189,7 +189,8 @@ def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
         aoi={"wkb": list(shapely.to_wkb(lonlat.values)), "crs": "EPSG:4326"},
         aoi_crs="EPSG:4326",
     )
-    area = aoi_in_3035(EgmsL3Config.from_json(config.to_json()))
+    config = EgmsL3Config.from_json(config.to_json())
+    area = aoi_in_3035(config.aoi, config.aoi_crs)
     assert area.geom_type == "MultiPolygon" and np.allclose(area.bounds, ring.bounds, atol=0.01)
     inside = shapely.contains_xy(
         area, np.array([4_501_050.0, 4_503_050.0, 4_511_050.0]), np.full(3, 1_703_050.0)
