@@ -352,9 +352,8 @@ def _run_egms_l3(config: EgmsL3Config, progress: Progress) -> EgmsL3Result:
     if config.scheduler:
         from ..compute import dask_client
 
-        address = None if config.scheduler.strip().lower() == "local" else config.scheduler
         with dask_client(
-            address, n_workers=config.n_workers, shared_paths=[*paths, config.output_folder]
+            config.scheduler, n_workers=config.n_workers, shared_paths=[*paths, config.output_folder]
         ) as client:
             result = _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
     else:
@@ -502,14 +501,16 @@ def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
 
 
 def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings) -> EgmsL3Result:
+    from ..compute import gather
+
     t0 = time.perf_counter()
     part_f = [
         client.submit(read_part, p, bounds, aoi, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
         for i, p in enumerate(paths)
     ]
     summary_f = [client.submit(_summary, f, config.spacing, pure=False) for f in part_f]
-    summaries = _gather(
-        client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts", cancel=part_f
+    summaries = gather(
+        client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts", also_cancel=part_f
     )
     _check_summaries(summaries, paths, aoi is not None)
     timings["read_resample"] = time.perf_counter() - t0
@@ -547,7 +548,9 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
                         pure=False,
                     )
                 )
-            out = _gather(client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", cancel=part_f)
+            out = gather(
+                client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", also_cancel=part_f
+            )
             _refuse_empty(
                 {name: n for name, n, _ in out}, sum(s["n"] for s in summaries), config.min_mp_count
             )
@@ -609,25 +612,3 @@ def _check_summaries(summaries: list[dict], paths: list[Path], aoi_given: bool) 
         for s in summaries
     ]
     _check_parts(fake, paths, aoi_given)
-
-
-def _gather(client, futures, progress: Progress, message: str, cancel=()) -> list:
-    """Wait for ``futures`` while reporting progress and honouring cancellation; results in order."""
-    from distributed import wait
-
-    while True:
-        pending = [f for f in futures if not f.done()]
-        for f in futures:
-            if f.status == "error":
-                client.cancel(pending + list(cancel))
-                f.result()  # re-raises the task's exception (InputError …) here
-        progress.report(1 - len(pending) / len(futures), message)
-        if progress.cancelled():
-            client.cancel(list(futures) + list(cancel))
-            progress.check()
-        if not pending:
-            return [f.result() for f in futures]
-        try:
-            wait(pending, timeout=0.25, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            pass

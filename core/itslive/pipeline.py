@@ -13,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -499,7 +501,15 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
         blocks.report((len(done) + n_done) / max(len(tasks), 1), f"Block {len(done) + n_done}/{len(tasks)}")
 
     if config.scheduler:
-        _run_dask(todo, edges, inversion, config, checkpoint.folder, finished, blocks)
+        _run_dask(
+            todo,
+            edges,
+            inversion,
+            config,
+            checkpoint.folder,
+            finished,
+            blocks.sub(len(done) / max(len(tasks), 1), 1),
+        )
     else:
         by_url = {c.url: c for c in cubes}
         for n, task in enumerate(todo, 1):
@@ -604,24 +614,22 @@ class Coverage:
 
 def _run_dask(
     todo: list[BlockTask],
-    edges,
+    edges: np.ndarray,
     inversion: InversionConfig,
     config: ItsliveInvertConfig,
     folder: Path,
-    finished,
+    finished: Callable[[BlockTask, dict[str, np.ndarray], int], None],
     progress: Progress,
 ) -> None:
     """Blocks as Dask tasks that write their results into the checkpoint ``folder`` themselves (the
-    workers must see it: checked up front for a remote scheduler); cancel stops them."""
-    from distributed import as_completed
+    workers must see it: checked up front for a remote scheduler); ``finished(task, summary, n)`` for the
+    n-th block done. Cancellation is checked while blocks run and cancels the rest."""
+    from ..compute import dask_client, gather
 
-    from ..compute import dask_client
-
-    address = None if config.scheduler.lower() == "local" else config.scheduler
-    with dask_client(address, n_workers=config.n_workers, shared_paths=[folder]) as client:
+    with dask_client(config.scheduler, n_workers=config.n_workers, shared_paths=[folder]) as client:
         edges_f = client.scatter(edges, broadcast=True)
         run_id = uuid.uuid4().hex[:8]
-        futures = {
+        futures = [
             client.submit(
                 invert_block_to_checkpoint,
                 t,
@@ -629,16 +637,13 @@ def _run_dask(
                 inversion,
                 str(folder),
                 key=f"itslive-block-{run_id}-{t.index}",
-            ): t
+            )
             for t in todo
-        }
-        try:
-            for n, future in enumerate(as_completed(futures), 1):
-                progress.check()
-                finished(futures[future], future.result(), n)
-        except BaseException:
-            client.cancel(list(futures))
-            raise
+        ]
+        n_done = itertools.count(1)
+        gather(
+            client, futures, progress, on_result=lambda i, summary: finished(todo[i], summary, next(n_done))
+        )
 
 
 def _weighting(inversion: InversionConfig, tables: list[pd.DataFrame], notes: list[str]) -> InversionConfig:
