@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import InputError
 from ..progress import Progress, ensure_progress
 from ..vector import read_layer
 
@@ -30,16 +29,9 @@ def _geometry_result(frame, crs) -> dict:
 
 def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None = None) -> dict:
     """Cubes under the AOI: ``table`` (zarr_url, epsg, region, …), footprints as ``wkb`` in ``crs``."""
-    from .io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
+    from .io.catalog import cubes_under
 
-    progress = ensure_progress(progress)
-    progress.report(0.1, "Loading the ITS_LIVE catalog")
-    table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
-    progress.check()
-    progress.report(0.6, "Testing cube footprints")
-    cubes = find_cubes(table, aoi)
-    if cubes.empty:
-        raise InputError("AOI", "the area of interest intersects no ITS_LIVE datacube of the catalog")
+    cubes = cubes_under(aoi, catalog, "AOI", "the area of interest", progress)
     return _geometry_result(cubes, cubes.crs)
 
 

@@ -42,6 +42,7 @@ from .inversion import (
     time_bins,
 )
 from .inversion.gcv import GCV_PIXELS
+from .io.catalog import cubes_under
 from .io.cube import Cube, open_cube, read_window
 from .io.mask import GlacierGrid, rasterise_glaciers
 
@@ -118,21 +119,6 @@ def load_glaciers(glaciers):
     if len(polygons) == 0:
         raise InputError("GLACIERS", "the layer has no polygon: give glacier outlines (e.g. RGI polygons)")
     return polygons
-
-
-def find_cube_urls(glaciers, catalog: str | None, progress: Progress) -> list[str]:
-    """The catalog's cubes under the glaciers (their zarr URLs)."""
-    from .io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
-
-    table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
-    found = find_cubes(table, glaciers)
-    if len(found) == 0:
-        raise InputError(
-            "GLACIERS",
-            f"no ITS_LIVE cube of the catalog {catalog or DEFAULT_CATALOG_URL} covers "
-            "the glaciers; check the layer's CRS",
-        )
-    return list(found["zarr_url"])
 
 
 def _period(config: ItsliveInvertConfig, tables: list[pd.DataFrame]) -> tuple[np.datetime64, np.datetime64]:
@@ -444,7 +430,9 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     inversion = config.inversion()
     glaciers = load_glaciers(config.glaciers)
     progress.report(0.0, "Finding and opening cubes")
-    urls = config.cubes or find_cube_urls(glaciers, config.catalog, progress.sub(0.0, 0.02))
+    urls = config.cubes or list(
+        cubes_under(glaciers, config.catalog, "GLACIERS", "the glaciers", progress.sub(0.0, 0.02))["zarr_url"]
+    )
     cubes = []
     for url in urls:
         progress.check()

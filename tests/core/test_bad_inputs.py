@@ -518,7 +518,7 @@ CASES = [
         "aoi outside every cube",
         FIND,
         "--aoi {glaciers_far} --catalog {catalog}",
-        r"AOI: the area of interest intersects no ITS_LIVE datacube",
+        r"AOI: no ITS_LIVE cube of the catalog .* covers the area of interest",
         base=False,
     ),
     case(

@@ -96,20 +96,6 @@ def pixel_of(cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return row, col, inside
 
 
-def _cube_urls(points, config: PointSeriesConfig, progress: Progress) -> list[str]:
-    if config.cubes:
-        return list(config.cubes)
-    from ..io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
-
-    catalog = load_catalog(config.catalog or DEFAULT_CATALOG_URL, progress=progress)
-    found = find_cubes(catalog, points)
-    if found.empty:
-        raise InputError(
-            "POINTS", "no ITS_LIVE cube of the catalog contains any of the points; check the layer's CRS"
-        )
-    return list(found["zarr_url"])
-
-
 def _column_stack(values: dict[str, np.ndarray], rows: np.ndarray, cols: np.ndarray, half: int) -> dict:
     """Per point (n_layers,) series from window arrays (n_layers, wy, wx): the pixel or the window median."""
     out = {}
@@ -198,6 +184,7 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
     after the filters; warns about points outside the cubes and about missing chunks.
     """
     from ..filters import filter_layers
+    from ..io.catalog import cubes_under
     from ..io.cube import open_cube
 
     progress = ensure_progress(progress)
@@ -206,7 +193,11 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
     points = points[points.geometry.notna() & ~points.geometry.is_empty].copy()
     ids = points["point_id"].to_numpy() if "point_id" in points.columns else np.arange(1, len(points) + 1)
     lonlat = np.column_stack([points.to_crs(4326).geometry.x, points.to_crs(4326).geometry.y])
-    urls = _cube_urls(points, config, progress.sub(0.0, 0.05))
+    urls = list(config.cubes) or list(
+        cubes_under(points, config.catalog, "POINTS", "any of the points", progress.sub(0.0, 0.05))[
+            "zarr_url"
+        ]
+    )
     todo = np.ones(len(points), dtype=bool)
     frames, stats, n_filtered = [], {}, 0
     for k, url in enumerate(urls):
