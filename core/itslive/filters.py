@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..timeutil import parse_date
 
 #: Canonical sensor names and the codes ITS_LIVE stores in ``satellite_img1/2``.
 SENSORS = {
@@ -56,15 +57,6 @@ def parse_missions(missions: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
-def _as_datetime(value, name: str) -> np.datetime64 | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return np.datetime64(pd.Timestamp(value).tz_localize(None), "us")
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(name, f"'{value}' is not a date (use YYYY-MM-DD)") from exc
-
-
 def filter_layers(
     layers: pd.DataFrame,
     missions=None,
@@ -82,7 +74,7 @@ def filter_layers(
     if sensors:
         keep &= sensor_of(layers["satellite_img1"]).isin(sensors).to_numpy()
         keep &= sensor_of(layers["satellite_img2"]).isin(sensors).to_numpy()
-    start_t, end_t = _as_datetime(start, "START_DATE"), _as_datetime(end, "END_DATE")
+    start_t, end_t = parse_date(start, "START_DATE"), parse_date(end, "END_DATE")
     if start_t is not None and end_t is not None and start_t >= end_t:
         raise ParameterError("START_DATE", f"start {start} is not before end {end}")
     if start_t is not None:
