@@ -44,8 +44,11 @@ def task_point_series(
     progress: Progress | None = None,
 ) -> dict:
     """Point series (``table``), its CSV, and with ``gp`` (GPConfig fields) the GP table and plot."""
-    from .analysis.gp import GPConfig, gp_from_table, write_gp_plot
+    from .analysis.gp import gp_from_table
+    from .analysis.gp_config import GPConfig
+    from .analysis.plots import write_gp_plot
     from .analysis.series import PointSeriesConfig, point_series, write_series_csv
+    from .analysis.series_table import normalise_series
 
     progress = ensure_progress(progress)
     gp_cfg = GPConfig(**gp) if gp else None
@@ -56,8 +59,6 @@ def task_point_series(
         write_series_csv(table, csv)
     result = {"table": table, "gp_table": None, "plot": None}
     if gp_cfg is not None:
-        from .analysis.gp import normalise_series
-
         series = normalise_series(table, "point series")
         result["gp_table"], panels = gp_from_table(series, gp_cfg, progress=progress.sub(0.6, 0.95))
         if plot:
@@ -74,7 +75,10 @@ def task_gp(
     progress: Progress | None = None,
 ) -> dict:
     """GP regression of a point-series CSV: ``table`` and ``plot``."""
-    from .analysis.gp import GPConfig, gp_from_table, read_series_csv, write_gp_plot
+    from .analysis.gp import gp_from_table
+    from .analysis.gp_config import GPConfig
+    from .analysis.plots import write_gp_plot
+    from .analysis.series_table import read_series_csv
 
     progress = ensure_progress(progress)
     cfg = GPConfig(**config)

@@ -195,7 +195,9 @@ def task_pixel_gp(
 ) -> dict:
     """GP regression of a pixel's pairs (:func:`task_pixel_pairs`): ``table`` ``date, <c>, <c>_std,
     <c>_lower, <c>_upper`` per component (lower/upper = mean ∓ 2σ)."""
-    from .gp import GPConfig, normalise_series, regress_series
+    from .gp import regress_series
+    from .gp_config import GPConfig
+    from .series_table import normalise_series
 
     cfg = GPConfig(model=model, robust=robust, step_days=step_days, components=tuple(components))
     cfg.validate()

@@ -17,8 +17,11 @@ from matplotlib.figure import Figure
 
 from ...errors import ParameterError
 from ...io import atomic_output
+from ...progress import Progress, ensure_progress
 
 FORMATS = ("png", "svg")
+#: a GP plot shows at most this many points (one panel each)
+MAX_PLOT_PANELS = 12
 _MISSION_COLOURS = {"S": "#1f77b4", "L": "#ff7f0e"}
 _MISSION_NAMES = {"S": "Sentinel pairs", "L": "Landsat pairs"}
 REJECTED_COLOUR = "#d62728"
@@ -49,7 +52,7 @@ def _mission_of(series: pd.DataFrame) -> np.ndarray:
 
 
 def rejected_pairs(series: pd.DataFrame, component: str) -> np.ndarray:
-    """Which pairs the robust GP rejected (``<component>_pair_weight`` below :data:`~.gp.ACCEPT_WEIGHT`);
+    """Which pairs the robust GP rejected (``<component>_pair_weight`` below :data:`.gp.ACCEPT_WEIGHT`);
     none when the series has no weights."""
     from .gp import ACCEPT_WEIGHT
 
@@ -129,9 +132,19 @@ def plot_gp(
     return _save(gp_figure(panels, component), path)
 
 
+def write_gp_plot(
+    panels: list, path: str | Path, component: str = "v", progress: Progress | None = None
+) -> Path:
+    """The GP plot (PNG/SVG from the suffix) of the first :data:`MAX_PLOT_PANELS` points; warns when it
+    leaves points out."""
+    if len(panels) > MAX_PLOT_PANELS:
+        ensure_progress(progress).warn(f"the plot shows the first {MAX_PLOT_PANELS} of {len(panels)} points")
+    return plot_gp(panels[:MAX_PLOT_PANELS], path, component)
+
+
 def gp_figure(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], component: str = "v") -> Figure:
     """The figure of :func:`plot_gp`; pairs with a ``<component>_pair_weight`` below
-    :data:`~.gp.ACCEPT_WEIGHT` are drawn dashed red with their own legend entry."""
+    :data:`.gp.ACCEPT_WEIGHT` are drawn dashed red with their own legend entry."""
     fig = Figure(figsize=(11, 3.2 * len(panels)))
     for i, (title, series, prediction) in enumerate(panels):
         _gp_axes(fig.add_subplot(len(panels), 1, i + 1), series, prediction, component, title)

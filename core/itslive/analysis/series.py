@@ -245,7 +245,7 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
 
 
 def write_series_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a point-series table as CSV (ISO dates), atomically; :func:`gp.read_series_csv` reads it back."""
+    """Write a point-series table as CSV (ISO dates), atomically; :func:`.series_table.read_series_csv` reads it back."""
     path = Path(path)
     with atomic_output(path) as tmp:
         table.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
