@@ -1,12 +1,12 @@
 """Gaussian-process regression of an ITS_LIVE point series: a latent velocity with mean and ±2σ band.
 
 Kernel: g(t)g(t')·σ_m²·Matérn-3/2(ℓ_m) + σ_p²·ExpSineSquared(ℓ_p, period 1 yr) on decimal years and
-normalised velocities (the seed's ITS_LIVE_TOOL kernel, with a time-varying amplitude g of the Matérn
+normalised velocities (ITS_LIVE_TOOL's kernel, with a time-varying amplitude g of the Matérn
 term, "the envelope"); per-pair noise variance ``(s·error)² + σ_w²`` (a fitted scale s on the stated
 errors and a learned white term σ_w); hyperparameters by maximising the marginal likelihood. Two
 observation models:
 
-- ``"midpoint"`` (a), the seed's: each pair is a noisy sample of the latent velocity at its mid_date.
+- ``"midpoint"`` (a), ITS_LIVE_TOOL's: each pair is a noisy sample of the latent velocity at its mid_date.
 - ``"interval"`` (b): each pair is the MEAN of the latent velocity over [img1, img2], a linear
   functional of the GP.
 

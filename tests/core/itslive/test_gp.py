@@ -1,5 +1,5 @@
 """GP regression: exact averaging operator, likelihood and gradient against dense references, the
-interval model (b) against the seed's midpoint model (a) on generated truth, robustness, fixtures."""
+interval model (b) against the midpoint model (a) on generated truth, robustness, fixtures."""
 
 from __future__ import annotations
 
