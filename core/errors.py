@@ -46,10 +46,6 @@ class CancelledError(SurfaceMotionError):
         super().__init__(message)
 
 
-class MissingDependencyError(SurfaceMotionError):
-    """An optional Python package is not installed."""
-
-
 #: errno → what the user can do about a failed file operation
 _OS_FIXES = {
     errno.ENOSPC: "free disk space or choose another output location",

@@ -48,17 +48,6 @@ class CellGroups:
             g = g2
 
 
-def geometry_counts(groups: CellGroups, ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Number of ascending and descending MPs per cell group."""
-    a = (
-        np.add.reduceat(ascending[groups.order].astype(np.int64), groups.starts)
-        if groups.starts.size
-        else np.empty(0, np.int64)
-    )
-    total = np.diff(np.r_[groups.starts, groups.order.size])
-    return a, total - a
-
-
 def solve_east_up(
     groups: CellGroups,
     los_east: np.ndarray,

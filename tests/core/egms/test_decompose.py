@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from surface_motion.core.egms.decompose import (
     CellGroups,
     average_per_geometry,
-    geometry_counts,
     solve_east_up,
 )
 
@@ -51,8 +50,7 @@ def test_solution_matches_reference_lstsq(case):
         ref = np.linalg.lstsq(a, series[m].astype(float) * sw[:, None], rcond=None)[0]
         np.testing.assert_allclose(east[g], ref[0], atol=1e-8)
         np.testing.assert_allclose(up[g], ref[1], atol=1e-8)
-    na, nd = geometry_counts(groups, e < 0)
-    assert np.all(na >= 1) and np.all(nd >= 1)
+        assert (e[m] < 0).any() and (e[m] >= 0).any()  # the case has both geometries in every cell
 
 
 @settings(max_examples=50, deadline=None)
