@@ -211,7 +211,7 @@ def gather(
 def torch_device(name: str = "auto") -> str:
     """Resolve ``auto``/``cpu``/``cuda`` to a torch device string; ``auto`` picks CUDA when present.
 
-    Raises ValueError for ``cuda`` when no CUDA device is available.
+    Raises :class:`ParameterError` (DEVICE) for ``cuda`` when no CUDA device is available.
     """
     import torch
 
@@ -219,5 +219,9 @@ def torch_device(name: str = "auto") -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but torch sees no CUDA device")
+        raise ParameterError(
+            "DEVICE",
+            "cuda: torch sees no CUDA device on this machine (no GPU, or a CPU-only torch build); "
+            "choose auto or cpu",
+        )
     return name

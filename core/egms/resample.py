@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ParameterError
+
 METHODS = ("nearest", "linear")
 #: variance (day²) of the time kernel found to reproduce the official 2020–2024 series
 OFFICIAL_KERNEL_VAR = 3.0
@@ -75,7 +77,7 @@ def resample(
     Works on blocks of ``block`` MPs so the temporaries stay small.
     """
     if method not in METHODS:
-        raise ValueError(f"resampling method must be one of {METHODS}, not {method!r}")
+        raise ParameterError("RESAMPLING", f"must be one of {', '.join(METHODS)} (got {method!r})")
     series = np.asarray(series, dtype=np.float32)
     obs = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
     g = np.asarray(grid, dtype="datetime64[D]").astype(np.int64)
