@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -62,6 +63,23 @@ def rejected_pairs(series: pd.DataFrame, component: str) -> np.ndarray:
     return (series[column] < ACCEPT_WEIGHT).to_numpy()
 
 
+def draw_gp_band(ax: Axes, prediction: pd.DataFrame, component: str) -> np.ndarray:
+    """The GP mean and its ±2σ band (``date, <component>, <component>_lower, <component>_upper``) on
+    ``ax``; returns the dates as matplotlib numbers. The plots here and the inspector draw it alike."""
+    dates = mdates.date2num(pd.to_datetime(prediction["date"]).to_numpy())
+    ax.fill_between(
+        dates,
+        prediction[f"{component}_lower"],
+        prediction[f"{component}_upper"],
+        color="k",
+        alpha=0.18,
+        linewidth=0,
+        label="GP ±2σ",
+    )
+    ax.plot(dates, prediction[component], color="k", linewidth=1.2, label="GP mean")
+    return dates
+
+
 def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str, title: str) -> None:
     x1 = mdates.date2num(pd.to_datetime(series["img1"]).to_numpy())
     x2 = mdates.date2num(pd.to_datetime(series["img2"]).to_numpy())
@@ -93,17 +111,7 @@ def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str,
                 label=REJECTED_LABEL,
             )
         )
-    dates = mdates.date2num(pd.to_datetime(prediction["date"]).to_numpy())
-    ax.fill_between(
-        dates,
-        prediction[f"{component}_lower"],
-        prediction[f"{component}_upper"],
-        color="k",
-        alpha=0.18,
-        linewidth=0,
-        label="GP ±2σ",
-    )
-    ax.plot(dates, prediction[component], color="k", linewidth=1.2, label="GP mean")
+    dates = draw_gp_band(ax, prediction, component)
     finite = np.concatenate([y[np.isfinite(y)], prediction[component].to_numpy(float)])
     lo, hi = np.nanpercentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0)
     pad = 0.1 * (hi - lo or 1.0)
