@@ -67,3 +67,14 @@ def run_worker(task: str, kwargs: dict, folder: Path, timeout: float = 300, env:
     if proc.returncode == 0:
         result = pickle.loads(Path(events[-1]["result"]).read_bytes())
     return proc, events, result
+
+
+def loaded_by(statement: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``statement`` (an import)."""
+    import subprocess
+
+    code = f"import sys; {statement}; print(sorted(m for m in {modules!r} if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PLUGINS, check=True
+    )
+    return eval(out.stdout)  # a list literal of module names

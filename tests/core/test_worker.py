@@ -16,7 +16,7 @@ from shapely.geometry import Point
 from surface_motion.core import worker
 from surface_motion.core.errors import InputError
 
-from tests.conftest import PLUGINS, run_worker
+from tests.conftest import PLUGINS, loaded_by, run_worker
 
 
 def events(capsys) -> list[dict]:
@@ -30,14 +30,8 @@ def test_every_task_resolves_to_a_function_taking_progress(task):
 
 
 def test_reading_the_task_table_imports_no_scientific_package():
-    code = (
-        "import sys, surface_motion.core.worker as w; "
-        "print(sorted(m for m in ('numpy', 'pandas', 'geopandas', 'shapely') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PLUGINS, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    statement = "import surface_motion.core.worker"
+    assert loaded_by(statement, ("numpy", "pandas", "geopandas", "shapely")) == []
 
 
 def test_progress_messages_and_result_are_json_lines(capsys):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from surface_motion.core.itslive import analysis
 
-from tests.conftest import PLUGINS
+from tests.conftest import loaded_by
 
 
 @pytest.mark.parametrize("name", analysis.__all__)
@@ -23,11 +20,5 @@ def test_an_unknown_name_is_an_attribute_error():
 
 def test_the_gp_settings_load_without_shapely_scipy_or_matplotlib():
     # the algorithms read analysis.gp_config inside QGIS, whose own GEOS clashes with shapely's
-    code = (
-        "import sys; from surface_motion.core.itslive.analysis.gp_config import GPConfig; "
-        "print(sorted(m for m in ('shapely', 'scipy', 'matplotlib', 'geopandas') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PLUGINS, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    statement = "from surface_motion.core.itslive.analysis.gp_config import GPConfig"
+    assert loaded_by(statement, ("shapely", "scipy", "matplotlib", "geopandas")) == []
