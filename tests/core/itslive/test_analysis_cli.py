@@ -41,7 +41,11 @@ def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
         == 0
     )
     assert capsys.readouterr().out.strip().endswith("ITS_LIVE_vel_EPSG3413_G0120_X-3150000_Y650000.zarr")
-    assert (tmp_path / "cubes.geojson").exists()
+    import geopandas as gpd
+
+    footprints = gpd.read_file(tmp_path / "cubes.geojson")
+    assert len(footprints) == 1 and footprints["zarr_url"][0].endswith("_X-3150000_Y650000.zarr")
+    assert footprints.crs.to_epsg() == 4326
     out = tmp_path / "gp.csv"
     assert (
         main(
@@ -67,7 +71,7 @@ def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
     )
     table = pd.read_csv(out)
     assert list(table.columns[:5]) == ["date", "v", "v_std", "v_lower", "v_upper"] and "vy_upper" in table
-    assert len(table) == 13 and (tmp_path / "gp.png").exists()
+    assert len(table) == 13 and (tmp_path / "gp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (
         main(["itslive-gp-regression", "--input", str(tmp_path / "missing.csv"), "--output", str(out)]) == 2
     )

@@ -91,4 +91,8 @@ def test_worker_task_reports_json_lines(local_cube, tmp_path):
     proc, events, result = run_worker("itslive_invert", {"config": config}, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert any("progress" in e for e in events)
-    assert result["output"] == str(tmp_path / "v.nc") and (tmp_path / "v.nc").exists()
+    assert result["output"] == str(tmp_path / "v.nc")
+    with netCDF4.Dataset(tmp_path / "v.nc") as ds:
+        assert (
+            len(ds["time"]) == result["n_bins"] and int((ds["glacier_id"][:] > 0).sum()) == result["n_pixels"]
+        )
