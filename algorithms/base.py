@@ -97,7 +97,7 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
         except QgsProcessingException:
             raise
-        except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback goes to a log file
+        except Exception as exc:  # one line for the user, the traceback goes to a log file
             raise QgsProcessingException(f"{self.displayName()}: {describe_unexpected(exc)}") from exc
 
     def execute(self, parameters, context, feedback):

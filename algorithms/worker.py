@@ -75,7 +75,7 @@ def _python(value):
     return value
 
 
-def run_task(task: str, kwargs: dict, feedback) -> Any:  # noqa: ANN401 - the task's own result
+def run_task(task: str, kwargs: dict, feedback) -> Any:  # the task's own result
     """Run ``TASKS[task](**kwargs)`` in a worker process; return its result.
 
     Core errors come back as ``SurfaceMotionError`` (the base class turns them into

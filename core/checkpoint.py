@@ -52,7 +52,7 @@ def _find(fs, path: str, attempts: int = 6) -> dict:
             )
         except (FileNotFoundError, NotImplementedError):
             return {}
-        except Exception as exc:  # noqa: BLE001 - classified by the store's rule
+        except Exception as exc:  # classified by the store's rule
             if attempt == attempts or not _is_transient(exc):
                 raise
             time.sleep(0.1 * 2**attempt)

@@ -119,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.error("surface-motion %s: interrupted", args.command)
         return 130
-    except Exception as exc:  # noqa: BLE001 - one line for the user; --debug (or the log file) has the traceback
+    except Exception as exc:  # one line for the user; --debug (or the log file) has the traceback
         if args.debug:
             raise
         log.error("surface-motion %s: error: %s", args.command, describe_unexpected(exc))

@@ -27,7 +27,7 @@ class InputError(SurfaceMotionError):
         self.reason = reason
         where = Path(self.source).name if self.source and "://" not in self.source else self.source
         parts = [p for p in (where, f"column '{column}'" if column else None) if p]
-        super().__init__(": ".join(parts + [reason]) if parts else reason)
+        super().__init__(": ".join([*parts, reason]) if parts else reason)
 
 
 class ParameterError(SurfaceMotionError):

@@ -44,5 +44,5 @@ def read_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
         raise InputError(path, f"{name} file not found")
     try:
         return gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+    except Exception as exc:  # any reader failure is a bad input file
         raise InputError(path, f"cannot read the {name} layer ({exc})") from exc

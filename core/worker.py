@@ -56,7 +56,7 @@ def result_path(job: Path) -> Path:
     return job.with_name(f"{job.stem}.result.pkl")
 
 
-def emit(**event: Any) -> None:  # noqa: ANN401 - any JSON value
+def emit(**event: Any) -> None:  # any JSON value
     """Write one JSON event line to stdout (flushed: the parent relays it at once)."""
     sys.stdout.write(json.dumps(event, default=str) + "\n")
     sys.stdout.flush()

@@ -43,7 +43,7 @@ class WorkerTask(QgsTask):
         self.feedback.cancel()
         super().cancel()
 
-    def finished(self, ok: bool) -> None:  # noqa: FBT001 - QgsTask API
+    def finished(self, ok: bool) -> None:  # QgsTask API
         self.on_done(self.result if ok else None, None if ok else (self.error or "cancelled"))
 
 

@@ -80,7 +80,7 @@ def _check_europe_lonlat(bounds: tuple[float, float, float, float], src: pyproj.
 
     try:
         to_lonlat = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
-    except Exception as exc:  # noqa: BLE001 - pyproj raises ProjError for an undefined/local CRS
+    except Exception as exc:  # pyproj raises ProjError for an undefined/local CRS
         raise ParameterError(
             "AOI",
             f"its CRS ({src.name}) cannot be transformed to EPSG:3035 ({exc}); set the layer's real CRS",

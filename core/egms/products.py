@@ -260,11 +260,11 @@ def write_md5(path: Path, zip_path: Path, zip_name: str) -> None:
 
 def velocity_raster(result: TileResult, velocity: np.ndarray, spacing: float) -> np.ndarray:
     """The tile's (N, N) float32 mean_velocity image, north up, −9999 where no cell."""
-    n = int(round(TILE_SIZE / spacing))
+    n = round(TILE_SIZE / spacing)
     img = np.full((n, n), NODATA, dtype=np.float32)
     xmin, _, _, ymax = tile_bounds(result.te, result.tn)
-    col = result.ix - int(round(xmin / spacing))
-    row = int(round(ymax / spacing)) - 1 - result.iy
+    col = result.ix - round(xmin / spacing)
+    row = round(ymax / spacing) - 1 - result.iy
     ok = ~np.isnan(velocity)
     img[row[ok], col[ok]] = velocity[ok].astype(np.float32)
     return img

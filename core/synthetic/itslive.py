@@ -199,7 +199,7 @@ def write_synthetic_cube(
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
     x, y, glaciers, base, direction = _scene(nx, ny, origin, resolution, epsg, vmax)
 
-    n_dup = int(round(n_pairs * duplicate_fraction))
+    n_dup = round(n_pairs * duplicate_fraction)
     pairs = _pairs(rng, n_pairs - n_dup, t0, t1)
     dup = pairs.iloc[rng.choice(len(pairs), size=min(n_dup, len(pairs)), replace=False)]
     pairs = pd.concat([pairs, dup], ignore_index=True)

@@ -148,7 +148,7 @@ def test_output_location_is_checked(tmp_path, kind, make, words):
 def test_a_missing_output_or_an_error_inside_changes_nothing(tmp_path):
     final = tmp_path / "product.tif"
     final.write_text("previous")
-    with pytest.raises(FileNotFoundError, match="product.tif: the writer produced no output"):
+    with pytest.raises(FileNotFoundError, match=r"product\.tif: the writer produced no output"):
         with atomic_output(final):
             pass  # a writer that wrote nothing must not commit an empty set
     with pytest.raises(ZeroDivisionError):
@@ -185,7 +185,7 @@ def test_a_missing_folder_is_fine_when_its_parent_can_be_written(tmp_path):
     check_output_location(tmp_path / "new-folder", "OUTPUT_FOLDER", "folder")
     assert list(tmp_path.iterdir()) == []  # the probe leaves nothing behind
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ParameterError, match="is a file, so .* cannot be created"):
+    with pytest.raises(ParameterError, match=r"is a file, so .* cannot be created"):
         check_output_location(tmp_path / "file" / "v.nc", "OUTPUT")
 
 

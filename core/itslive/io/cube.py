@@ -77,7 +77,7 @@ def _open_group(store, url: str) -> zarr.Group:
         group = zarr.open_group(store, mode="r", zarr_format=2)
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(
             url,
             "not a zarr store (no .zgroup/.zmetadata found): give the URL or folder "
@@ -281,7 +281,7 @@ def read_window(
         raw = sync(fetch())
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a chunk that cannot be decoded: find and name it
+    except Exception as exc:  # a chunk that cannot be decoded: find and name it
         raise InputError(
             cube.url,
             f"{_undecodable_chunk(arrays, selection)} cannot be decoded ({type(exc).__name__}: "

@@ -134,7 +134,7 @@ class ResilientStore(WrapperStore):
         for attempt in range(1, self.attempts + 1):
             try:
                 value = await self._store.get(key, prototype, byte_range)
-            except Exception as exc:  # noqa: BLE001 - classified just below
+            except Exception as exc:  # classified just below
                 if not _is_transient(exc):
                     raise
                 if attempt == self.attempts:

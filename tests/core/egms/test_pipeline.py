@@ -60,7 +60,7 @@ def test_bad_parameters_write_nothing(small_bursts, tmp_path, kw, error, words):
 
 def test_only_one_geometry_and_duplicates_are_rejected(small_bursts, tmp_path):
     paths, _ = small_bursts
-    with pytest.raises(InputError, match="only ascending MPs.*add a descending burst"):
+    with pytest.raises(InputError, match=r"only ascending MPs.*add a descending burst"):
         run(paths[:1], tmp_path / "a")
     with pytest.raises(InputError, match="given twice"):
         run([paths[0], paths[0], paths[1]], tmp_path / "b")

@@ -56,7 +56,7 @@ def test_bad_values_name_their_parameter(change, message):
 
 
 def test_a_date_that_is_no_date_names_its_parameter():
-    with pytest.raises(ParameterError, match="^END_DATE: 'soon' is not a date"):
+    with pytest.raises(ParameterError, match=r"^END_DATE: 'soon' is not a date"):
         make(end="soon")
 
 

@@ -237,7 +237,7 @@ def test_regress_series_components_and_bad_inputs():
     series = synthetic_series(n=120)
     series["vx"] = series["v"] * 0.6
     series["vy"] = series["v"] * 0.8
-    table, fits = gp.regress_series(series, gp.GPConfig(components=("v", "vx"), step_days=10.0))
+    table, _ = gp.regress_series(series, gp.GPConfig(components=("v", "vx"), step_days=10.0))
     assert {"date", "v", "v_lower", "v_upper", "vx", "vx_lower", "vx_upper"} <= set(table.columns)
     assert (table["v_lower"] < table["v"]).all() and (table["v"] < table["v_upper"]).all()
     assert (table["date"].diff().dropna() == pd.Timedelta(days=10)).all()
@@ -257,7 +257,7 @@ def test_read_series_csv_errors(tmp_path):
     with pytest.raises(InputError, match="column 'v'"):
         series_table.read_series_csv(path)
     path.write_text("mid_date,v [m/yr],date_dt [days]\n2020-01-01,fast,12\n")
-    with pytest.raises(InputError, match="s.csv: column 'v': 1 non-numeric"):
+    with pytest.raises(InputError, match=r"s\.csv: column 'v': 1 non-numeric"):
         series_table.read_series_csv(path)
     path.write_text("v [m/yr]\n12\n")
     with pytest.raises(InputError, match="column 'mid_date'"):

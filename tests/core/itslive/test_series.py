@@ -151,7 +151,7 @@ def test_cubes_found_in_a_catalog(local_cube, tmp_path):
     table = point_series(_points(truth, [(3, 4)]), PointSeriesConfig(catalog=str(catalog)))
     assert (table["zarr_url"] == str(path)).all() and len(table) > 100
     with pytest.raises(
-        InputError, match="POINTS: no ITS_LIVE cube of the catalog .* covers any of the points"
+        InputError, match=r"POINTS: no ITS_LIVE cube of the catalog .* covers any of the points"
     ):
         point_series(
             gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs=4326),
