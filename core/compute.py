@@ -85,7 +85,7 @@ def check_scheduler_reachable(address: str, timeout: float = 5.0) -> None:
 
 
 def check_workers(
-    client, address: str, shared_paths: Iterable[str | Path] = (), timeout: float = 10.0
+    client: Client, address: str, shared_paths: Iterable[str | Path] = (), timeout: float = 10.0
 ) -> None:
     """Check a remote cluster before any task goes to it: at least one worker, every worker can import the
     task modules of this package, and sees ``shared_paths`` (inputs, output folder). Raises

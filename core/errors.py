@@ -21,7 +21,7 @@ class InputError(SurfaceMotionError):
     ``EGMS_L2b_117_0227_IW2_VV_2020_2024_1.zip: column 'los_east' missing``.
     """
 
-    def __init__(self, source: str | Path | None, reason: str, column: str | None = None):
+    def __init__(self, source: str | Path | None, reason: str, column: str | None = None) -> None:
         self.source = str(source) if source is not None else None
         self.column = column
         self.reason = reason
@@ -33,7 +33,7 @@ class InputError(SurfaceMotionError):
 class ParameterError(SurfaceMotionError):
     """A parameter value is invalid (e.g. a start date after the end date)."""
 
-    def __init__(self, name: str, reason: str):
+    def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
         super().__init__(f"{name}: {reason}")
@@ -42,7 +42,7 @@ class ParameterError(SurfaceMotionError):
 class CancelledError(SurfaceMotionError):
     """The user cancelled the run; partial outputs were removed."""
 
-    def __init__(self, message: str = "cancelled by the user"):
+    def __init__(self, message: str = "cancelled by the user") -> None:
         super().__init__(message)
 
 

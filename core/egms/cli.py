@@ -10,7 +10,7 @@ from .config import FORMATS, WEIGHTINGS, EgmsL3Config
 from .resample import METHODS
 
 
-def add_subcommands(subparsers) -> None:
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "egms-l3-ortho",
         help="EGMS L2a/L2b bursts → L3 Ortho east/up products (official algorithm)",

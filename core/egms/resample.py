@@ -48,10 +48,10 @@ def _candidates(valid: np.ndarray | None, obs: np.ndarray, grid: np.ndarray) -> 
     next_valid = np.minimum.accumulate(np.where(valid, idx, m)[:, ::-1], axis=1)[:, ::-1]
     rows = np.arange(valid.shape[0])[:, None]
 
-    def before(i):
+    def before(i: np.ndarray) -> np.ndarray:
         return np.where(i >= 1, prev_valid[rows, np.clip(i - 1, 0, m - 1)], -1)
 
-    def after(i):
+    def after(i: np.ndarray) -> np.ndarray:
         j = np.where((i >= 0) & (i + 1 < m), next_valid[rows, np.clip(i + 1, 0, m - 1)], m)
         return np.where(j < m, j, -1)
 

@@ -7,17 +7,23 @@ runs it through the worker entry (:mod:`..worker`, whose ``TASKS`` table names t
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..progress import Progress, ensure_progress
 from ..vector import read_layer
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pyproj
 
 # ------------------------------------------------------------------------------------------------
 # tasks (shared by the CLI and the worker)
 
 
-def _geometry_result(frame, crs) -> dict:
+def _geometry_result(frame: gpd.GeoDataFrame, crs: pyproj.CRS | None) -> dict:
     import shapely
 
     return {
@@ -27,7 +33,9 @@ def _geometry_result(frame, crs) -> dict:
     }
 
 
-def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None = None) -> dict:
+def task_find_cubes(
+    aoi: gpd.GeoDataFrame, catalog: str | None = None, progress: Progress | None = None
+) -> dict:
     """Cubes under the AOI: ``table`` (zarr_url, epsg, region, …), footprints as ``wkb`` in ``crs``."""
     from .io.catalog import cubes_under
 
@@ -36,7 +44,7 @@ def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None =
 
 
 def task_point_series(
-    points,
+    points: gpd.GeoDataFrame,
     config: dict,
     csv: str | None = None,
     gp: dict | None = None,
@@ -91,7 +99,7 @@ def task_gp(
 
 
 def task_centerline(
-    lines, config: dict, heatmap: str | None = None, progress: Progress | None = None
+    lines: gpd.GeoDataFrame, config: dict, heatmap: str | None = None, progress: Progress | None = None
 ) -> dict:
     """Velocity along the lines: ``table`` with point ``wkb`` in the NetCDF ``crs`` and the heat map."""
     import geopandas as gpd
@@ -118,7 +126,7 @@ def task_pixel_mesh(netcdf: str, progress: Progress | None = None) -> dict:
 # command line
 
 
-def add_subcommands(subparsers) -> None:
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "itslive-find-cubes", help="ITS_LIVE datacubes intersecting an area of interest"
     )
@@ -164,7 +172,7 @@ def add_subcommands(subparsers) -> None:
     p.set_defaults(func=_centerline)
 
 
-def _filters(p) -> None:
+def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--missions", help="e.g. 'Sentinel-1,Landsat 8' (default: all)")
     p.add_argument("--start", help="pairs from YYYY-MM-DD")
     p.add_argument("--end", help="pairs until YYYY-MM-DD")
@@ -172,9 +180,8 @@ def _filters(p) -> None:
     p.add_argument("--max-dt", type=float, help="maximum date_dt (days)")
 
 
-def _gp_options(p) -> None:
+def _gp_options(p: argparse.ArgumentParser) -> None:
     """The GP options; their defaults are GPConfig's."""
-    import argparse
     from dataclasses import fields
 
     from .analysis.gp_config import MODELS, GPConfig
@@ -197,7 +204,7 @@ def _gp_options(p) -> None:
     )
 
 
-def _gp_dict(args) -> dict:
+def _gp_dict(args: argparse.Namespace) -> dict:
     return {
         "model": args.model,
         "robust": args.robust,
@@ -218,7 +225,7 @@ def _check_outputs(**paths: str | None) -> None:
             check_output_location(path, f"--{name.replace('_', '-')}")
 
 
-def _find_cubes(args) -> int:
+def _find_cubes(args: argparse.Namespace) -> int:
     from ..cli import console_progress
 
     _check_outputs(output=args.output)
@@ -234,7 +241,7 @@ def _find_cubes(args) -> int:
     return 0
 
 
-def _point_series(args) -> int:
+def _point_series(args: argparse.Namespace) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
@@ -264,7 +271,7 @@ def _point_series(args) -> int:
     return 0
 
 
-def _gp(args) -> int:
+def _gp(args: argparse.Namespace) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
@@ -280,7 +287,7 @@ def _gp(args) -> int:
     return 0
 
 
-def _centerline(args) -> int:
+def _centerline(args: argparse.Namespace) -> int:
     import geopandas as gpd
     import shapely
 

@@ -12,7 +12,7 @@ from .config import ItsliveInvertConfig
 from .pipeline import run_itslive_invert
 
 
-def add_subcommands(subparsers) -> None:
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "itslive-invert",
         help="ITS_LIVE glacier velocity time series (regularised inversion)",

@@ -59,9 +59,9 @@ def parse_missions(missions: Iterable[str] | str | None) -> tuple[str, ...]:
 
 def filter_layers(
     layers: pd.DataFrame,
-    missions=None,
-    start=None,
-    end=None,
+    missions: Iterable[str] | str | None = None,
+    start: object = None,
+    end: object = None,
     min_dt: float | None = None,
     max_dt: float | None = None,
 ) -> pd.DataFrame:

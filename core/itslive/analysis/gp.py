@@ -194,7 +194,15 @@ def _pair_variance(theta: np.ndarray, err2: np.ndarray) -> np.ndarray:
     return np.exp(2 * theta[5]) * err2 + np.exp(2 * theta[4])
 
 
-def _whitened(theta, A, y, err2, weights, nodes, mode="nll") -> _Whitened | None:
+def _whitened(
+    theta: np.ndarray,
+    A: sp.csr_matrix,  # the operator's name in the formulas
+    y: np.ndarray,
+    err2: np.ndarray,
+    weights: np.ndarray,
+    nodes: _Nodes,
+    mode: str = "nll",
+) -> _Whitened | None:
     """Factorisations for y ~ N(0, A K Aᵀ + N), N = diag(((s·σ)² + σ_w²)/weights); with mode "nll" the
     negative log marginal likelihood, with "grad" also its gradient in θ. None when not positive definite."""
     m = len(nodes.times)
@@ -299,7 +307,16 @@ def _accepted(weights: np.ndarray) -> np.ndarray:
     return np.where(weights >= ACCEPT_WEIGHT, 1.0, 1e-6)
 
 
-def _reweight(theta, A, y, err2, weights, nodes, passes: int, progress: Progress):
+def _reweight(
+    theta: np.ndarray,
+    A: sp.csr_matrix,  # the operator's name in the formulas
+    y: np.ndarray,
+    err2: np.ndarray,
+    weights: np.ndarray,
+    nodes: _Nodes,
+    passes: int,
+    progress: Progress,
+) -> np.ndarray:
     """Robust IRLS at fixed hyperparameters; returns the weights and the last factorisation."""
     var = _pair_variance(theta, err2)
     for _ in range(passes):
@@ -321,7 +338,16 @@ class _Stage:
     A: sp.csr_matrix
 
     @classmethod
-    def build(cls, a, b, t_lo: float, t_hi: float, n_max: int, h_max_days: float, envelope: bool) -> _Stage:
+    def build(
+        cls,
+        a: np.ndarray,
+        b: np.ndarray,
+        t_lo: float,
+        t_hi: float,
+        n_max: int,
+        h_max_days: float,
+        envelope: bool,
+    ) -> _Stage:
         t0, h, m = _nodes(t_lo, t_hi, n_max, h_max_days / YEAR_DAYS)
         return cls(_node_grid(t0, h, m, t_lo, t_hi, envelope), averaging_operator(a, b, t0, h, m))
 
@@ -340,12 +366,14 @@ def _hyper_bounds(stage: _Stage) -> list[tuple[float, float]]:
     ] + [(-6.0, 5.0)] * stage.nodes.basis.shape[1]
 
 
-def _fit_hyperparameters(stage: _Stage, y, err2, weights, theta, progress: Progress) -> np.ndarray:
+def _fit_hyperparameters(
+    stage: _Stage, y: np.ndarray, err2: np.ndarray, weights: np.ndarray, theta: np.ndarray, progress: Progress
+) -> np.ndarray:
     """θ maximising the marginal likelihood (plus the envelope's prior) from ``theta``, L-BFGS-B with
     the analytic gradient; stops at a relative change of 1e-6 (1e-3 nats on ~1,000 pairs)."""
     accepted = _accepted(weights)
 
-    def objective(th):
+    def objective(th: np.ndarray) -> tuple[float, np.ndarray]:
         progress.check()  # a fit is ~50–100 evaluations: cancel within one
         w = _whitened(th, stage.A, y, err2, accepted, stage.nodes, mode="grad")
         if w is None:
@@ -363,7 +391,16 @@ def _fit_hyperparameters(stage: _Stage, y, err2, weights, theta, progress: Progr
     ).x
 
 
-def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
+def _fit(
+    a: np.ndarray,
+    b: np.ndarray,
+    y: np.ndarray,
+    err2: np.ndarray,
+    t_lo: float,
+    t_hi: float,
+    cfg: GPConfig,
+    progress: Progress,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both models (midpoint: a = b): returns (node times, node mean, Q with node covariance Q Qᵀ, θ, weights).
 
     Two stages: the stationary kernel on coarse nodes (30 days: quick, and what the robust weights are
@@ -396,7 +433,12 @@ def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
     return fine.nodes.times, _node_mean(w), Q, theta, weights
 
 
-def _interpolate_nodes(t: np.ndarray, nodes: np.ndarray, mean: np.ndarray, Q: np.ndarray):
+def _interpolate_nodes(
+    t: np.ndarray,
+    nodes: np.ndarray,
+    mean: np.ndarray,
+    Q: np.ndarray,  # node covariance = Q Qᵀ, as in the formulas
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and σ of the piecewise-linear latent at times t (in slices: memory stays ~ slice × nodes)."""
     h = nodes[1] - nodes[0]
     u = np.clip((t - nodes[0]) / h, 0.0, len(nodes) - 1.0)

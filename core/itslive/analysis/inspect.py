@@ -78,7 +78,7 @@ def nearest_pixel(run: dict, x: float, y: float) -> tuple[int, int]:
     return row, col
 
 
-def _optional(attributes: dict, name: str):
+def _optional(attributes: dict, name: str) -> object:
     value = attributes.get(f"parameter_{name}")
     return None if value in (None, "") else value
 

@@ -80,7 +80,7 @@ def draw_gp_band(ax: Axes, prediction: pd.DataFrame, component: str) -> np.ndarr
     return dates
 
 
-def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str, title: str) -> None:
+def _gp_axes(ax: Axes, series: pd.DataFrame, prediction: pd.DataFrame, component: str, title: str) -> None:
     x1 = mdates.date2num(pd.to_datetime(series["img1"]).to_numpy())
     x2 = mdates.date2num(pd.to_datetime(series["img2"]).to_numpy())
     y = series[component].to_numpy(float)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,11 @@ from ...errors import InputError, ParameterError
 from ...io import atomic_output
 from ...progress import Progress, ensure_progress
 from ...ranges import check_pair_filters
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ..io.cube import Cube
 
 VARIABLES = ("v", "vx", "vy", "v_error")
 COLUMNS = (
@@ -71,7 +77,7 @@ class PointSeriesConfig:
         check_pair_filters(self.min_dt, self.max_dt)
 
 
-def check_points(points) -> None:
+def check_points(points: gpd.GeoDataFrame | None) -> None:
     """Raise a specific error for a points layer that cannot be used."""
     if points is None or len(points) == 0:
         raise InputError("POINTS", "the layer has no features: add at least one point")
@@ -84,7 +90,7 @@ def check_points(points) -> None:
         raise InputError("POINTS", "expected single points (explode multipoints first)")
 
 
-def pixel_of(cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pixel_of(cube: Cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row and column of the pixels under (x, y) (cube CRS, m) and whether they are inside the grid."""
     dx = cube.x[1] - cube.x[0] if len(cube.x) > 1 else 1.0
     dy = cube.y[1] - cube.y[0] if len(cube.y) > 1 else -1.0
@@ -114,7 +120,7 @@ def _column_stack(values: dict[str, np.ndarray], rows: np.ndarray, cols: np.ndar
 
 
 def extract_cube(
-    cube,
+    cube: Cube,
     points_xy: np.ndarray,
     point_ids: np.ndarray,
     lonlat: np.ndarray,
@@ -175,7 +181,9 @@ def extract_cube(
     return frames
 
 
-def point_series(points, config: PointSeriesConfig, progress: Progress | None = None) -> pd.DataFrame:
+def point_series(
+    points: gpd.GeoDataFrame, config: PointSeriesConfig, progress: Progress | None = None
+) -> pd.DataFrame:
     """The velocity series of every point (GeoDataFrame of points in any CRS; ``point_id`` column
     optional, else 1…n) as one long table with :data:`COLUMNS` (velocities and errors in m/yr,
     date_dt in days, x/y the pixel centre in the cube CRS), sorted by point and mid_date.

@@ -78,7 +78,7 @@ def normalise_series(raw: pd.DataFrame, source: str | Path = "series") -> pd.Dat
     return table.sort_values("mid_date").reset_index(drop=True)
 
 
-def _refuse_invalid_pairs(table: pd.DataFrame, source) -> None:
+def _refuse_invalid_pairs(table: pd.DataFrame, source: str | Path) -> None:
     """Pairs a regression cannot use: infinite values, negative errors, no time between the two images."""
     for name in ("v", "vx", "vy", "v_error", "vx_error", "vy_error"):
         if name in table.columns:

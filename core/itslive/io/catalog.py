@@ -151,7 +151,7 @@ def _densified(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return geoms.segmentize(step)
 
 
-def aoi_union_in(aoi: gpd.GeoDataFrame | gpd.GeoSeries, epsg: int):
+def aoi_union_in(aoi: gpd.GeoDataFrame | gpd.GeoSeries, epsg: int) -> shapely.Geometry | None:
     """The union of the AOI geometries in ``EPSG:epsg``; ``None`` when the AOI does not project there
     (non-finite coordinates: too far from a UTM zone)."""
     geoms = aoi.geometry if isinstance(aoi, gpd.GeoDataFrame) else aoi

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +67,7 @@ class Cube:
         return float(abs(self.x[1] - self.x[0])) if len(self.x) > 1 else float("nan")
 
 
-def _open_group(store, url: str) -> zarr.Group:
+def _open_group(store: ResilientStore, url: str) -> zarr.Group:
     try:
         return zarr.open_consolidated(store, mode="r", zarr_format=2)
     except InputError:
@@ -250,7 +251,7 @@ def read_window(
     cube: Cube,
     rows: slice,
     cols: slice,
-    variables=("vx", "vy"),
+    variables: Sequence[str] = ("vx", "vy"),
     layers: np.ndarray | None = None,
     stats: dict | None = None,
 ) -> dict[str, np.ndarray]:
@@ -274,7 +275,7 @@ def read_window(
         }
     selection = (layers, rows, cols)
 
-    async def fetch():
+    async def fetch() -> list[np.ndarray]:
         return await asyncio.gather(*[a._async_array.get_orthogonal_selection(selection) for a in arrays])
 
     try:
