@@ -131,7 +131,6 @@ class ResilientStore(WrapperStore):
         self.url = url
         self.attempts = attempts
         self.missing: set[str] = set()
-        self.retried = 0
 
     async def get(
         self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None
@@ -149,7 +148,6 @@ class ResilientStore(WrapperStore):
                         f"reading '{key}' failed after {self.attempts} attempts "
                         f"({type(exc).__name__}: {exc}); check the network or retry later",
                     ) from exc
-                self.retried += 1
                 await asyncio.sleep(min(delay, MAX_DELAY_S) * (0.5 + random.random()))
                 delay *= 2
                 continue
