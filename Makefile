@@ -49,6 +49,7 @@ $(PLUGIN_LINK):
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test-core: setup
 	$(PY) -m pytest tests/core -q -p no:qgis -p no:cacheprovider -W ignore::pytest.PytestConfigWarning

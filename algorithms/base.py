@@ -1,9 +1,11 @@
 """Shared behaviour of every Surface Motion algorithm.
 
-- optional dependencies are checked in ``canExecute()`` and reported with the exact install
+- required Python packages are checked in ``canExecute()`` and reported with the exact install
   command instead of an import traceback;
-- core progress/cancellation is mapped onto ``QgsProcessingFeedback``;
-- core errors become ``QgsProcessingException`` with the core's message.
+- parameter values outside their range or options are named with the allowed values
+  (``checkParameterValues``), output locations are checked before any computation;
+- core errors (raised in the algorithm or relayed from the worker process, see ``worker.py``) become
+  ``QgsProcessingException`` with the core's message, unexpected ones a single line and a log file.
 """
 
 from __future__ import annotations
@@ -82,25 +84,6 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
             return False, install_hint(missing)
         return True, ""
 
-    def progress(self, feedback):
-        """A core ``Progress`` that forwards to ``feedback`` (percent, log, cancellation)."""
-        from ..core.progress import Progress
-
-        last = {"message": None}
-
-        def on_progress(fraction: float, message: str) -> None:
-            feedback.setProgress(100.0 * fraction)
-            if message and message != last["message"]:
-                feedback.setProgressText(message)
-                last["message"] = message
-
-        return Progress(
-            on_progress=on_progress,
-            is_cancelled=feedback.isCanceled,
-            on_info=feedback.pushInfo,
-            on_warning=feedback.reportError if not hasattr(feedback, "pushWarning") else feedback.pushWarning,
-        )
-
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         ok, message = self.canExecute()
         if not ok:
@@ -114,7 +97,7 @@ class SurfaceMotionAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
         except QgsProcessingException:
             raise
-        except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback goes to a log file
+        except Exception as exc:  # one line for the user, the traceback goes to a log file
             raise QgsProcessingException(f"{self.displayName()}: {describe_unexpected(exc)}") from exc
 
     def execute(self, parameters, context, feedback):
@@ -206,6 +189,8 @@ def parameter_problem(definition, value) -> str | None:
 
 
 def scheduler_or_none(text: str | None) -> str | None:
-    """An empty scheduler parameter means: start a local cluster."""
+    """The SCHEDULER parameter for the core config: ``"local"`` (a Dask LocalCluster) or an address as
+    given; empty falls back to ``$SURFACE_MOTION_SCHEDULER``, and without it to None: the pipeline then
+    runs in the worker process itself, without Dask."""
     text = (text or "").strip() or os.environ.get("SURFACE_MOTION_SCHEDULER", "").strip()
     return text or None

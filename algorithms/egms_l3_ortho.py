@@ -183,11 +183,6 @@ def run_worker(config, feedback) -> dict:
     """Run the core pipeline in a worker process (see ``worker.py``: QGIS's GEOS/PROJ/GDAL clash with the
     wheels' copies that shapely, pyproj and pyogrio use). Cancelling sends SIGTERM: the worker stops
     between blocks and writes no product."""
-    import tempfile
+    from .worker import run_task
 
-    from .worker import run_core_worker
-
-    with tempfile.TemporaryDirectory(prefix="egms_l3_ortho_") as tmp:
-        config_path = Path(tmp) / "config.json"
-        config_path.write_text(config.to_json())
-        return run_core_worker("core.egms.cli", config_path, feedback, "EGMS L3")["result"]
+    return run_task("egms_l3_ortho", {"config": config}, feedback)

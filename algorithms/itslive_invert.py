@@ -298,11 +298,6 @@ def run_worker(config, feedback) -> dict:
     """Run the core pipeline in a worker process (see ``worker.py``: QGIS's GEOS/HDF5/PROJ clash with
     the wheels' copies). Cancelling sends SIGTERM: the worker stops between blocks, keeps its
     checkpoint and writes nothing."""
-    import tempfile
+    from .worker import run_task
 
-    from .worker import run_core_worker
-
-    with tempfile.TemporaryDirectory(prefix="itslive_invert_") as tmp:
-        config_path = Path(tmp) / "config.json"
-        config_path.write_text(config.to_json())
-        return run_core_worker("core.itslive.cli", config_path, feedback, "inversion")["result"]
+    return run_task("itslive_invert", {"config": config}, feedback)

@@ -6,6 +6,8 @@ pyproj here (see ``worker.py``): geometries arrive as WKB.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 from qgis.core import (
@@ -91,7 +93,7 @@ class LayerStyler(QgsProcessingLayerPostProcessorInterface):
     feature time from a date field (``QgsVectorLayerTemporalProperties``) and a layer-tree group
     (``LayerDetails.groupName`` arrives only in QGIS 3.30) with the layer checked or not."""
 
-    _alive: list = []  # Processing keeps only a C++ pointer: hold the Python objects
+    _alive: ClassVar[list] = []  # Processing keeps only a C++ pointer: hold the Python objects
 
     def __init__(
         self,

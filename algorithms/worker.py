@@ -1,9 +1,13 @@
-"""Run an ITS_LIVE analysis task (``core/itslive/analysis_cli.py``) in a worker Python process.
+"""Run a core task (``core/worker.py``'s ``TASKS``) in a worker Python process and relay its reports.
 
-QGIS's process holds its own GEOS and PROJ; the shapely/pyproj wheels bring other copies, and
-mixing them corrupts memory (wrong results, crashes at exit). So the algorithms keep shapely,
-pyproj and geopandas out of QGIS: layers travel as WKB (from QGIS) in a pickle, results come back
-as pandas tables with WKB geometries. Progress, messages and cancellation (SIGTERM) are relayed.
+Every algorithm and the inspector's background tasks go through :func:`run_task`: it pickles the task's
+keyword arguments, starts ``python -m <package>.core.worker <task> <job>`` and forwards the worker's JSON
+lines to the feedback (progress, messages, warnings); cancelling the feedback sends SIGTERM.
+
+Why a separate process: QGIS's process holds its own GEOS, PROJ, GDAL and HDF5; the shapely, pyproj,
+pyogrio and netCDF4 wheels bring other copies, and mixing them corrupts memory (wrong results, crashes
+at exit). So those packages stay out of QGIS: layers travel as WKB payloads (:func:`layer_payload`),
+results come back pickled (tables with WKB geometries).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from qgis.core import QgsFeatureRequest, QgsProcessingException
 from qgis.PyQt.QtCore import QDate, QDateTime, QVariant
@@ -70,15 +75,15 @@ def _python(value):
     return value
 
 
-def run_core_worker(module: str, job: Path, feedback, what: str) -> dict:
-    """Run ``python -m <package>.<module> --worker <job>`` and relay its reports; return the final event.
+def run_task(task: str, kwargs: dict, feedback) -> Any:  # the task's own result
+    """Run ``TASKS[task](**kwargs)`` in a worker process; return its result.
 
-    ``module`` is relative to the plugin package (``core.itslive.cli``). Core errors come back as
-    ``SurfaceMotionError`` (the base class turns them into ``QgsProcessingException``), cancellation
-    as ``CancelledError``; a crash reports the worker's stderr.
+    Core errors come back as ``SurfaceMotionError`` (the base class turns them into
+    ``QgsProcessingException``), cancellation as ``CancelledError``; a crash reports the worker's stderr.
     """
     from ..core.compute import python_executable
     from ..core.errors import CancelledError, SurfaceMotionError, save_traceback
+    from ..core.worker import result_path
 
     root_package = __package__.split(".")[0]  # "surface_motion" once installed, whatever the folder
     package_root = str(Path(sys.modules[root_package].__file__).absolute().parent.parent)
@@ -86,34 +91,28 @@ def run_core_worker(module: str, job: Path, feedback, what: str) -> dict:
     env["PYTHONPATH"] = os.pathsep.join(
         dict.fromkeys([package_root, *[p for p in sys.path if p], env.get("PYTHONPATH", "")])
     )
-    proc = subprocess.Popen(
-        [python_executable(), "-m", f"{root_package}.{module}", "--worker", str(job)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    return_code, final, terminated, stderr = _follow(proc, feedback)
-    if "result" in final:
-        return final
+    with tempfile.TemporaryDirectory(prefix=f"surface_motion_{task}_") as tmp:
+        job = Path(tmp) / "job.pkl"
+        job.write_bytes(pickle.dumps(kwargs))
+        proc = subprocess.Popen(
+            [python_executable(), "-m", f"{root_package}.core.worker", task, str(job)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        return_code, final, terminated, stderr = _follow(proc, feedback)
+        if "result" in final:
+            return pickle.loads(result_path(job).read_bytes())
     if "cancelled" in final or terminated:
         raise CancelledError()
     if "error" in final:
         raise SurfaceMotionError(final["error"])
-    log = save_traceback(RuntimeError(what), "".join(stderr))
+    log = save_traceback(RuntimeError(task), "".join(stderr))
     raise QgsProcessingException(
-        f"the {what} worker process stopped unexpectedly (exit code {return_code}, e.g. "
+        f"the worker process of '{task}' stopped unexpectedly (exit code {return_code}, e.g. "
         f"killed or out of memory); its output is in {log}"
     )
-
-
-def run_task(task: str, kwargs: dict, feedback) -> dict:
-    """Run ``TASKS[task](**kwargs)`` of ``core.itslive.analysis_cli`` in a worker; return its result dict."""
-    with tempfile.TemporaryDirectory(prefix=f"itslive_{task}_") as tmp:
-        job = Path(tmp) / "job.pkl"
-        job.write_bytes(pickle.dumps({"task": task, "kwargs": kwargs}))
-        final = run_core_worker("core.itslive.analysis_cli", job, feedback, task)
-        return pickle.loads(Path(final["result"]).read_bytes())
 
 
 def _follow(proc: subprocess.Popen, feedback) -> tuple[int, dict, bool, list[str]]:

@@ -309,7 +309,7 @@ def points_layer(truth, rows, cols):
 
 def run_series_and_gp(cube: str, truth, rows, cols) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Point series of the pixels (core/itslive/analysis/series.py) and the GP with its defaults; wall seconds of both."""
-    from surface_motion.core.itslive.analysis.gp import GPConfig, gp_from_table, normalise_series
+    from surface_motion.core.itslive.analysis import GPConfig, gp_from_table, normalise_series
     from surface_motion.core.itslive.analysis.series import PointSeriesConfig, point_series
 
     points = points_layer(truth, rows, cols)

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / ".build" / "plugins"))
 sys.path.insert(0, str(REPO))
 
-from surface_motion.core.itslive.analysis import gp  # noqa: E402
+from surface_motion.core.itslive.analysis import MODELS, gp, series_table  # noqa: E402
 
 from tests.core.itslive.analysis.test_gp import rmse_to_truth, surge_series, surge_truth, synthetic_series  # noqa: E402
 
@@ -31,8 +31,8 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|",
     ]
     for csv in sorted(FIXTURES.glob("*.csv")):
-        series = gp.read_series_csv(csv)
-        for model in gp.MODELS:
+        series = series_table.read_series_csv(csv)
+        for model in MODELS:
             for robust in (False, True):
                 t0 = time.perf_counter()
                 fit = gp.regress_component(series, "v", gp.GPConfig(model=model, robust=robust))

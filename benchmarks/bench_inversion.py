@@ -1,4 +1,4 @@
-"""Benchmark of the ITS_LIVE inversion kernel against the seed's per-pixel dense solve.
+"""Benchmark of the ITS_LIVE inversion kernel against the straightforward per-pixel dense solve.
 
 Generated cube: 20,000 pixels × 2,000 pairs × 200 bins of 12 days (both components), ITS_LIVE-like
 pair separations (6–48 days, 30 % long baselines of 100–545 days), analytic truth + noise.
@@ -10,7 +10,7 @@ Every row runs the algorithm's defaults (weighted by the pairs' errors, 2 robust
 weights, so no pattern sharing after the first pass; formal errors and tr H on the last pass) with
 λ = 3e-4 given, as the pipeline gives it to every block after choosing it once per run (the one-off
 GCV choice on 128 pixels is timed on its own line). The dense reference (dense (n_valid + M) × M
-matrix, AᵀA x = Aᵀb per pixel and component, numpy: the seed's method, no errors) is timed in the
+matrix, AᵀA x = Aᵀb per pixel and component, numpy, no errors) is timed in the
 same run on a subsample, just before and after each row, and extrapolated to both components.
 Writes benchmarks/results/inversion.md.
 
@@ -77,8 +77,8 @@ def make_cube(n_pixels: int, n_pairs: int, n_bins: int, masks: str, seed: int = 
     return vx, vy, t1, t2, edges
 
 
-def dense_seed_solve(v: np.ndarray, a: np.ndarray, reg: np.ndarray) -> np.ndarray:
-    """The seed notebook's method for one pixel and component: dense [A_valid; R], AᵀA x = Aᵀb."""
+def dense_solve(v: np.ndarray, a: np.ndarray, reg: np.ndarray) -> np.ndarray:
+    """The straightforward method for one pixel and component: dense [A_valid; R], AᵀA x = Aᵀb."""
     ok = np.isfinite(v)
     g = np.vstack([a[ok], reg])
     b = np.concatenate([v[ok], np.zeros(reg.shape[0])])
@@ -95,7 +95,7 @@ def time_dense(vx, t1, t2, edges, config, n_sample: int) -> float:
     for _ in range(3):
         t = time.perf_counter()
         for r in rows:
-            dense_seed_solve(vx[r].astype(np.float64), a, reg)
+            dense_solve(vx[r].astype(np.float64), a, reg)
         runs.append((time.perf_counter() - t) / n_sample)
     return float(np.median(runs))
 
@@ -169,7 +169,7 @@ def main() -> int:
         f"vx and vy with formal errors, defaults: weighted, robust (2 passes), k=2, λ={LAMBDA:g})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, shared with other jobs (timings are noisy). "
-        f"The dense seed method is timed in the same run just before and just after each row ({args.dense_sample} "
+        f"The dense per-pixel method is timed in the same run just before and just after each row ({args.dense_sample} "
         f"pixels, median of 3 each): {min(dense_all) * 1e3:.1f}–{max(dense_all) * 1e3:.1f} ms per pixel and "
         "component; each speed-up uses its own row's figure.",
         "",

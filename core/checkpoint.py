@@ -15,8 +15,17 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from .io import check_output_location, clean_leftovers, output_lock
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from .itslive.io.cube import Cube
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: store entries outside the variables that also determine the values (zarr v2 metadata)
 METADATA_NAMES = (".zmetadata", ".zgroup", ".zattrs")
@@ -37,7 +46,7 @@ def _local_listing(root: Path, variables: Iterable[str]) -> Iterable[str]:
                 yield f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _find(fs, path: str, attempts: int = 6) -> dict:
+def _find(fs: AbstractFileSystem, path: str, attempts: int = 6) -> dict:
     """``fs.find(path, detail=True)`` on zarr's async file system, retried like chunk reads."""
     from zarr.core.sync import sync
 
@@ -52,14 +61,14 @@ def _find(fs, path: str, attempts: int = 6) -> dict:
             )
         except (FileNotFoundError, NotImplementedError):
             return {}
-        except Exception as exc:  # noqa: BLE001 - classified by the store's rule
+        except Exception as exc:  # classified by the store's rule
             if attempt == attempts or not _is_transient(exc):
                 raise
             time.sleep(0.1 * 2**attempt)
     return {}
 
 
-def _remote_listing(fs, root: str, variables: Iterable[str]) -> Iterable[str]:
+def _remote_listing(fs: AbstractFileSystem, root: str, variables: Iterable[str]) -> Iterable[str]:
     """Listings of fsspec file systems (s3fs, http): size and ETag/LastModified when the server gives them."""
     for var in variables:
         found = _find(fs, f"{root}/{var}")
@@ -69,7 +78,7 @@ def _remote_listing(fs, root: str, variables: Iterable[str]) -> Iterable[str]:
             yield f"{key}:{info.get('size')}:{stamp}"
 
 
-def data_fingerprint(cubes, variables: tuple[str, ...] = ("vx", "vy")) -> str:
+def data_fingerprint(cubes: Iterable[Cube], variables: tuple[str, ...] = ("vx", "vy")) -> str:
     """A hash of the stored objects of ``variables`` (and the metadata) of every cube (``cube.Cube``)."""
     h = hashlib.sha256()
     for cube in cubes:
@@ -86,14 +95,16 @@ def data_fingerprint(cubes, variables: tuple[str, ...] = ("vx", "vy")) -> str:
     return h.hexdigest()
 
 
-def guarded_outputs(outputs_of: Callable[..., dict[str, Path | None]]):
+def guarded_outputs(
+    outputs_of: Callable[..., dict[str, Path | None]],
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a run function: before it starts, check that every output ``outputs_of(*args, **kwargs)``
     (parameter name → path or None) can be written and remove the leftovers of killed runs there; hold
     :func:`~.io.output_lock` on the first output while it runs (a second run on it is refused)."""
 
-    def decorate(run: Callable):
+    def decorate(run: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(run)
-        def guarded(*args, **kwargs):
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
             outputs = {name: Path(p) for name, p in outputs_of(*args, **kwargs).items() if p}
             for name, path in outputs.items():
                 check_output_location(path, name, "file")

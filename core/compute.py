@@ -10,12 +10,17 @@ import multiprocessing
 import os
 import socket
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from .errors import ParameterError
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
 
 #: what a remote worker needs, named in the errors of :func:`check_workers`
 WORKER_SETUP = (
@@ -80,7 +85,7 @@ def check_scheduler_reachable(address: str, timeout: float = 5.0) -> None:
 
 
 def check_workers(
-    client, address: str, shared_paths: Iterable[str | Path] = (), timeout: float = 10.0
+    client: Client, address: str, shared_paths: Iterable[str | Path] = (), timeout: float = 10.0
 ) -> None:
     """Check a remote cluster before any task goes to it: at least one worker, every worker can import the
     task modules of this package, and sees ``shared_paths`` (inputs, output folder). Raises
@@ -122,17 +127,17 @@ def dask_client(
     threads_per_worker: int = 1,
     memory_limit: str = "auto",
     shared_paths: Iterable[str | Path] = (),
-) -> Iterator[object]:
-    """A ``distributed.Client``: connected to ``scheduler`` when given, else to a fresh LocalCluster.
+) -> Iterator[Client]:
+    """A ``distributed.Client``: connected to ``scheduler`` when it is an address, else to a fresh LocalCluster.
 
     ``scheduler`` is an address such as ``tcp://10.0.0.5:8786``; it is checked first (reachable, workers
-    able to run this package's tasks and to see ``shared_paths``, see :func:`check_workers`). An empty
-    string or None starts a local cluster of ``n_workers`` processes (default: one per core) that is
-    closed on exit.
+    able to run this package's tasks and to see ``shared_paths``, see :func:`check_workers`). ``"local"``,
+    an empty string or None starts a local cluster of ``n_workers`` processes (default: one per core) that
+    is closed on exit.
     """
     from distributed import Client, LocalCluster
 
-    if scheduler:
+    if scheduler and scheduler.strip().lower() != "local":
         check_scheduler_reachable(scheduler)
         client = Client(scheduler, timeout=15)
         try:
@@ -157,10 +162,56 @@ def dask_client(
         cluster.close()
 
 
+#: how often :func:`gather` checks for cancellation while it waits (seconds)
+GATHER_POLL_S = 0.25
+
+
+def gather(
+    client: Client,
+    futures: Sequence[Future],
+    progress: Progress,
+    message: str = "",
+    on_result: Callable[[int, Any], None] | None = None,
+    also_cancel: Sequence[Future] = (),
+) -> list:
+    """The results of ``futures`` in their order, taken as they complete.
+
+    Reports the fraction done on ``progress`` (with ``message``, from 0) and calls ``on_result(index, result)`` for
+    each future as it completes. Checks ``progress`` for cancellation at least every
+    :data:`GATHER_POLL_S` seconds, also inside long tasks. On cancellation, on a failed task (its exception
+    is re-raised here) or on any other interruption, every future still running and ``also_cancel`` (e.g.
+    the inputs of these tasks) are cancelled.
+    """
+    from distributed import wait
+
+    index = {f: i for i, f in enumerate(futures)}  # a Future hashes by identity
+    results: list = [None] * len(futures)
+    pending, n_done = set(futures), 0
+    progress.report(0.0, message)
+    try:
+        while pending:
+            progress.check()
+            try:
+                done, pending = wait(pending, timeout=GATHER_POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            for future in done:
+                i = index[future]
+                results[i] = future.result()  # re-raises the task's exception (InputError …) here
+                n_done += 1
+                progress.report(n_done / len(futures), message)
+                if on_result is not None:
+                    on_result(i, results[i])
+    except BaseException:
+        client.cancel([*futures, *also_cancel])
+        raise
+    return results
+
+
 def torch_device(name: str = "auto") -> str:
     """Resolve ``auto``/``cpu``/``cuda`` to a torch device string; ``auto`` picks CUDA when present.
 
-    Raises ValueError for ``cuda`` when no CUDA device is available.
+    Raises :class:`ParameterError` (DEVICE) for ``cuda`` when no CUDA device is available.
     """
     import torch
 
@@ -168,5 +219,9 @@ def torch_device(name: str = "auto") -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but torch sees no CUDA device")
+        raise ParameterError(
+            "DEVICE",
+            "cuda: torch sees no CUDA device on this machine (no GPU, or a CPU-only torch build); "
+            "choose auto or cpu",
+        )
     return name

@@ -21,19 +21,19 @@ class InputError(SurfaceMotionError):
     ``EGMS_L2b_117_0227_IW2_VV_2020_2024_1.zip: column 'los_east' missing``.
     """
 
-    def __init__(self, source: str | Path | None, reason: str, column: str | None = None):
+    def __init__(self, source: str | Path | None, reason: str, column: str | None = None) -> None:
         self.source = str(source) if source is not None else None
         self.column = column
         self.reason = reason
         where = Path(self.source).name if self.source and "://" not in self.source else self.source
         parts = [p for p in (where, f"column '{column}'" if column else None) if p]
-        super().__init__(": ".join(parts + [reason]) if parts else reason)
+        super().__init__(": ".join([*parts, reason]) if parts else reason)
 
 
 class ParameterError(SurfaceMotionError):
     """A parameter value is invalid (e.g. a start date after the end date)."""
 
-    def __init__(self, name: str, reason: str):
+    def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
         super().__init__(f"{name}: {reason}")
@@ -42,12 +42,8 @@ class ParameterError(SurfaceMotionError):
 class CancelledError(SurfaceMotionError):
     """The user cancelled the run; partial outputs were removed."""
 
-    def __init__(self, message: str = "cancelled by the user"):
+    def __init__(self, message: str = "cancelled by the user") -> None:
         super().__init__(message)
-
-
-class MissingDependencyError(SurfaceMotionError):
-    """An optional Python package is not installed."""
 
 
 #: errno → what the user can do about a failed file operation

@@ -31,7 +31,7 @@ class Range:
         lo, hi = (_number(v, self.decimals) for v in (self.minimum, self.maximum))
         return f"{lo}…{hi}{' ' + self.unit if self.unit else ''}"
 
-    def problem(self, value) -> str | None:
+    def problem(self, value: object) -> str | None:
         """Why ``value`` is not accepted (None when it is)."""
         try:
             number = float(value)
@@ -45,7 +45,7 @@ class Range:
             return f"{number:g} is not a whole number; give a value in {self.describe()}"
         return None
 
-    def check(self, value) -> None:
+    def check(self, value: object) -> None:
         """Raise :class:`ParameterError` naming the parameter and its range when ``value`` is outside it."""
         message = self.problem(value)
         if message:

@@ -335,7 +335,7 @@ class Inspector:
         iface.addToolBarIcon(self.action)
         iface.addPluginToMenu(self.MENU, self.action)
 
-    def set_active(self, on: bool) -> None:  # noqa: FBT001 - Qt slot
+    def set_active(self, on: bool) -> None:  # Qt slot
         if on:
             self.dock.show()
             self.dock.raise_()

@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from ..core.itslive.analysis.plots import draw_gp_band
 from .egms_series import PointSeries, SeriesModel, legend_text
 from .itslive_series import PixelSeries
 
@@ -133,17 +134,7 @@ def draw_itslive(
             label=f"inversion ({pixel.interval_days:g}-day bins)",
         )
         if gp is not None and component in gp.columns:
-            d = _dates(gp["date"])
-            ax.fill_between(
-                d,
-                gp[f"{component}_lower"],
-                gp[f"{component}_upper"],
-                color="k",
-                alpha=0.15,
-                linewidth=0,
-                label="GP ±2σ",
-            )
-            ax.plot(d, gp[component], color="k", linewidth=1.1, label="GP mean")
+            draw_gp_band(ax, gp, component)
             shown.append(gp[component].to_numpy(float))
         _robust_limits(ax, np.concatenate(shown))
         ax.set_ylabel(f"{component} [m/yr]")

@@ -1,4 +1,4 @@
-"""Background work of the inspector: a worker task of ``core/itslive/analysis_cli.py`` in a QgsTask.
+"""Background work of the inspector: a task of the worker entry (``core/worker.py``) in a QgsTask.
 
 Reading a cube and re-inverting or regressing a pixel take seconds and need zarr/netCDF4/scipy,
 which stay out of the QGIS process: the task starts the same worker process as the Processing
@@ -15,7 +15,7 @@ from qgis.core import QgsApplication, QgsProcessingFeedback, QgsTask
 
 
 class WorkerTask(QgsTask):
-    """Run ``TASKS[name](**kwargs)`` in the analysis worker; call ``on_done(result, error)`` when finished."""
+    """Run ``TASKS[name](**kwargs)`` in a worker process; call ``on_done(result, error)`` when finished."""
 
     def __init__(
         self, description: str, name: str, kwargs: dict, on_done: Callable[[dict | None, str | None], None]
@@ -43,7 +43,7 @@ class WorkerTask(QgsTask):
         self.feedback.cancel()
         super().cancel()
 
-    def finished(self, ok: bool) -> None:  # noqa: FBT001 - QgsTask API
+    def finished(self, ok: bool) -> None:  # QgsTask API
         self.on_done(self.result if ok else None, None if ok else (self.error or "cancelled"))
 
 

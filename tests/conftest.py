@@ -43,3 +43,38 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+def run_worker(task: str, kwargs: dict, folder: Path, timeout: float = 300, env: dict | None = None):
+    """Run ``python -m surface_motion.core.worker <task> <job>`` as the algorithms do; return the process,
+    its JSON-line events and the unpickled result (None unless it succeeded)."""
+    import json
+    import pickle
+    import subprocess
+
+    job = folder / "job.pkl"
+    job.write_bytes(pickle.dumps(kwargs))
+    proc = subprocess.run(
+        [sys.executable, "-m", "surface_motion.core.worker", task, str(job)],
+        capture_output=True,
+        text=True,
+        cwd=PLUGINS,
+        env=env,
+        timeout=timeout,
+    )
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    result = None
+    if proc.returncode == 0:
+        result = pickle.loads(Path(events[-1]["result"]).read_bytes())
+    return proc, events, result
+
+
+def loaded_by(statement: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``statement`` (an import)."""
+    import subprocess
+
+    code = f"import sys; {statement}; print(sorted(m for m in {modules!r} if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PLUGINS, check=True
+    )
+    return eval(out.stdout)  # a list literal of module names

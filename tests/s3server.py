@@ -155,7 +155,7 @@ class FaultProxy:
                     self.wfile.write(data)
                 conn.close()
 
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle  # noqa: N815
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True

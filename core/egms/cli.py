@@ -1,19 +1,12 @@
-"""``surface-motion egms-l3-ortho`` and the worker mode the Processing algorithm runs.
-
-The worker (``python -m surface_motion.core.egms.cli --worker CONFIG.json``) runs the same pipeline
-in a separate interpreter and reports JSON lines (see :mod:`..worker`); SIGTERM cancels between
-blocks. QGIS runs it that way because its own GEOS/PROJ/GDAL, already loaded in its process, clash
-with the copies that the shapely, pyproj and pyogrio wheels bring.
-"""
+"""``surface-motion egms-l3-ortho`` and the worker task the Processing algorithm runs (see :mod:`..worker`)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from ..errors import ParameterError
 from ..params import add_option, values
+from ..progress import Progress
 from .config import EgmsL3Config
 
 #: the options of ``egms-l3-ortho``, all fields of EgmsL3Config (defaults, choices and help from there)
@@ -42,7 +35,7 @@ OPTIONS = (
 OVERRIDES = {"inputs": {"nargs": "+"}, "aoi_crs": {"default": None}}
 
 
-def add_subcommands(subparsers) -> None:
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "egms-l3-ortho",
         help="EGMS L2a/L2b bursts → L3 Ortho east/up products (official algorithm)",
@@ -59,7 +52,7 @@ def config_from_args(args: argparse.Namespace) -> EgmsL3Config:
     """The :class:`EgmsL3Config` the algorithm would build from the same values."""
     aoi, crs = args.aoi, args.aoi_crs or EgmsL3Config.aoi_crs
     if aoi and not aoi.lstrip().upper().startswith(("POLYGON", "MULTIPOLYGON")):
-        from ..itslive.analysis_cli import read_layer
+        from ..vector import read_layer
 
         aoi = read_layer(aoi, "AOI")
         if aoi.crs is None and not args.aoi_crs:
@@ -81,35 +74,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-# ------------------------------------------------------------------------------------------------
-# worker mode
-
-#: ``python -m surface_motion.core.egms.cli --worker CONFIG.json`` (see the module docstring)
-WORKER_FLAG = "--worker"
-
-
-def worker_main(config_path: str) -> int:
-    """Run the pipeline for the JSON config at ``config_path``; the result is the products (paths as
-    strings), cells per tile and the summary messages."""
-    from ..worker import run_as_worker
+def task_egms_l3_ortho(config: EgmsL3Config, progress: Progress) -> dict:
+    """The worker task of the Processing algorithm (see :mod:`..worker`): the products (paths as strings),
+    cells per tile and the summary messages."""
     from .pipeline import run_egms_l3
 
-    def call(progress):
-        return run_egms_l3(EgmsL3Config.from_json(Path(config_path).read_text()), progress)
-
-    def encode(result) -> dict:
-        return {
-            "products": {tile: {k: str(p) for k, p in d.items()} for tile, d in result.products.items()},
-            "cells": result.cells,
-            "messages": result.messages,
-        }
-
-    return run_as_worker(call, encode)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == WORKER_FLAG:
-        sys.exit(worker_main(sys.argv[2]))
-    from ..cli import main
-
-    sys.exit(main(["egms-l3-ortho", *sys.argv[1:]]))
+    result = run_egms_l3(config, progress)
+    return {
+        "products": {tile: {k: str(p) for k, p in d.items()} for tile, d in result.products.items()},
+        "cells": result.cells,
+        "messages": result.messages,
+    }

@@ -10,6 +10,7 @@ file-name order; the order decides ties when rounding).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ class CellGroups:
         starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if sc.size else np.empty(0, np.int64)
         return cls(order, starts, sc[starts] if sc.size else np.empty(0, cell.dtype))
 
-    def blocks(self, max_rows: int):
+    def blocks(self, max_rows: int) -> Iterator[tuple[int, int, int, int]]:
         """Yield (first group, last group + 1, first row, last row + 1) blocks of whole cells, ≤ max_rows rows each
         (a single larger cell makes its own block)."""
         n = self.order.size
@@ -48,17 +49,6 @@ class CellGroups:
             g = g2
 
 
-def geometry_counts(groups: CellGroups, ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Number of ascending and descending MPs per cell group."""
-    a = (
-        np.add.reduceat(ascending[groups.order].astype(np.int64), groups.starts)
-        if groups.starts.size
-        else np.empty(0, np.int64)
-    )
-    total = np.diff(np.r_[groups.starts, groups.order.size])
-    return a, total - a
-
-
 def solve_east_up(
     groups: CellGroups,
     los_east: np.ndarray,
@@ -66,7 +56,7 @@ def solve_east_up(
     series: np.ndarray,
     weights: np.ndarray | None = None,
     max_rows: int = 131072,
-    check=None,
+    check: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """East and up displacement (groups, T) float64 by unweighted (or ``weights``) least squares.
 
@@ -92,7 +82,9 @@ def solve_east_up(
         indptr = np.r_[groups.starts[g0:g1] - r0, r1 - r0]
         local = np.arange(r1 - r0)
 
-        def matrix(values: np.ndarray, _ip=indptr, _ix=local, _k=g1 - g0):  # MP order inside a cell
+        def matrix(
+            values: np.ndarray, _ip: np.ndarray = indptr, _ix: np.ndarray = local, _k: int = g1 - g0
+        ) -> sp.csr_matrix:  # MP order inside a cell
             return sp.csr_matrix((values, _ix, _ip), shape=(_k, _ix.size))
 
         we, wu = (w * e)[idx], (w * u)[idx]

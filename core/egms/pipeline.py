@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from ..io import atomic_outputs, check_output_location, clean_leftovers, output_
 from ..progress import Progress, ensure_progress
 from ..resources import refuse_oversized
 from . import grid as G
+from .aoi import aoi_in_3035
 from .config import EgmsL3Config
 from .decompose import CellGroups, average_per_geometry, solve_east_up
 from .products import SUFFIX, ComponentResult, TileResult, product_stem, write_component
@@ -31,10 +34,15 @@ from .reader import date_columns, first_row, parse_name, read_burst, read_header
 from .resample import resample, time_grid
 from .stats import cell_statistics, years_since_start
 
+if TYPE_CHECKING:
+    import shapely
+    from distributed import Client
+
+    from .gnss import GnssModel
+
 COMPONENTS = ("E", "U")
-#: EPSG:3035's area of use (lon/lat): an AOI outside it cannot hold EGMS data
-EUROPE_LONLAT = (-35.58, 24.6, 44.83, 84.73)
-EUROPE_3035 = (-146_473.0, 198_374.0, 7_824_929.0, 6_971_478.0)  # the same area in EPSG:3035 m
+#: (xmin, ymin, xmax, ymax) in EPSG:3035 metres
+Bounds = tuple[float, float, float, float]
 
 
 @dataclass
@@ -92,75 +100,22 @@ class BurstPart:
         return set(zip(te.tolist(), tn.tolist(), strict=False))
 
 
+@dataclass
+class RunPlan:
+    """What every stage of a run shares once the inputs are checked: the bursts in the order the official
+    product sums them, the area (None: everything), the time grid and the GNSS model (optional)."""
+
+    paths: list[Path]
+    aoi: shapely.MultiPolygon | None
+    grid: np.ndarray
+    gnss: GnssModel | None = None
+
+    @property
+    def bounds(self) -> Bounds | None:
+        return tuple(self.aoi.bounds) if self.aoi is not None else None
+
+
 # ---------------------------------------------------------------- set-up
-
-
-def aoi_in_3035(config: EgmsL3Config):
-    """The AOI as a prepared shapely (Multi)Polygon in EPSG:3035 (None without one); raises ParameterError
-    when it cannot be EGMS data (empty, no polygon, invalid CRS, far from Europe). ``config.aoi`` may be a
-    shapely geometry, WKT, a GeoDataFrame/GeoSeries or a layer payload ``{"wkb", "crs"}`` (WKB bytes or
-    hex, as the Processing algorithm passes it)."""
-    aoi, crs = config.aoi, config.aoi_crs
-    if aoi is None:
-        return None
-    import geopandas as gpd
-    import shapely
-    from pyproj import CRS, Transformer
-
-    if isinstance(aoi, dict):  # layer payload
-        crs = aoi.get("crs") or crs
-        aoi = gpd.GeoSeries.from_wkb(aoi["wkb"])
-    if hasattr(aoi, "geometry") and hasattr(aoi, "crs"):  # GeoDataFrame / GeoSeries
-        crs = aoi.crs or crs
-        aoi = aoi.geometry.union_all()
-    if isinstance(aoi, str):
-        try:
-            aoi = shapely.from_wkt(aoi)
-        except shapely.errors.GEOSException as exc:
-            raise ParameterError("AOI", f"not a valid WKT geometry ({exc})") from exc
-    if aoi is None or aoi.is_empty:
-        raise ParameterError("AOI", "the area is empty; draw a polygon or leave AOI unset")
-    try:
-        src = CRS.from_user_input(crs or "EPSG:3035")
-    except Exception as exc:  # pyproj raises CRSError
-        raise ParameterError("AOI", f"unknown CRS {crs!r} ({exc})") from exc
-    if src.to_epsg() == 3035:
-        _check_europe_3035(aoi.bounds)
-    else:
-        try:
-            to_lonlat = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
-        except Exception as exc:  # noqa: BLE001 - pyproj raises ProjError for an undefined/local CRS
-            raise ParameterError(
-                "AOI",
-                f"its CRS ({src.name}) cannot be transformed to EPSG:3035 ({exc}); set the layer's real CRS",
-            ) from exc
-        lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*aoi.bounds)
-        w, s, e, n = EUROPE_LONLAT
-        if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or lon1 < w or lon0 > e or lat1 < s or lat0 > n:
-            raise ParameterError(
-                "AOI",
-                f"lies at lon {lon0:.1f}…{lon1:.1f}, lat {lat0:.1f}…{lat1:.1f}, outside the "
-                "European area EGMS covers; check the layer's CRS (coordinates in metres "
-                "declared as degrees?) or draw the area over Europe",
-            )
-        aoi = gpd.GeoSeries([aoi], crs=src).to_crs(3035).iloc[0]
-    polygons = [p for p in shapely.get_parts(aoi) if p.geom_type == "Polygon" and not p.is_empty]
-    if not polygons:
-        raise ParameterError("AOI", "holds no polygon; give a polygon (layer)")
-    area = shapely.MultiPolygon(polygons)
-    shapely.prepare(area)
-    return area
-
-
-def _check_europe_3035(bounds) -> None:
-    x0, y0, x1, y1 = bounds
-    ex0, ey0, ex1, ey1 = EUROPE_3035
-    if x1 < ex0 or x0 > ex1 or y1 < ey0 or y0 > ey1:
-        raise ParameterError(
-            "AOI",
-            f"lies at x {x0:.0f}…{x1:.0f}, y {y0:.0f}…{y1:.0f} m (EPSG:3035), outside the "
-            "European area EGMS covers; check the layer's CRS or draw the area over Europe",
-        )
 
 
 def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict[Path, np.ndarray]]:
@@ -230,7 +185,9 @@ def plan_grid(config: EgmsL3Config, paths: list[Path]) -> tuple[np.ndarray, dict
     return time_grid(start, end, config.spacing_days), dates
 
 
-def _check_period_has_data(start, end, dates: dict[Path, np.ndarray], max_gap_days: float) -> None:
+def _check_period_has_data(
+    start: np.datetime64, end: np.datetime64, dates: dict[Path, np.ndarray], max_gap_days: float
+) -> None:
     """Every epoch must lie within MAX_GAP_DAYS of each input's dates: beyond them the series would be the
     held end value of nothing (a product of zeros), not a measurement."""
     gap = np.timedelta64(int(max_gap_days), "D")
@@ -247,7 +204,9 @@ def _check_period_has_data(start, end, dates: dict[Path, np.ndarray], max_gap_da
         )
 
 
-def _check_size(config: EgmsL3Config, n_epochs: int, paths: list[Path], aoi) -> None:
+def _check_size(
+    config: EgmsL3Config, n_epochs: int, paths: list[Path], aoi: shapely.MultiPolygon | None
+) -> None:
     """Refuse up front what cannot fit in memory: the tile rasters (cells per tile) and, without an area, the
     resampled series of every MP (MPs estimated from the CSV size and its first row × epochs × 4 bytes)."""
     from .reader import csv_size
@@ -273,7 +232,13 @@ def _check_size(config: EgmsL3Config, n_epochs: int, paths: list[Path], aoi) -> 
 
 
 def read_part(
-    path: Path, bounds, aoi, grid: np.ndarray, config: EgmsL3Config, gnss=None, check=None
+    path: Path,
+    bounds: Bounds | None,
+    aoi: shapely.MultiPolygon | None,
+    grid: np.ndarray,
+    config: EgmsL3Config,
+    gnss: GnssModel | None = None,
+    check: Callable[[], None] | None = None,
 ) -> BurstPart:
     """Task 1: read one burst inside the area, resample it onto ``grid`` (and optionally remove the GNSS
     model's north velocity projected on the LOS)."""
@@ -313,7 +278,13 @@ def select_tile(part: BurstPart, te: int, tn: int, spacing: float) -> BurstPart:
 
 
 def solve_tile(
-    te: int, tn: int, parts: list[BurstPart], grid: np.ndarray, config: EgmsL3Config, gnss=None, check=None
+    te: int,
+    tn: int,
+    parts: list[BurstPart],
+    grid: np.ndarray,
+    config: EgmsL3Config,
+    gnss: GnssModel | None = None,
+    check: Callable[[], None] | None = None,
 ) -> TileResult:
     """Task 2a: every cell of one tile → east/up series and statistics. ``parts`` in file-name order."""
     ix = np.concatenate([p.ix for p in parts])
@@ -365,7 +336,7 @@ def solve_and_write(
     metadata: dict,
     ipe: str,
     parts: list[BurstPart],
-    gnss=None,
+    gnss: GnssModel | None = None,
     progress: Progress | None = None,
 ) -> tuple[str, int, dict[str, float]]:
     """Task 2: solve one tile and write its products to the temporary paths ``tmp`` (``E_zip`` …)."""
@@ -404,31 +375,29 @@ def run_egms_l3(config: EgmsL3Config, progress: Progress | None = None) -> EgmsL
 def _run_egms_l3(config: EgmsL3Config, progress: Progress) -> EgmsL3Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    aoi = aoi_in_3035(config)
+    aoi = aoi_in_3035(config.aoi, config.aoi_crs)
     paths = sorted(config.inputs, key=lambda p: p.name)  # the official product sums bursts in this order
     if len({p.name for p in paths}) < len(paths):
         raise InputError("INPUTS", "the same burst file is given twice; give each burst once")
     progress.report(0.0, "Reading CSV headers")
     grid, _ = plan_grid(config, paths)
     _check_size(config, grid.size, paths, aoi)
-    gnss = None
+    plan = RunPlan(paths, aoi, grid)
     if config.gnss_model is not None:
         from .gnss import load_model
 
-        gnss = load_model(config.gnss_model)
-    bounds = tuple(aoi.bounds) if aoi is not None else None
+        plan.gnss = load_model(config.gnss_model)
     progress.check()
     timings["plan"] = time.perf_counter() - t0
     if config.scheduler:
         from ..compute import dask_client
 
-        address = None if config.scheduler.strip().lower() == "local" else config.scheduler
         with dask_client(
-            address, n_workers=config.n_workers, shared_paths=[*paths, config.output_folder]
+            config.scheduler, n_workers=config.n_workers, shared_paths=[*paths, config.output_folder]
         ) as client:
-            result = _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
+            result = _run_dask(client, config, plan, progress, timings)
     else:
-        result = _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings)
+        result = _run_local(config, plan, progress, timings)
     timings["total"] = time.perf_counter() - t0
     result.timings = timings
     progress.report(1.0, f"Wrote {len(result.paths)} files for {len(result.tiles)} tile(s)")
@@ -464,7 +433,10 @@ def _check_parts(parts: list[BurstPart], paths: list[Path], aoi_given: bool) -> 
         )
 
 
-def _plan_outputs(config: EgmsL3Config, tiles: list[tuple[int, int]], release: str | None):
+def _plan_outputs(
+    config: EgmsL3Config, tiles: list[tuple[int, int]], release: str | None
+) -> tuple[dict[str, dict[str, Path]], dict[str, dict[str, str]]]:
+    """Per tile: the final path of each product (``{component}_{format}``) and each component's file stem."""
     finals: dict[str, dict[str, Path]] = {}
     stems: dict[str, dict[str, str]] = {}
     for te, tn in tiles:
@@ -497,15 +469,18 @@ def _product_metadata(paths: list[Path]) -> tuple[dict, str | None, str]:
     return meta, (info["release"] if info else None), ipe
 
 
-def _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings) -> EgmsL3Result:
+def _run_local(
+    config: EgmsL3Config, plan: RunPlan, progress: Progress, timings: dict[str, float]
+) -> EgmsL3Result:
     t0 = time.perf_counter()
     read_p = progress.sub(0.02, 0.5)
+    paths, grid = plan.paths, plan.grid
     parts = []
     for i, p in enumerate(paths):
         read_p.report(i / len(paths), f"Reading and resampling {p.name}")
-        parts.append(read_part(p, bounds, aoi, grid, config, gnss, check=progress.check))
+        parts.append(read_part(p, plan.bounds, plan.aoi, grid, config, plan.gnss, check=progress.check))
         progress.check()
-    _check_parts(parts, paths, aoi is not None)
+    _check_parts(parts, paths, plan.aoi is not None)
     timings["read_resample"] = time.perf_counter() - t0
     tiles = sorted(set().union(*(p.tiles(config.spacing) for p in parts)))
     meta, release, ipe = _product_metadata(paths)
@@ -531,7 +506,7 @@ def _run_local(config, paths, bounds, aoi, grid, gnss, progress, timings) -> Egm
                 meta,
                 ipe,
                 tile_parts,
-                gnss,
+                plan.gnss,
                 solve_p.sub(k / len(tiles), (k + 1) / len(tiles)),
             )
             cells[name] = n
@@ -553,7 +528,13 @@ def _refuse_empty(cells: dict[str, int], n_mps: int, min_mp_count: int) -> None:
         )
 
 
-def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
+def _result(
+    finals: dict[str, dict[str, Path]],
+    cells: dict[str, int],
+    grid: np.ndarray,
+    parts: list[BurstPart],
+    progress: Progress,
+) -> EgmsL3Result:
     empty = [t for t, n in cells.items() if n == 0]
     msgs = [
         f"{sum(cells.values())} cells in {len(cells)} tile(s) from {sum(len(p.ix) for p in parts)} MPs, "
@@ -571,17 +552,22 @@ def _result(finals, cells, grid, parts, progress) -> EgmsL3Result:
     return EgmsL3Result(finals, list(finals), cells, grid, messages=msgs)
 
 
-def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings) -> EgmsL3Result:
+def _run_dask(
+    client: Client, config: EgmsL3Config, plan: RunPlan, progress: Progress, timings: dict[str, float]
+) -> EgmsL3Result:
+    from ..compute import gather
+
     t0 = time.perf_counter()
+    paths, grid, gnss = plan.paths, plan.grid, plan.gnss
     part_f = [
-        client.submit(read_part, p, bounds, aoi, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
+        client.submit(read_part, p, plan.bounds, plan.aoi, grid, config, gnss, key=f"egms-read-{i}-{p.name}")
         for i, p in enumerate(paths)
     ]
     summary_f = [client.submit(_summary, f, config.spacing, pure=False) for f in part_f]
-    summaries = _gather(
-        client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts", cancel=part_f
+    summaries = gather(
+        client, summary_f, progress.sub(0.02, 0.5), "Reading and resampling bursts", also_cancel=part_f
     )
-    _check_summaries(summaries, paths, aoi is not None)
+    _check_summaries(summaries, paths, plan.aoi is not None)
     timings["read_resample"] = time.perf_counter() - t0
     tiles = sorted(set().union(*(s["tiles"] for s in summaries)))
     meta, release, ipe = _product_metadata(paths)
@@ -617,7 +603,9 @@ def _run_dask(client, config, paths, bounds, aoi, grid, gnss, progress, timings)
                         pure=False,
                     )
                 )
-            out = _gather(client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", cancel=part_f)
+            out = gather(
+                client, tile_f, progress.sub(0.5, 1.0), "Solving and writing tiles", also_cancel=part_f
+            )
             _refuse_empty(
                 {name: n for name, n, _ in out}, sum(s["n"] for s in summaries), config.min_mp_count
             )
@@ -648,7 +636,19 @@ def _remove_dir(folder: Path, tries: int = 50) -> None:
         time.sleep(0.1)
 
 
-def _solve_and_write_parts(te, tn, grid, config, tmp, stems, meta, ipe, gnss, *parts):
+def _solve_and_write_parts(
+    te: int,
+    tn: int,
+    grid: np.ndarray,
+    config: EgmsL3Config,
+    tmp: dict[str, Path],
+    stems: dict[str, str],
+    meta: dict,
+    ipe: str,
+    gnss: GnssModel | None,
+    *parts: BurstPart,
+) -> tuple[str, int, dict[str, float]]:
+    """:func:`solve_and_write` as a Dask task: the tile's parts come as futures, one argument each."""
     return solve_and_write(te, tn, grid, config, tmp, stems, meta, ipe, list(parts), gnss)
 
 
@@ -679,25 +679,3 @@ def _check_summaries(summaries: list[dict], paths: list[Path], aoi_given: bool) 
         for s in summaries
     ]
     _check_parts(fake, paths, aoi_given)
-
-
-def _gather(client, futures, progress: Progress, message: str, cancel=()) -> list:
-    """Wait for ``futures`` while reporting progress and honouring cancellation; results in order."""
-    from distributed import wait
-
-    while True:
-        pending = [f for f in futures if not f.done()]
-        for f in futures:
-            if f.status == "error":
-                client.cancel(pending + list(cancel))
-                f.result()  # re-raises the task's exception (InputError …) here
-        progress.report(1 - len(pending) / len(futures), message)
-        if progress.cancelled():
-            client.cancel(list(futures) + list(cancel))
-            progress.check()
-        if not pending:
-            return [f.result() for f in futures]
-        try:
-            wait(pending, timeout=0.25, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            pass

@@ -13,10 +13,14 @@ import hashlib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .grid import TILE_SIZE, cell_centres, l3_pid, tile_bounds
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: (column, canonical key, decimals) in the 2020–2024 order; dates follow
 COLUMNS = (
@@ -83,7 +87,7 @@ def round_like_official(values: np.ndarray, decimals: int) -> np.ndarray:
 LOOKUP_SPAN = 1 << 20
 
 
-def format_numbers(values: np.ndarray, decimals: int):
+def format_numbers(values: np.ndarray, decimals: int) -> pa.Array:
     """Arrow string array of ``repr(np.round(v, decimals))`` for every value (integers for 0 decimals);
     NaN → null (empty field).
 
@@ -116,7 +120,7 @@ def format_numbers(values: np.ndarray, decimals: int):
     return _format(v, decimals)
 
 
-def _format(v: np.ndarray, decimals: int):
+def _format(v: np.ndarray, decimals: int) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -204,7 +208,7 @@ def write_csv(path: Path, names: list[str], values: dict[str, np.ndarray]) -> No
     write_plain_csv(path, pa.Table.from_arrays(arrays, names=names))
 
 
-def write_plain_csv(path: Path, table) -> None:
+def write_plain_csv(path: Path, table: pa.Table) -> None:
     """CSV without any quoting (header included), ``\n`` line ends, as the EGMS files."""
     import pyarrow.csv as pacsv
 
@@ -260,11 +264,11 @@ def write_md5(path: Path, zip_path: Path, zip_name: str) -> None:
 
 def velocity_raster(result: TileResult, velocity: np.ndarray, spacing: float) -> np.ndarray:
     """The tile's (N, N) float32 mean_velocity image, north up, −9999 where no cell."""
-    n = int(round(TILE_SIZE / spacing))
+    n = round(TILE_SIZE / spacing)
     img = np.full((n, n), NODATA, dtype=np.float32)
     xmin, _, _, ymax = tile_bounds(result.te, result.tn)
-    col = result.ix - int(round(xmin / spacing))
-    row = int(round(ymax / spacing)) - 1 - result.iy
+    col = result.ix - round(xmin / spacing)
+    row = round(ymax / spacing) - 1 - result.iy
     ok = ~np.isnan(velocity)
     img[row[ok], col[ok]] = velocity[ok].astype(np.float32)
     return img

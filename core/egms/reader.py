@@ -13,15 +13,20 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 import numpy as np
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 DATE_COLUMN = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 #: a header that was meant to be a date (8 characters, year first, at most two of them not digits)
@@ -237,7 +242,7 @@ def read_burst(
     path: str | Path,
     bounds: tuple[float, float, float, float] | None = None,
     block_size: int = 1 << 24,
-    check=None,
+    check: Callable[[], None] | None = None,
 ) -> Burst:
     """Read one L2a/L2b burst, keeping only MPs inside ``bounds`` (xmin, ymin, xmax, ymax, EPSG:3035 m).
 
@@ -333,7 +338,7 @@ def read_burst(
     )
 
 
-def _grow(extent: list[float], batch, want: dict[str, str]) -> None:
+def _grow(extent: list[float], batch: pa.RecordBatch, want: dict[str, str]) -> None:
     import pyarrow.compute as pc
 
     for k, (lo, hi) in (("easting", (0, 2)), ("northing", (1, 3))):
@@ -343,7 +348,9 @@ def _grow(extent: list[float], batch, want: dict[str, str]) -> None:
             extent[hi] = max(extent[hi], mm["max"].as_py())
 
 
-def _in_bounds(batch, want: dict[str, str], bounds) -> np.ndarray | None:
+def _in_bounds(
+    batch: pa.RecordBatch, want: dict[str, str], bounds: tuple[float, float, float, float] | None
+) -> np.ndarray | None:
     if bounds is None:
         return None
     x = batch.column(want["easting"]).to_numpy(zero_copy_only=False)
@@ -363,7 +370,7 @@ def _explain_arrow(message: str, header: list[str]) -> str:
     )
 
 
-def _check_unique(pid, path: Path) -> None:
+def _check_unique(pid: pa.Array | pa.ChunkedArray, path: Path) -> None:
     """``pid`` is an Arrow (chunked) string array."""
     import pyarrow.compute as pc
 
@@ -399,7 +406,7 @@ def _geometry(los_east: np.ndarray, path: Path, total: int) -> str:
     )
 
 
-def read_table(path: str | Path):
+def read_table(path: str | Path) -> pd.DataFrame:
     """Any EGMS CSV (L2 or L3) as a pandas DataFrame with every column (pid as text). For checks and tests."""
     import pyarrow as pa
     import pyarrow.csv as pacsv

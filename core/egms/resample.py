@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ParameterError
 from .config import RESAMPLINGS
 
 #: variance (day²) of the time kernel found to reproduce the official 2020–2024 series
@@ -47,10 +48,10 @@ def _candidates(valid: np.ndarray | None, obs: np.ndarray, grid: np.ndarray) -> 
     next_valid = np.minimum.accumulate(np.where(valid, idx, m)[:, ::-1], axis=1)[:, ::-1]
     rows = np.arange(valid.shape[0])[:, None]
 
-    def before(i):
+    def before(i: np.ndarray) -> np.ndarray:
         return np.where(i >= 1, prev_valid[rows, np.clip(i - 1, 0, m - 1)], -1)
 
-    def after(i):
+    def after(i: np.ndarray) -> np.ndarray:
         j = np.where((i >= 0) & (i + 1 < m), next_valid[rows, np.clip(i + 1, 0, m - 1)], m)
         return np.where(j < m, j, -1)
 
@@ -76,7 +77,7 @@ def resample(
     Works on blocks of ``block`` MPs so the temporaries stay small.
     """
     if method not in RESAMPLINGS:
-        raise ValueError(f"resampling method must be one of {RESAMPLINGS}, not {method!r}")
+        raise ParameterError("RESAMPLING", f"must be one of {', '.join(RESAMPLINGS)} (got {method!r})")
     series = np.asarray(series, dtype=np.float32)
     obs = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
     g = np.asarray(grid, dtype="datetime64[D]").astype(np.int64)

@@ -18,16 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-STAT_FIELDS = (
-    "rmse",
-    "mean_velocity",
-    "mean_velocity_std",
-    "acceleration",
-    "acceleration_std",
-    "seasonality",
-    "seasonality_std",
-)
-
 
 def years_since_start(grid: np.ndarray) -> np.ndarray:
     """Epochs (datetime64) → years since the first epoch (days / 365)."""

@@ -1,64 +1,33 @@
-"""ITS_LIVE analysis on the command line, and the worker the Processing algorithms run.
+"""ITS_LIVE analysis on the command line, and the tasks the Processing algorithms run in the worker.
 
 Subcommands: ``itslive-find-cubes``, ``itslive-point-series``, ``itslive-gp-regression``,
-``itslive-centerline-profile``. Each calls the same task function (``task_*``) as the algorithm.
-
-Worker mode (``python -m surface_motion.core.itslive.analysis_cli --worker JOB.pkl``): JOB.pkl holds
-``{"task": name, "kwargs": {...}}`` (layers as :func:`layer_from_payload` payloads: WKB + CRS +
-attributes); progress, info and warnings go to stdout as JSON lines, then ``{"result": path}`` (a
-pickle of the task's dict) or ``{"error": …}``/``{"cancelled": …}``; SIGTERM cancels between blocks.
-QGIS runs the analysis that way because its own GEOS/PROJ libraries, loaded in its process, clash
-with the copies bundled in the shapely and pyproj wheels (memory corruption, crash at exit).
+``itslive-centerline-profile``. Each calls the same task function (``task_*``) as the algorithm, which
+runs it through the worker entry (:mod:`..worker`, whose ``TASKS`` table names them).
 """
 
 from __future__ import annotations
 
-import pickle
+import argparse
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import InputError
 from ..params import REPEATED, add_option, values
 from ..progress import Progress, ensure_progress
-from ..worker import run_as_worker
+from ..vector import read_layer
 from .analysis.config import CenterlineConfig, GPConfig, PointSeriesConfig
-from .analysis.inspect import task_pixel_gp, task_pixel_pairs
 from .selection import CubeSource
 
-WORKER_FLAG = "--worker"
-
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pyproj
 
 # ------------------------------------------------------------------------------------------------
 # tasks (shared by the CLI and the worker)
 
 
-def layer_from_payload(payload: dict):
-    """A GeoDataFrame from ``{"wkb": [bytes], "crs": "EPSG:…" or WKT, "attributes": {name: list}}``."""
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
-
-    return gpd.GeoDataFrame(
-        pd.DataFrame(payload.get("attributes") or {}, index=range(len(payload["wkb"]))),
-        geometry=shapely.from_wkb(payload["wkb"]),
-        crs=payload["crs"],
-    )
-
-
-def read_layer(path: str, name: str):
-    """A vector file as a GeoDataFrame (errors name the file)."""
-    import geopandas as gpd
-
-    if not Path(path).exists():
-        raise InputError(path, f"{name} file not found")
-    try:
-        return gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
-        raise InputError(path, f"cannot read the {name} layer ({exc})") from exc
-
-
-def _geometry_result(frame, crs) -> dict:
+def _geometry_result(frame: gpd.GeoDataFrame, crs: pyproj.CRS | None) -> dict:
     import shapely
 
     return {
@@ -68,23 +37,18 @@ def _geometry_result(frame, crs) -> dict:
     }
 
 
-def task_find_cubes(aoi, catalog: str | None = None, progress: Progress | None = None) -> dict:
+def task_find_cubes(
+    aoi: gpd.GeoDataFrame, catalog: str | None = None, progress: Progress | None = None
+) -> dict:
     """Cubes under the AOI: ``table`` (zarr_url, epsg, region, …), footprints as ``wkb`` in ``crs``."""
-    from .io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
+    from .io.catalog import cubes_under
 
-    progress = ensure_progress(progress)
-    progress.report(0.1, "Loading the ITS_LIVE catalog")
-    table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
-    progress.check()
-    progress.report(0.6, "Testing cube footprints")
-    cubes = find_cubes(table, aoi)
-    if cubes.empty:
-        raise InputError("AOI", "the area of interest intersects no ITS_LIVE datacube of the catalog")
+    cubes = cubes_under(aoi, catalog, "AOI", "the area of interest", progress)
     return _geometry_result(cubes, cubes.crs)
 
 
 def task_point_series(
-    points,
+    points: gpd.GeoDataFrame,
     config: dict,
     csv: str | None = None,
     gp: dict | None = None,
@@ -92,8 +56,10 @@ def task_point_series(
     progress: Progress | None = None,
 ) -> dict:
     """Point series (``table``), its CSV, and with ``gp`` (GPConfig fields) the GP table and plot."""
-    from .analysis.gp import gp_from_table, write_gp_plot
+    from .analysis.gp import gp_from_table
+    from .analysis.plots import write_gp_plot
     from .analysis.series import point_series, write_series_csv
+    from .analysis.series_table import normalise_series
 
     progress = ensure_progress(progress)
     gp_cfg = GPConfig(**gp) if gp else None
@@ -104,8 +70,6 @@ def task_point_series(
         write_series_csv(table, csv)
     result = {"table": table, "gp_table": None, "plot": None}
     if gp_cfg is not None:
-        from .analysis.gp import normalise_series
-
         series = normalise_series(table, "point series")
         result["gp_table"], panels = gp_from_table(series, gp_cfg, progress=progress.sub(0.6, 0.95))
         if plot:
@@ -115,7 +79,9 @@ def task_point_series(
 
 def task_gp(input: str, config: dict, plot: str | None = None, progress: Progress | None = None) -> dict:
     """GP regression of a point-series CSV (``config``: GPConfig fields): ``table`` and ``plot``."""
-    from .analysis.gp import gp_from_table, read_series_csv, write_gp_plot
+    from .analysis.gp import gp_from_table
+    from .analysis.plots import write_gp_plot
+    from .analysis.series_table import read_series_csv
 
     progress = ensure_progress(progress)
     cfg = GPConfig(**config)
@@ -128,7 +94,7 @@ def task_gp(input: str, config: dict, plot: str | None = None, progress: Progres
 
 
 def task_centerline(
-    lines, config: dict, heatmap: str | None = None, progress: Progress | None = None
+    lines: gpd.GeoDataFrame, config: dict, heatmap: str | None = None, progress: Progress | None = None
 ) -> dict:
     """Velocity along the lines: ``table`` with point ``wkb`` in the NetCDF ``crs`` and the heat map."""
     import geopandas as gpd
@@ -151,18 +117,6 @@ def task_pixel_mesh(netcdf: str, progress: Progress | None = None) -> dict:
     return write_pixel_mesh(netcdf, progress)
 
 
-TASKS = {
-    "find_cubes": task_find_cubes,
-    "point_series": task_point_series,
-    "gp": task_gp,
-    "centerline": task_centerline,
-    "pixel_pairs": task_pixel_pairs,
-    "pixel_gp": task_pixel_gp,
-    "pixel_mesh": task_pixel_mesh,
-}
-_LAYER_ARGS = ("aoi", "points", "lines")
-
-
 # ------------------------------------------------------------------------------------------------
 # command line
 
@@ -173,7 +127,7 @@ GP_OPTIONS = ("model", "robust", "step_days", "components", "extrapolate")
 GP_TABLE_OPTIONS = ("start", "end", "min_dt", "max_dt")
 
 
-def add_subcommands(subparsers) -> None:
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "itslive-find-cubes", help="ITS_LIVE datacubes intersecting an area of interest"
     )
@@ -225,7 +179,7 @@ def _check_outputs(**paths: str | None) -> None:
             check_output_location(path, f"--{name.replace('_', '-')}")
 
 
-def _find_cubes(args) -> int:
+def _find_cubes(args: argparse.Namespace) -> int:
     from ..cli import console_progress
 
     _check_outputs(output=args.output)
@@ -241,7 +195,7 @@ def _find_cubes(args) -> int:
     return 0
 
 
-def _point_series(args) -> int:
+def _point_series(args: argparse.Namespace) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
@@ -261,7 +215,7 @@ def _point_series(args) -> int:
     return 0
 
 
-def _gp(args) -> int:
+def _gp(args: argparse.Namespace) -> int:
     from ..cli import console_progress
     from ..io import atomic_output
 
@@ -277,7 +231,7 @@ def _gp(args) -> int:
     return 0
 
 
-def _centerline(args) -> int:
+def _centerline(args: argparse.Namespace) -> int:
     import geopandas as gpd
     import shapely
 
@@ -296,28 +250,3 @@ def _centerline(args) -> int:
             points.to_file(tmp, layer=Path(args.output).stem)
     print(f"\n{args.output}: {len(points)} rows", file=sys.stderr)
     return 0
-
-
-# ------------------------------------------------------------------------------------------------
-# worker mode
-
-
-def worker_main(job_path: str) -> int:
-    """Run the job's task; its result dict is pickled next to the job and reported as ``result``."""
-    job = pickle.loads(Path(job_path).read_bytes())
-    kwargs = {k: layer_from_payload(v) if k in _LAYER_ARGS else v for k, v in job["kwargs"].items()}
-    out = Path(job_path).with_suffix(".result.pkl")
-
-    def call(progress: Progress) -> str:
-        out.write_bytes(pickle.dumps(TASKS[job["task"]](**kwargs, progress=progress)))
-        return str(out)
-
-    return run_as_worker(call)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == WORKER_FLAG:
-        sys.exit(worker_main(sys.argv[2]))
-    from ..cli import main
-
-    sys.exit(main(sys.argv[1:]))

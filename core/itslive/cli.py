@@ -1,29 +1,17 @@
-"""``surface-motion itslive-invert`` and the worker mode the Processing algorithm runs.
-
-The worker (``python -m surface_motion.core.itslive.cli --worker CONFIG.json``) runs the same
-pipeline in a separate interpreter and reports JSON lines on stdout (``progress``, ``info``,
-``warning``, then ``result`` or ``error``/``cancelled``); SIGTERM cancels between blocks. QGIS
-runs it that way because its own GEOS/HDF5/PROJ libraries, already loaded in its process, clash
-with the wheels' copies that shapely, netCDF4 and pyproj use.
-"""
+"""``surface-motion itslive-invert`` and the worker task the Processing algorithm runs (see :mod:`..worker`)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
 from ..params import REPEATED, add_option, values
-from ..worker import run_as_worker
+from ..progress import Progress
 from .config import ItsliveInvertConfig
 from .inversion.config import InversionConfig
 from .pipeline import run_itslive_invert
-
-#: ``python -m surface_motion.core.itslive.cli --worker CONFIG.json`` (see the module docstring)
-WORKER_FLAG = "--worker"
-
 
 #: the options of ``itslive-invert``: fields of ItsliveInvertConfig (defaults, choices and help from there)
 OPTIONS = (
@@ -44,7 +32,7 @@ OPTIONS = (
 )
 
 
-def add_subcommands(subparsers) -> None:
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "itslive-invert",
         help="ITS_LIVE glacier velocity time series (regularised inversion)",
@@ -78,24 +66,8 @@ def _handle(args: argparse.Namespace) -> int:
     return 0
 
 
-# ------------------------------------------------------------------------------------------------
-# worker mode
-
-
-def worker_main(config_path: str) -> int:
-    """Run the pipeline for the JSON config at ``config_path``, reporting as :mod:`..worker` describes."""
-
-    def call(progress):
-        return run_itslive_invert(ItsliveInvertConfig(**json.loads(Path(config_path).read_text())), progress)
-
-    return run_as_worker(
-        call, lambda r: {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(r).items()}
-    )
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == WORKER_FLAG:
-        sys.exit(worker_main(sys.argv[2]))
-    from ..cli import main
-
-    sys.exit(main(["itslive-invert", *sys.argv[1:]]))
+def task_itslive_invert(config: ItsliveInvertConfig, progress: Progress) -> dict:
+    """The worker task of the Processing algorithm (see :mod:`..worker`): the result's fields, paths as
+    strings."""
+    result = run_itslive_invert(config, progress)
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..timeutil import parse_date
 from .selection import SENSORS, parse_missions
 
 
@@ -15,20 +18,11 @@ def sensor_of(satellite: pd.Series) -> pd.Series:
     return satellite.astype(str).str.strip().str.upper().map(lookup).fillna("")
 
 
-def _as_datetime(value, name: str) -> np.datetime64 | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return np.datetime64(pd.Timestamp(value).tz_localize(None), "us")
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(name, f"'{value}' is not a date (use YYYY-MM-DD)") from exc
-
-
 def filter_layers(
     layers: pd.DataFrame,
-    missions=None,
-    start=None,
-    end=None,
+    missions: Iterable[str] | str | None = None,
+    start: object = None,
+    end: object = None,
     min_dt: float | None = None,
     max_dt: float | None = None,
 ) -> pd.DataFrame:
@@ -41,7 +35,7 @@ def filter_layers(
     if sensors:
         keep &= sensor_of(layers["satellite_img1"]).isin(sensors).to_numpy()
         keep &= sensor_of(layers["satellite_img2"]).isin(sensors).to_numpy()
-    start_t, end_t = _as_datetime(start, "START_DATE"), _as_datetime(end, "END_DATE")
+    start_t, end_t = parse_date(start, "START_DATE"), parse_date(end, "END_DATE")
     if start_t is not None and end_t is not None and start_t >= end_t:
         raise ParameterError("START_DATE", f"start {start} is not before end {end}")
     if start_t is not None:

@@ -3,14 +3,20 @@ glacier outlines with a CRS, a run that fits in memory, and a result that is not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..errors import InputError
 from ..progress import Progress
 from ..resources import refuse_oversized
 
+if TYPE_CHECKING:
+    from .pipeline import BlockTask
 
-def require_crs(layer, name: str = "GLACIERS") -> None:
+
+def require_crs(layer: object, name: str = "GLACIERS") -> None:
     """Raise :class:`InputError` when a GeoDataFrame has no CRS (its coordinates cannot be placed)."""
     if getattr(layer, "crs", None) is None:
         raise InputError(
@@ -20,7 +26,7 @@ def require_crs(layer, name: str = "GLACIERS") -> None:
         )
 
 
-def refuse_oversized_inversion(n_bins: int, grid_shape: tuple[int, int], tasks) -> None:
+def refuse_oversized_inversion(n_bins: int, grid_shape: tuple[int, int], tasks: Sequence[BlockTask]) -> None:
     """Refuse a run whose largest block window (pairs × window pixels × 2 components × 4 bytes, ×3 for
     the float64 work copies) or one output row of bins (bins × 28 bytes, for the slab writer) exceeds
     memory. The output itself goes to disk block by block, so it does not count."""

@@ -13,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from .inversion import (
     time_bins,
 )
 from .inversion.gcv import GCV_PIXELS
+from .io.catalog import cubes_under
 from .io.cube import Cube, open_cube, read_window
 from .io.mask import GlacierGrid, rasterise_glaciers
 
@@ -117,21 +120,6 @@ def load_glaciers(glaciers):
     if len(polygons) == 0:
         raise InputError("GLACIERS", "the layer has no polygon: give glacier outlines (e.g. RGI polygons)")
     return polygons
-
-
-def find_cube_urls(glaciers, catalog: str | None, progress: Progress) -> list[str]:
-    """The catalog's cubes under the glaciers (their zarr URLs)."""
-    from .io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
-
-    table = load_catalog(catalog or DEFAULT_CATALOG_URL, progress=progress)
-    found = find_cubes(table, glaciers)
-    if len(found) == 0:
-        raise InputError(
-            "GLACIERS",
-            f"no ITS_LIVE cube of the catalog {catalog or DEFAULT_CATALOG_URL} covers "
-            "the glaciers; check the layer's CRS",
-        )
-    return list(found["zarr_url"])
 
 
 def _period(config: ItsliveInvertConfig, tables: list[pd.DataFrame]) -> tuple[np.datetime64, np.datetime64]:
@@ -445,7 +433,9 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
     inversion = config.kernel()
     glaciers = load_glaciers(config.glaciers)
     progress.report(0.0, "Finding and opening cubes")
-    urls = config.cubes or find_cube_urls(glaciers, config.catalog, progress.sub(0.0, 0.02))
+    urls = config.cubes or list(
+        cubes_under(glaciers, config.catalog, "GLACIERS", "the glaciers", progress.sub(0.0, 0.02))["zarr_url"]
+    )
     cubes = []
     for url in urls:
         progress.check()
@@ -502,7 +492,15 @@ def run_itslive_invert(config: ItsliveInvertConfig, progress: Progress | None = 
         blocks.report((len(done) + n_done) / max(len(tasks), 1), f"Block {len(done) + n_done}/{len(tasks)}")
 
     if config.scheduler:
-        _run_dask(todo, edges, inversion, config, checkpoint.folder, finished, blocks)
+        _run_dask(
+            todo,
+            edges,
+            inversion,
+            config,
+            checkpoint.folder,
+            finished,
+            blocks.sub(len(done) / max(len(tasks), 1), 1),
+        )
     else:
         by_url = {c.url: c for c in cubes}
         for n, task in enumerate(todo, 1):
@@ -607,24 +605,22 @@ class Coverage:
 
 def _run_dask(
     todo: list[BlockTask],
-    edges,
+    edges: np.ndarray,
     inversion: InversionConfig,
     config: ItsliveInvertConfig,
     folder: Path,
-    finished,
+    finished: Callable[[BlockTask, dict[str, np.ndarray], int], None],
     progress: Progress,
 ) -> None:
     """Blocks as Dask tasks that write their results into the checkpoint ``folder`` themselves (the
-    workers must see it: checked up front for a remote scheduler); cancel stops them."""
-    from distributed import as_completed
+    workers must see it: checked up front for a remote scheduler); ``finished(task, summary, n)`` for the
+    n-th block done. Cancellation is checked while blocks run and cancels the rest."""
+    from ..compute import dask_client, gather
 
-    from ..compute import dask_client
-
-    address = None if config.scheduler.lower() == "local" else config.scheduler
-    with dask_client(address, n_workers=config.n_workers, shared_paths=[folder]) as client:
+    with dask_client(config.scheduler, n_workers=config.n_workers, shared_paths=[folder]) as client:
         edges_f = client.scatter(edges, broadcast=True)
         run_id = uuid.uuid4().hex[:8]
-        futures = {
+        futures = [
             client.submit(
                 invert_block_to_checkpoint,
                 t,
@@ -632,16 +628,13 @@ def _run_dask(
                 inversion,
                 str(folder),
                 key=f"itslive-block-{run_id}-{t.index}",
-            ): t
+            )
             for t in todo
-        }
-        try:
-            for n, future in enumerate(as_completed(futures), 1):
-                progress.check()
-                finished(futures[future], future.result(), n)
-        except BaseException:
-            client.cancel(list(futures))
-            raise
+        ]
+        n_done = itertools.count(1)
+        gather(
+            client, futures, progress, on_result=lambda i, summary: finished(todo[i], summary, next(n_done))
+        )
 
 
 def _weighting(inversion: InversionConfig, tables: list[pd.DataFrame], notes: list[str]) -> InversionConfig:

@@ -162,7 +162,7 @@ def write_burst(
 def generate(
     folder: str | Path,
     n_per_burst: int = 2000,
-    bounds=(4_500_000, 1_700_000, 4_510_000, 1_710_000),
+    bounds: tuple[float, float, float, float] = (4_500_000, 1_700_000, 4_510_000, 1_710_000),
     start: str = "2020-01-03",
     n_epochs: int = 100,
     step_days: int = 6,

@@ -13,14 +13,26 @@ direction per pixel, zero off the glaciers), so means over any interval (a pair,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import zarr
+from numpy.typing import ArrayLike
 
 from ..itslive.inversion import days_since_epoch
 from ..itslive.io.s3 import normalise_url, s3_storage_options
 from .truth import YEAR_DAYS, Temporal, pair_mean_velocity, true_velocity
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pyproj
+
+#: the day a generated series starts or ends: text (YYYY-MM-DD) or a numpy date
+Day = str | np.datetime64
+#: chunk shape of the generated arrays (time, y, x); None: the generator's default
+Chunks = tuple[int, int, int] | None
 
 EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 #: (satellite codes, mission letter, share of pairs, repeat cycle days, longest separation days)
@@ -52,23 +64,23 @@ class SyntheticTruth:
     glaciers: object  # geopandas.GeoDataFrame
     layers: pd.DataFrame
 
-    def mean_velocity(self, t1, t2) -> tuple[np.ndarray, np.ndarray]:
+    def mean_velocity(self, t1: ArrayLike, t2: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """True mean (vx, vy) in m/yr over the intervals [t1, t2]; each (ny, nx, n)."""
         vx, vy = pair_mean_velocity(t1, t2, self.base, self.direction, self.temporal)
         return vx * self.on_glacier[..., None], vy * self.on_glacier[..., None]
 
-    def velocity(self, t) -> tuple[np.ndarray, np.ndarray]:
+    def velocity(self, t: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """True instantaneous (vx, vy) in m/yr at times ``t``; each (ny, nx, n)."""
         vx, vy = true_velocity(np.atleast_1d(np.asarray(t, float)), self.base, self.direction, self.temporal)
         return vx * self.on_glacier[..., None], vy * self.on_glacier[..., None]
 
-    def bin_mean(self, edges) -> tuple[np.ndarray, np.ndarray]:
+    def bin_mean(self, edges: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """True mean (vx, vy) over each bin of ``edges`` (M+1 float days); each (ny, nx, M)."""
         edges = np.asarray(edges, float)
         return self.mean_velocity(edges[:-1], edges[1:])
 
 
-def _glaciers(x: np.ndarray, y: np.ndarray, epsg: int):
+def _glaciers(x: np.ndarray, y: np.ndarray, epsg: int) -> tuple[gpd.GeoDataFrame, list[tuple[float, ...]]]:
     """Two elliptical glaciers (a large one and a small one) in the cube CRS, with RGI-like attributes."""
     import geopandas as gpd
     from shapely import affinity
@@ -100,7 +112,9 @@ def _glaciers(x: np.ndarray, y: np.ndarray, epsg: int):
     return gdf, params
 
 
-def _speed_field(x, y, params, vmax: float) -> tuple[np.ndarray, np.ndarray]:
+def _speed_field(
+    x: np.ndarray, y: np.ndarray, params: list[tuple[float, ...]], vmax: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Base speed (fast along the centre line, zero outside the glaciers) and the flow direction (rad)."""
     xx, yy = np.meshgrid(x, y)
     base = np.zeros(xx.shape)
@@ -117,7 +131,9 @@ def _speed_field(x, y, params, vmax: float) -> tuple[np.ndarray, np.ndarray]:
     return base, direction
 
 
-def _scene(nx: int, ny: int, origin: tuple[float, float], resolution: float, epsg: int, vmax: float):
+def _scene(
+    nx: int, ny: int, origin: tuple[float, float], resolution: float, epsg: int, vmax: float
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """The grid (pixel-centre ``x``, ``y``), the two glacier outlines and the truth's base speed (m/yr)
     and flow direction (rad) on it, shared by every generator."""
     x = origin[0] + resolution * (np.arange(nx) + 0.5)
@@ -133,7 +149,7 @@ def _daylight(t: np.ndarray) -> np.ndarray:
     return (doy > 31) & (doy < 318)
 
 
-def _pairs(rng, n: int, t0: float, t1: float) -> pd.DataFrame:
+def _pairs(rng: np.random.Generator, n: int, t0: float, t1: float) -> pd.DataFrame:
     """Realistic pairs: S1 6-day multiples ≤ 48 d, S2 5-day multiples ≤ 1 yr, Landsat 8-day multiples ≤ 544 d,
     optical pairs avoiding polar night (mid-November to January), times of day kept."""
     frames = []
@@ -166,15 +182,15 @@ def _pairs(rng, n: int, t0: float, t1: float) -> pd.DataFrame:
 
 
 def write_synthetic_cube(
-    store_path_or_url,
+    store_path_or_url: str | Path,
     *,
     nx: int = 30,
     ny: int = 30,
     n_pairs: int = 300,
-    start="2018-01-01",
-    end="2021-01-01",
+    start: Day = "2018-01-01",
+    end: Day = "2021-01-01",
     seed: int = 0,
-    chunks=None,
+    chunks: Chunks = None,
     storage_options: dict | None = None,
     epsg: int = 3413,
     resolution: float = 120.0,
@@ -199,7 +215,7 @@ def write_synthetic_cube(
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
     x, y, glaciers, base, direction = _scene(nx, ny, origin, resolution, epsg, vmax)
 
-    n_dup = int(round(n_pairs * duplicate_fraction))
+    n_dup = round(n_pairs * duplicate_fraction)
     pairs = _pairs(rng, n_pairs - n_dup, t0, t1)
     dup = pairs.iloc[rng.choice(len(pairs), size=min(n_dup, len(pairs)), replace=False)]
     pairs = pd.concat([pairs, dup], ignore_index=True)
@@ -378,15 +394,15 @@ def _smooth_fields(rng: np.random.Generator, n: int, ny: int, nx: int, width: fl
 
 
 def write_realistic_cube(
-    store_path_or_url,
+    store_path_or_url: str | Path,
     *,
     nx: int = 40,
     ny: int = 40,
-    start="2017-01-01",
-    end="2022-01-01",
+    start: Day = "2017-01-01",
+    end: Day = "2022-01-01",
     seed: int = 0,
     sensors: tuple[SensorModel, ...] = REALISTIC_SENSORS,
-    chunks=None,
+    chunks: Chunks = None,
     storage_options: dict | None = None,
     epsg: int = 3413,
     resolution: float = 120.0,
@@ -488,12 +504,12 @@ def write_realistic_cube(
 
 
 def write_large_cube(
-    target,
+    target: str | Path,
     *,
     side: int = 200,
     n_pairs: int = 5000,
-    start="2015-01-01",
-    end="2024-12-31",
+    start: Day = "2015-01-01",
+    end: Day = "2024-12-31",
     seed: int = 0,
     chunk: int = 10,
     dropout: float = 0.2,
@@ -610,7 +626,7 @@ def catalog_entry(truth: SyntheticTruth, zarr_url: str, name: str = "Synthetic")
 
 
 def _write_store(
-    target,
+    target: str | Path,
     storage_options: dict | None,
     rng: np.random.Generator,
     x: np.ndarray,
@@ -624,7 +640,7 @@ def _write_store(
     obs_y: np.ndarray,
     missing: np.ndarray,
     landice_mask: np.ndarray,
-    chunks,
+    chunks: Chunks,
     swapped_fraction: float,
     consolidated: bool,
 ) -> pd.DataFrame:
@@ -726,7 +742,7 @@ def _write_store(
     return layers
 
 
-def _create_group(target, storage_options: dict | None) -> zarr.Group:
+def _create_group(target: str | Path, storage_options: dict | None) -> zarr.Group:
     from zarr.storage import FsspecStore, LocalStore
 
     url = normalise_url(str(target))
@@ -738,7 +754,14 @@ def _create_group(target, storage_options: dict | None) -> zarr.Group:
     return zarr.open_group(store, mode="w", zarr_format=2)
 
 
-def _write(group: zarr.Group, name: str, values: np.ndarray, attrs: dict, chunks=None, fill=None) -> None:
+def _write(
+    group: zarr.Group,
+    name: str,
+    values: np.ndarray,
+    attrs: dict,
+    chunks: tuple[int, ...] | None = None,
+    fill: float | None = None,
+) -> None:
     values = np.asarray(values)
     arr = group.create_array(
         name,
@@ -771,7 +794,7 @@ def _write_mapping(group: zarr.Group, x: np.ndarray, y: np.ndarray, epsg: int, r
     arr.attrs.update(attrs)
 
 
-def _proj4(crs) -> str:
+def _proj4(crs: pyproj.CRS) -> str:
     import warnings
 
     with warnings.catch_warnings():  # PROJ warns that proj4 strings are lossy; ITS_LIVE carries one anyway

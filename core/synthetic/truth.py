@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import erf
 
 YEAR_DAYS = 365.25
@@ -30,13 +31,13 @@ class Temporal:
     surge_width: float = 30.0
 
 
-def _expand(x, ndim: int) -> np.ndarray:
+def _expand(x: ArrayLike, ndim: int) -> np.ndarray:
     """``x`` with ``ndim`` trailing axes added (pixels broadcast against times)."""
     x = np.asarray(x, float)
     return x.reshape(x.shape + (1,) * ndim)
 
 
-def true_speed(t_days, base, temporal: Temporal) -> np.ndarray:
+def true_speed(t_days: ArrayLike, base: ArrayLike, temporal: Temporal) -> np.ndarray:
     """Instantaneous speed (m/yr): shape base.shape + t.shape."""
     t = np.asarray(t_days, float)
     b = _expand(base, t.ndim)
@@ -45,7 +46,7 @@ def true_speed(t_days, base, temporal: Temporal) -> np.ndarray:
     return b * season + temporal.surge * pulse
 
 
-def mean_speed(t1, t2, base, temporal: Temporal) -> np.ndarray:
+def mean_speed(t1: ArrayLike, t2: ArrayLike, base: ArrayLike, temporal: Temporal) -> np.ndarray:
     """Exact mean speed (m/yr) over the intervals [t1, t2] (t1 < t2): shape base.shape + t1.shape."""
     t1, t2 = np.asarray(t1, float), np.asarray(t2, float)
     b = _expand(base, t1.ndim)
@@ -61,14 +62,18 @@ def mean_speed(t1, t2, base, temporal: Temporal) -> np.ndarray:
     return b * season + temporal.surge * pulse
 
 
-def true_velocity(t_days, base, direction, temporal: Temporal) -> tuple[np.ndarray, np.ndarray]:
+def true_velocity(
+    t_days: ArrayLike, base: ArrayLike, direction: ArrayLike, temporal: Temporal
+) -> tuple[np.ndarray, np.ndarray]:
     """Instantaneous (vx, vy) in m/yr; ``direction`` broadcasts with ``base``."""
     speed = true_speed(t_days, base, temporal)
     d = _expand(direction, np.ndim(t_days))
     return speed * np.cos(d), speed * np.sin(d)
 
 
-def pair_mean_velocity(t1, t2, base, direction, temporal: Temporal) -> tuple[np.ndarray, np.ndarray]:
+def pair_mean_velocity(
+    t1: ArrayLike, t2: ArrayLike, base: ArrayLike, direction: ArrayLike, temporal: Temporal
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact mean (vx, vy) in m/yr over [t1, t2] (a pair, or a bin: t1 = edges[:-1], t2 = edges[1:])."""
     speed = mean_speed(t1, t2, base, temporal)
     d = _expand(direction, np.ndim(t1))

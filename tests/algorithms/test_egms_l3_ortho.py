@@ -62,7 +62,11 @@ def test_temporary_output_folder(run_algorithm, bursts):
         "egms_l3_ortho",
         {"INPUTS": [str(p) for p in paths], "SPACING": 200, "OUTPUT_FOLDER": "TEMPORARY_OUTPUT"},
     )
-    assert os.path.isdir(res["OUTPUT_FOLDER"]) and os.path.exists(res["OUTPUT_UP"]) and res["CELLS"] > 50
+    assert os.path.isdir(res["OUTPUT_FOLDER"]) and res["CELLS"] > 50
+    from qgis.core import QgsVectorLayer
+
+    up = QgsVectorLayer(res["OUTPUT_UP"], "up", "ogr")
+    assert up.isValid() and up.featureCount() == res["CELLS"] and up.crs().authid() == "EPSG:3035"
 
 
 def test_aoi_in_another_crs_is_reprojected(run_algorithm, bursts, tmp_path):

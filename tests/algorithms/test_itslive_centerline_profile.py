@@ -52,7 +52,7 @@ def test_time_aware_points_and_heatmap(run_algorithm, tmp_path):
     )
     layer = QgsVectorLayer(result["OUTPUT"], "profile", "ogr")
     assert layer.isValid() and layer.crs().authid() == "EPSG:3413"
-    assert layer.featureCount() == 3 * (int((48 * 120) // 500) + 1)  # 3 time steps
+    assert layer.featureCount() == 3 * (((48 * 120) // 500) + 1)  # 3 time steps
     assert {"line_id", "distance", "date", "v", "vx", "vy"} <= {f.name() for f in layer.fields()}
     # the stored default style makes the file time-aware; the post-processor does it in QGIS
     layer.loadDefaultStyle()
@@ -91,7 +91,7 @@ def test_bad_spacing_and_netcdf(run_algorithm, tmp_path):
         )
     bad = tmp_path / "bad.nc"
     bad.write_text("nope")
-    with pytest.raises(QgsProcessingException, match="bad.nc: not a NetCDF"):
+    with pytest.raises(QgsProcessingException, match=r"bad\.nc: not a NetCDF"):
         run_algorithm(
             "itslive_centerline_profile",
             {

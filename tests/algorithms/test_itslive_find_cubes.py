@@ -47,7 +47,7 @@ def test_not_geojson_catalog_fails_without_output(run_algorithm, tmp_path):
     bad = tmp_path / "catalog.json"
     bad.write_text("this is not json")
     out = tmp_path / "cubes.gpkg"
-    with pytest.raises(QgsProcessingException, match="catalog.json.*not valid JSON"):
+    with pytest.raises(QgsProcessingException, match=r"catalog\.json.*not valid JSON"):
         run_algorithm(
             "itslive_find_cubes",
             {"AOI": point_layer(0, 0, "EPSG:4326"), "CATALOG": str(bad), "OUTPUT": str(out)},

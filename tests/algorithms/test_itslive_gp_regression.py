@@ -41,7 +41,7 @@ def test_bad_csv_fails_without_output(run_algorithm, tmp_path):
     bad = tmp_path / "series.csv"
     bad.write_text("mid_date,speed\n2020-01-01,3\n")
     out = tmp_path / "gp.gpkg"
-    with pytest.raises(QgsProcessingException, match="series.csv: column 'v'"):
+    with pytest.raises(QgsProcessingException, match=r"series\.csv: column 'v'"):
         run_algorithm("itslive_gp_regression", {"INPUT": str(bad), "OUTPUT": str(out)})
     assert not out.exists() and not (tmp_path / "gp_gp.png").exists()
 

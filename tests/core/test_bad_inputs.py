@@ -518,7 +518,7 @@ CASES = [
         "aoi outside every cube",
         FIND,
         "--aoi {glaciers_far} --catalog {catalog}",
-        r"AOI: the area of interest intersects no ITS_LIVE datacube",
+        r"AOI: no ITS_LIVE cube of the catalog .* covers the area of interest",
         base=False,
     ),
     case(
@@ -848,8 +848,11 @@ def test_a_second_run_on_a_locked_output_is_refused(world, tmp_path, capsys):
 
 @pytest.mark.parametrize("command", sorted(GOOD))
 def test_the_good_inputs_succeed(world, tmp_path, capsys, command):
-    """The matrix's base commands work, so each failure above comes from its one change."""
+    """The matrix's base commands work, so each failure above comes from its one change; and they write the
+    product the failures must leave alone (else "no product changed" would hold for want of a product)."""
     out = tmp_path / "out"
     out.mkdir()
     status, stderr = run_cli([command, *GOOD[command].format(**world, out=out).split()], capsys)
     assert status == 0, stderr
+    product = out / PREVIOUS[command]
+    assert product.is_file() and product.stat().st_size > 0, sorted(p.name for p in out.iterdir())

@@ -4,6 +4,7 @@ of the renames, leftovers of killed runs removed (a live run's kept), one run pe
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 from surface_motion.core.errors import InputError, ParameterError
 from surface_motion.core.io import (
+    atomic_output,
     atomic_outputs,
     check_output_location,
     clean_leftovers,
+    format_bytes,
     output_lock,
     temporary_sibling,
 )
@@ -140,3 +143,55 @@ def test_output_location_is_checked(tmp_path, kind, make, words):
     make(path)
     with pytest.raises(ParameterError, match=words):
         check_output_location(path, "OUT", kind)
+
+
+def test_a_missing_output_or_an_error_inside_changes_nothing(tmp_path):
+    final = tmp_path / "product.tif"
+    final.write_text("previous")
+    with pytest.raises(FileNotFoundError, match=r"product\.tif: the writer produced no output"):
+        with atomic_output(final):
+            pass  # a writer that wrote nothing must not commit an empty set
+    with pytest.raises(ZeroDivisionError):
+        with atomic_output(final) as tmp:
+            tmp.write_text("half")
+            raise ZeroDivisionError
+    assert contents(tmp_path) == {"product.tif": "previous"}
+
+
+def test_a_folder_output_replaces_the_previous_folder_whole(tmp_path):
+    final = tmp_path / "cube.zarr"
+    final.mkdir()
+    (final / "old-chunk").write_text("old")
+    with atomic_output(final) as tmp:
+        tmp.mkdir()
+        (tmp / "new-chunk").write_text("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["cube.zarr"]
+    assert sorted(p.name for p in final.iterdir()) == ["new-chunk"]
+
+
+def test_free_space_is_checked_before_a_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 5e8, 5e8)
+    )
+    check_output_location(tmp_path / "v.nc", "OUTPUT", need_bytes=4 * 10**8)
+    with pytest.raises(
+        ParameterError, match=r"^OUTPUT: the output needs about 2.5 GB but .* has 500.0 MB free"
+    ):
+        check_output_location(tmp_path / "v.nc", "OUTPUT", need_bytes=25 * 10**8)
+
+
+def test_a_missing_folder_is_fine_when_its_parent_can_be_written(tmp_path):
+    check_output_location(tmp_path / "new" / "deeper" / "v.nc", "OUTPUT")
+    check_output_location(tmp_path / "new-folder", "OUTPUT_FOLDER", "folder")
+    assert list(tmp_path.iterdir()) == []  # the probe leaves nothing behind
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ParameterError, match=r"is a file, so .* cannot be created"):
+        check_output_location(tmp_path / "file" / "v.nc", "OUTPUT")
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(999, "999 B"), (1000, "1.0 KB"), (2_500_000, "2.5 MB"), (3.2e12, "3.2 TB"), (5e15, "5000.0 TB")],
+)
+def test_sizes_are_written_in_decimal_units(n, text):
+    assert format_bytes(n) == text

@@ -40,7 +40,7 @@ def cluster(folder: Path, with_package: bool):
     if with_package:
         env["PYTHONPATH"] = str(PLUGINS)
     scheduler_file = folder / "scheduler.json"
-    log = open(folder / "dask.log", "w")  # noqa: SIM115 - closed below
+    log = open(folder / "dask.log", "w")  # closed below
     common = ["--no-dashboard"]
     procs = [
         subprocess.Popen(

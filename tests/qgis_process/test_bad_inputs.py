@@ -108,7 +108,7 @@ def fill(value, paths: dict):
 @pytest.mark.parametrize(
     "alg, base, change, message",
     CASES,
-    ids=[f"{c[0]}:{'+'.join(c[2])}={list(c[2].values())[0]}" for c in CASES],
+    ids=[f"{c[0]}:{'+'.join(c[2])}={next(iter(c[2].values()))}" for c in CASES],
 )
 def test_bad_input_through_qgis_process(qgis_process, world, tmp_path, alg, base, change, message):  # noqa: F811
     out = tmp_path / "out"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 
 def test_qgis_process_writes_the_official_product_set(qgis_process, tmp_path):
@@ -51,7 +50,11 @@ def test_qgis_process_writes_the_official_product_set(qgis_process, tmp_path):
     for comp in ("E", "U"):
         for ext in ("zip", "tiff", "md5", "gpkg", "parquet"):
             assert f"EGMS_L3_E45N17_100km_{comp}_2020_2024_1.{ext}" in names
-    assert Path(results["OUTPUT_UP"]).exists()
+    import geopandas as gpd
+
+    up = gpd.read_file(results["OUTPUT_UP"])
+    assert len(up) == results["CELLS"] and up.crs.to_epsg() == 3035  # one tile: every cell once
+    assert (up.geometry.x < 4_501_000).all() and up["mean_velocity"].notna().all()
 
 
 def test_qgis_process_rejects_an_l3_file_as_input(qgis_process, tmp_path):

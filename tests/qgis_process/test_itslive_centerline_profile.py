@@ -25,5 +25,5 @@ def test_profile_gpkg_and_svg_heatmap(qgis_process, tmp_path):
     with sqlite3.connect(out) as db:
         count, ids = db.execute("select count(*), group_concat(distinct line_id) from profile").fetchone()
         style = db.execute("select styleQML from layer_styles where useAsDefault").fetchone()[0]
-    assert ids == "A" and count == 3 * (int((48 * 120) // 300) + 1)
+    assert ids == "A" and count == 3 * (((48 * 120) // 300) + 1)
     assert 'startField="date"' in style and 'enabled="1"' in style

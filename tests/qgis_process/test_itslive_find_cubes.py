@@ -40,7 +40,12 @@ def test_jakobshavn(qgis_process, tmp_path):
     )
     assert result["results"]["CUBES"] == JAKOBSHAVN
     assert result["results"]["COUNT"] == 1
-    assert out.exists()
+    import geopandas as gpd
+    import shapely
+
+    footprints = gpd.read_file(out)
+    assert list(footprints["zarr_url"]) == [JAKOBSHAVN] and footprints.crs.to_epsg() == 4326
+    assert footprints.geometry.iloc[0].contains(shapely.Point(-49.4604, 69.1117))
 
 
 def test_bad_catalog(qgis_process, tmp_path):

@@ -1,12 +1,12 @@
 """Gaussian-process regression of an ITS_LIVE point series: a latent velocity with mean and ±2σ band.
 
 Kernel: g(t)g(t')·σ_m²·Matérn-3/2(ℓ_m) + σ_p²·ExpSineSquared(ℓ_p, period 1 yr) on decimal years and
-normalised velocities (the seed's ITS_LIVE_TOOL kernel, with a time-varying amplitude g of the Matérn
+normalised velocities (ITS_LIVE_TOOL's kernel, with a time-varying amplitude g of the Matérn
 term, "the envelope"); per-pair noise variance ``(s·error)² + σ_w²`` (a fitted scale s on the stated
 errors and a learned white term σ_w); hyperparameters by maximising the marginal likelihood. Two
 observation models:
 
-- ``"midpoint"`` (a), the seed's: each pair is a noisy sample of the latent velocity at its mid_date.
+- ``"midpoint"`` (a), ITS_LIVE_TOOL's: each pair is a noisy sample of the latent velocity at its mid_date.
 - ``"interval"`` (b): each pair is the MEAN of the latent velocity over [img1, img2], a linear
   functional of the GP.
 
@@ -31,7 +31,7 @@ the other hyperparameters under a random-walk prior (steps of σ 1 per knot, σ 
 around a surge and stays low where the velocity follows its seasonal cycle, gaps included.
 
 Stated errors: for the speed, the error is projected from the vx/vy errors when the pair has them
-(:func:`stated_errors`); on the generated cube its standardised residuals have σ 0.98–1.07 and the
+(:func:`.series_table.stated_errors`); on the generated cube its standardised residuals have σ 0.98–1.07 and the
 fitted scale s is 0.95–1.05.
 
 Robust fit (the default): Tukey biweight on the residuals standardised by their σ and a MAD scale of
@@ -55,9 +55,7 @@ Time is in years inside the models; dates are ``datetime64``; velocities in m/yr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,8 +65,9 @@ import scipy.sparse as sp
 
 from ...errors import InputError, ParameterError
 from ...progress import Progress, ensure_progress
-from ...ranges import check_pair_filters
+from ...timeutil import parse_date
 from .config import COMPONENTS, MODELS, GPConfig, timestamp  # noqa: F401  (re-exported: the API keeps them here)
+from .series_table import filter_pair_lengths, stated_errors
 
 YEAR_DAYS = 365.25
 #: the robust fit starts from the pairs at most this long (days)
@@ -101,95 +100,6 @@ class GPFit:
     #: robust weight of each pair used (index of the series' rows; below ACCEPT_WEIGHT: rejected; all 1
     #: when not robust)
     pair_weight: pd.Series | None = None
-
-
-# --------------------------------------------------------------------------------------------------
-# reading series
-
-
-_ITSLIVE_PY = re.compile(r"^\s*([A-Za-z_0-9]+)\s*(\[.*\])?\s*$")
-
-
-def read_series_csv(path: str | Path) -> pd.DataFrame:
-    """A point-series CSV (the itslive-py export format or this plugin's point-series table) as a
-    DataFrame with ``mid_date, img1, img2, date_dt`` (days) and the velocity columns present
-    (``v, v_error, vx, vx_error, vy, vy_error``), plus ``point_id``/``mission``/``satellite`` when present.
-
-    itslive-py columns carry units (``v [m/yr]``, ``date_dt [days]``) and no acquisition dates:
-    img1/img2 = mid_date ∓ date_dt/2.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    try:
-        raw = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not a readable CSV table ({exc})") from exc
-    raw.columns = [
-        (_ITSLIVE_PY.match(str(c)) or re.match(r"(.*)", str(c))).group(1).strip() for c in raw.columns
-    ]
-    return normalise_series(raw, path)
-
-
-def normalise_series(raw: pd.DataFrame, source: str | Path = "series") -> pd.DataFrame:
-    """Check and complete a series table (see :func:`read_series_csv`); rows without ``v`` are dropped."""
-    if "v" not in raw.columns:
-        raise InputError(source, "velocity column missing (expected 'v' or 'v [m/yr]')", column="v")
-    table = raw.copy()
-    for name in ("mid_date", "img1", "img2"):
-        if name in table.columns:
-            table[name] = pd.to_datetime(table[name], errors="coerce")
-            if table[name].isna().any():
-                raise InputError(source, f"{int(table[name].isna().sum())} values are not dates", column=name)
-    if "img1" not in table.columns or "img2" not in table.columns:
-        if "mid_date" not in table.columns or "date_dt" not in table.columns:
-            missing = "mid_date" if "mid_date" not in table.columns else "date_dt"
-            raise InputError(
-                source, "needed to place each pair in time (or give img1 and img2)", column=missing
-            )
-        half = pd.to_timedelta(pd.to_numeric(table["date_dt"], errors="coerce") / 2.0, unit="D")
-        table["img1"] = table["mid_date"] - half
-        table["img2"] = table["mid_date"] + half
-    first = table[["img1", "img2"]].min(axis=1)
-    table["img2"] = table[["img1", "img2"]].max(axis=1)
-    table["img1"] = first
-    table["date_dt"] = (table["img2"] - table["img1"]) / pd.Timedelta(days=1)
-    if "mid_date" not in table.columns:
-        table["mid_date"] = table["img1"] + (table["img2"] - table["img1"]) / 2
-    for name in ("v", "v_error", "vx", "vx_error", "vy", "vy_error"):
-        if name in table.columns:
-            values = pd.to_numeric(table[name], errors="coerce")
-            bad = values.isna() & table[name].notna()
-            if bad.any():
-                raise InputError(source, f"{int(bad.sum())} non-numeric values", column=name)
-            table[name] = values.astype(float)
-    table = table[table["v"].notna() & table["date_dt"].notna()]
-    _refuse_invalid_pairs(table, source)
-    return table.sort_values("mid_date").reset_index(drop=True)
-
-
-def _refuse_invalid_pairs(table: pd.DataFrame, source) -> None:
-    """Pairs a regression cannot use: infinite values, negative errors, no time between the two images."""
-    for name in ("v", "vx", "vy", "v_error", "vx_error", "vy_error"):
-        if name in table.columns:
-            infinite = int(np.isinf(table[name].to_numpy(float)).sum())
-            if infinite:
-                raise InputError(source, f"{infinite} infinite values (inf); remove those rows", column=name)
-            if name.endswith("_error") and (table[name] < 0).any():
-                raise InputError(
-                    source,
-                    f"{int((table[name] < 0).sum())} negative errors; an error is a standard "
-                    "deviation (≥ 0): fix or remove those rows",
-                    column=name,
-                )
-    flat = int((table["date_dt"] <= 0).sum())
-    if flat:
-        raise InputError(
-            source,
-            f"{flat} pairs with date_dt = 0 (img1 = img2): a velocity needs two different "
-            "acquisition dates; remove those rows",
-            column="date_dt",
-        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -284,7 +194,15 @@ def _pair_variance(theta: np.ndarray, err2: np.ndarray) -> np.ndarray:
     return np.exp(2 * theta[5]) * err2 + np.exp(2 * theta[4])
 
 
-def _whitened(theta, A, y, err2, weights, nodes, mode="nll") -> _Whitened | None:
+def _whitened(
+    theta: np.ndarray,
+    A: sp.csr_matrix,  # the operator's name in the formulas
+    y: np.ndarray,
+    err2: np.ndarray,
+    weights: np.ndarray,
+    nodes: _Nodes,
+    mode: str = "nll",
+) -> _Whitened | None:
     """Factorisations for y ~ N(0, A K Aᵀ + N), N = diag(((s·σ)² + σ_w²)/weights); with mode "nll" the
     negative log marginal likelihood, with "grad" also its gradient in θ. None when not positive definite."""
     m = len(nodes.times)
@@ -389,7 +307,16 @@ def _accepted(weights: np.ndarray) -> np.ndarray:
     return np.where(weights >= ACCEPT_WEIGHT, 1.0, 1e-6)
 
 
-def _reweight(theta, A, y, err2, weights, nodes, passes: int, progress: Progress):
+def _reweight(
+    theta: np.ndarray,
+    A: sp.csr_matrix,  # the operator's name in the formulas
+    y: np.ndarray,
+    err2: np.ndarray,
+    weights: np.ndarray,
+    nodes: _Nodes,
+    passes: int,
+    progress: Progress,
+) -> np.ndarray:
     """Robust IRLS at fixed hyperparameters; returns the weights and the last factorisation."""
     var = _pair_variance(theta, err2)
     for _ in range(passes):
@@ -411,7 +338,16 @@ class _Stage:
     A: sp.csr_matrix
 
     @classmethod
-    def build(cls, a, b, t_lo: float, t_hi: float, n_max: int, h_max_days: float, envelope: bool) -> _Stage:
+    def build(
+        cls,
+        a: np.ndarray,
+        b: np.ndarray,
+        t_lo: float,
+        t_hi: float,
+        n_max: int,
+        h_max_days: float,
+        envelope: bool,
+    ) -> _Stage:
         t0, h, m = _nodes(t_lo, t_hi, n_max, h_max_days / YEAR_DAYS)
         return cls(_node_grid(t0, h, m, t_lo, t_hi, envelope), averaging_operator(a, b, t0, h, m))
 
@@ -430,12 +366,14 @@ def _hyper_bounds(stage: _Stage) -> list[tuple[float, float]]:
     ] + [(-6.0, 5.0)] * stage.nodes.basis.shape[1]
 
 
-def _fit_hyperparameters(stage: _Stage, y, err2, weights, theta, progress: Progress) -> np.ndarray:
+def _fit_hyperparameters(
+    stage: _Stage, y: np.ndarray, err2: np.ndarray, weights: np.ndarray, theta: np.ndarray, progress: Progress
+) -> np.ndarray:
     """θ maximising the marginal likelihood (plus the envelope's prior) from ``theta``, L-BFGS-B with
     the analytic gradient; stops at a relative change of 1e-6 (1e-3 nats on ~1,000 pairs)."""
     accepted = _accepted(weights)
 
-    def objective(th):
+    def objective(th: np.ndarray) -> tuple[float, np.ndarray]:
         progress.check()  # a fit is ~50–100 evaluations: cancel within one
         w = _whitened(th, stage.A, y, err2, accepted, stage.nodes, mode="grad")
         if w is None:
@@ -453,7 +391,16 @@ def _fit_hyperparameters(stage: _Stage, y, err2, weights, theta, progress: Progr
     ).x
 
 
-def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
+def _fit(
+    a: np.ndarray,
+    b: np.ndarray,
+    y: np.ndarray,
+    err2: np.ndarray,
+    t_lo: float,
+    t_hi: float,
+    cfg: GPConfig,
+    progress: Progress,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both models (midpoint: a = b): returns (node times, node mean, Q with node covariance Q Qᵀ, θ, weights).
 
     Two stages: the stationary kernel on coarse nodes (30 days: quick, and what the robust weights are
@@ -486,7 +433,12 @@ def _fit(a, b, y, err2, t_lo, t_hi, cfg: GPConfig, progress: Progress):
     return fine.nodes.times, _node_mean(w), Q, theta, weights
 
 
-def _interpolate_nodes(t: np.ndarray, nodes: np.ndarray, mean: np.ndarray, Q: np.ndarray):
+def _interpolate_nodes(
+    t: np.ndarray,
+    nodes: np.ndarray,
+    mean: np.ndarray,
+    Q: np.ndarray,  # node covariance = Q Qᵀ, as in the formulas
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and σ of the piecewise-linear latent at times t (in slices: memory stays ~ slice × nodes)."""
     h = nodes[1] - nodes[0]
     u = np.clip((t - nodes[0]) / h, 0.0, len(nodes) - 1.0)
@@ -512,8 +464,8 @@ def _years(times: pd.Series | np.ndarray, origin: np.datetime64) -> np.ndarray:
 def output_dates(series: pd.DataFrame, cfg: GPConfig) -> pd.DatetimeIndex:
     """The output grid: every ``step_days`` from start (default: first img1) to end (default: last img2)."""
     first, last = series["img1"].min().floor("D"), series["img2"].max().ceil("D")
-    start = timestamp(cfg.start, "START_DATE") or first
-    end = timestamp(cfg.end, "END_DATE") or last
+    start = parse_date(cfg.start, "START_DATE") or first
+    end = parse_date(cfg.end, "END_DATE") or last
     if start >= end:
         raise ParameterError("START_DATE", f"start {start.date()} is not before end {end.date()}")
     dates = pd.date_range(start, end, freq=pd.Timedelta(days=cfg.step_days))
@@ -529,32 +481,11 @@ def output_dates(series: pd.DataFrame, cfg: GPConfig) -> pd.DatetimeIndex:
     return dates
 
 
-def stated_errors(series: pd.DataFrame, component: str) -> np.ndarray:
-    """Stated 1σ error (m/yr) of each pair's ``component``; 0 where unknown (then the learned extra noise
-    is the whole noise). For the speed, when the pair carries vx/vy and their errors, the error of
-    v = |(vx, vy)| to first order, √((vx σx)² + (vy σy)²) / v (the definition of v_error in ITS_LIVE
-    granules): a cube's per-pixel ``v_error`` may be another quantity (the generated cube's is
-    |(σx, σy)|, √2 too large), and an overstated error gives a band too wide."""
-    columns = series.columns
-    err = (
-        series[f"{component}_error"].to_numpy(float)
-        if f"{component}_error" in columns
-        else np.full(len(series), np.nan)
-    )
-    if component == "v" and {"vx", "vy", "vx_error", "vy_error"} <= set(columns):
-        vx, vy, v = (series[c].to_numpy(float) for c in ("vx", "vy", "v"))
-        sx, sy = series["vx_error"].to_numpy(float), series["vy_error"].to_numpy(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            projected = np.where(v > 0, np.hypot(vx * sx, vy * sy) / v, np.hypot(sx, sy) / np.sqrt(2.0))
-        err = np.where(np.isfinite(projected), projected, err)
-    return np.nan_to_num(err, nan=0.0)
-
-
 def regress_component(
     series: pd.DataFrame, component: str, cfg: GPConfig, progress: Progress | None = None
 ) -> GPFit:
     """GP regression of one component (``v``, ``vx`` or ``vy``) of a normalised series
-    (:func:`normalise_series`). Returns the table ``date, <c>, <c>_std, <c>_lower, <c>_upper``
+    (:func:`.series_table.normalise_series`). Returns the table ``date, <c>, <c>_std, <c>_lower, <c>_upper``
     (lower/upper = mean ∓ 2σ of the latent velocity, m/yr; see the module docstring for the band)."""
     progress = ensure_progress(progress)
     cfg.validate()
@@ -660,30 +591,10 @@ def regress_points(
     return pd.concat(tables, ignore_index=True), panels
 
 
-MAX_PLOT_PANELS = 12
-
-
 def gp_from_table(
     series: pd.DataFrame, cfg: GPConfig, progress: Progress | None = None
 ) -> tuple[pd.DataFrame, list]:
     """The GP entry point of the CLI and the algorithms: the pairs within ``cfg.min_dt``/``cfg.max_dt``
     (days), then a regression per point. Returns the prediction table and the plot panels (see
     :func:`regress_points`)."""
-    check_pair_filters(cfg.min_dt, cfg.max_dt)
-    keep = np.ones(len(series), dtype=bool)
-    if cfg.min_dt is not None:
-        keep &= (series["date_dt"] >= cfg.min_dt).to_numpy()
-    if cfg.max_dt is not None:
-        keep &= (series["date_dt"] <= cfg.max_dt).to_numpy()
-    return regress_points(series[keep], cfg, progress)
-
-
-def write_gp_plot(
-    panels: list, path: str | Path, component: str = "v", progress: Progress | None = None
-) -> Path:
-    """The GP plot (PNG/SVG from the suffix) of the first :data:`MAX_PLOT_PANELS` points."""
-    from .plots import plot_gp
-
-    if len(panels) > MAX_PLOT_PANELS:
-        ensure_progress(progress).warn(f"the plot shows the first {MAX_PLOT_PANELS} of {len(panels)} points")
-    return plot_gp(panels[:MAX_PLOT_PANELS], path, component)
+    return regress_points(filter_pair_lengths(series, cfg.min_dt, cfg.max_dt), cfg, progress)

@@ -79,7 +79,7 @@ def nearest_pixel(run: dict, x: float, y: float) -> tuple[int, int]:
     return row, col
 
 
-def _optional(attributes: dict, name: str):
+def _optional(attributes: dict, name: str) -> object:
     value = attributes.get(f"parameter_{name}")
     return None if value in (None, "") else value
 
@@ -196,7 +196,8 @@ def task_pixel_gp(
 ) -> dict:
     """GP regression of a pixel's pairs (:func:`task_pixel_pairs`): ``table`` ``date, <c>, <c>_std,
     <c>_lower, <c>_upper`` per component (lower/upper = mean ∓ 2σ)."""
-    from .gp import normalise_series, regress_series
+    from .gp import regress_series
+    from .series_table import normalise_series
 
     cfg = GPConfig(model=model, robust=robust, step_days=step_days, components=tuple(components))
     cfg.validate()

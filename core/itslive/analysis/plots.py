@@ -11,14 +11,18 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ...errors import ParameterError
 from ...io import atomic_output
+from ...progress import Progress, ensure_progress
 from .config import PLOT_FORMATS
 
+#: a GP plot shows at most this many points (one panel each)
+MAX_PLOT_PANELS = 12
 _MISSION_COLOURS = {"S": "#1f77b4", "L": "#ff7f0e"}
 _MISSION_NAMES = {"S": "Sentinel pairs", "L": "Landsat pairs"}
 REJECTED_COLOUR = "#d62728"
@@ -49,7 +53,7 @@ def _mission_of(series: pd.DataFrame) -> np.ndarray:
 
 
 def rejected_pairs(series: pd.DataFrame, component: str) -> np.ndarray:
-    """Which pairs the robust GP rejected (``<component>_pair_weight`` below :data:`~.gp.ACCEPT_WEIGHT`);
+    """Which pairs the robust GP rejected (``<component>_pair_weight`` below :data:`.gp.ACCEPT_WEIGHT`);
     none when the series has no weights."""
     from .gp import ACCEPT_WEIGHT
 
@@ -59,7 +63,24 @@ def rejected_pairs(series: pd.DataFrame, component: str) -> np.ndarray:
     return (series[column] < ACCEPT_WEIGHT).to_numpy()
 
 
-def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str, title: str) -> None:
+def draw_gp_band(ax: Axes, prediction: pd.DataFrame, component: str) -> np.ndarray:
+    """The GP mean and its ±2σ band (``date, <component>, <component>_lower, <component>_upper``) on
+    ``ax``; returns the dates as matplotlib numbers. The plots here and the inspector draw it alike."""
+    dates = mdates.date2num(pd.to_datetime(prediction["date"]).to_numpy())
+    ax.fill_between(
+        dates,
+        prediction[f"{component}_lower"],
+        prediction[f"{component}_upper"],
+        color="k",
+        alpha=0.18,
+        linewidth=0,
+        label="GP ±2σ",
+    )
+    ax.plot(dates, prediction[component], color="k", linewidth=1.2, label="GP mean")
+    return dates
+
+
+def _gp_axes(ax: Axes, series: pd.DataFrame, prediction: pd.DataFrame, component: str, title: str) -> None:
     x1 = mdates.date2num(pd.to_datetime(series["img1"]).to_numpy())
     x2 = mdates.date2num(pd.to_datetime(series["img2"]).to_numpy())
     y = series[component].to_numpy(float)
@@ -90,17 +111,7 @@ def _gp_axes(ax, series: pd.DataFrame, prediction: pd.DataFrame, component: str,
                 label=REJECTED_LABEL,
             )
         )
-    dates = mdates.date2num(pd.to_datetime(prediction["date"]).to_numpy())
-    ax.fill_between(
-        dates,
-        prediction[f"{component}_lower"],
-        prediction[f"{component}_upper"],
-        color="k",
-        alpha=0.18,
-        linewidth=0,
-        label="GP ±2σ",
-    )
-    ax.plot(dates, prediction[component], color="k", linewidth=1.2, label="GP mean")
+    dates = draw_gp_band(ax, prediction, component)
     finite = np.concatenate([y[np.isfinite(y)], prediction[component].to_numpy(float)])
     lo, hi = np.nanpercentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0)
     pad = 0.1 * (hi - lo or 1.0)
@@ -129,9 +140,19 @@ def plot_gp(
     return _save(gp_figure(panels, component), path)
 
 
+def write_gp_plot(
+    panels: list, path: str | Path, component: str = "v", progress: Progress | None = None
+) -> Path:
+    """The GP plot (PNG/SVG from the suffix) of the first :data:`MAX_PLOT_PANELS` points; warns when it
+    leaves points out."""
+    if len(panels) > MAX_PLOT_PANELS:
+        ensure_progress(progress).warn(f"the plot shows the first {MAX_PLOT_PANELS} of {len(panels)} points")
+    return plot_gp(panels[:MAX_PLOT_PANELS], path, component)
+
+
 def gp_figure(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], component: str = "v") -> Figure:
     """The figure of :func:`plot_gp`; pairs with a ``<component>_pair_weight`` below
-    :data:`~.gp.ACCEPT_WEIGHT` are drawn dashed red with their own legend entry."""
+    :data:`.gp.ACCEPT_WEIGHT` are drawn dashed red with their own legend entry."""
     fig = Figure(figsize=(11, 3.2 * len(panels)))
     for i, (title, series, prediction) in enumerate(panels):
         _gp_axes(fig.add_subplot(len(panels), 1, i + 1), series, prediction, component, title)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,11 @@ from ...errors import InputError
 from ...io import atomic_output
 from ...progress import Progress, ensure_progress
 from .config import PointSeriesConfig
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ..io.cube import Cube
 
 VARIABLES = ("v", "vx", "vy", "v_error")
 COLUMNS = (
@@ -44,7 +50,7 @@ COLUMNS = (
 )
 
 
-def check_points(points) -> None:
+def check_points(points: gpd.GeoDataFrame | None) -> None:
     """Raise a specific error for a points layer that cannot be used."""
     if points is None or len(points) == 0:
         raise InputError("POINTS", "the layer has no features: add at least one point")
@@ -57,7 +63,7 @@ def check_points(points) -> None:
         raise InputError("POINTS", "expected single points (explode multipoints first)")
 
 
-def pixel_of(cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pixel_of(cube: Cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row and column of the pixels under (x, y) (cube CRS, m) and whether they are inside the grid."""
     dx = cube.x[1] - cube.x[0] if len(cube.x) > 1 else 1.0
     dy = cube.y[1] - cube.y[0] if len(cube.y) > 1 else -1.0
@@ -67,20 +73,6 @@ def pixel_of(cube, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
         (col >= 0) & (col < len(cube.x)) & (row >= 0) & (row < len(cube.y)) & np.isfinite(x) & np.isfinite(y)
     )
     return row, col, inside
-
-
-def _cube_urls(points, config: PointSeriesConfig, progress: Progress) -> list[str]:
-    if config.cubes:
-        return list(config.cubes)
-    from ..io.catalog import DEFAULT_CATALOG_URL, find_cubes, load_catalog
-
-    catalog = load_catalog(config.catalog or DEFAULT_CATALOG_URL, progress=progress)
-    found = find_cubes(catalog, points)
-    if found.empty:
-        raise InputError(
-            "POINTS", "no ITS_LIVE cube of the catalog contains any of the points; check the layer's CRS"
-        )
-    return list(found["zarr_url"])
 
 
 def _column_stack(values: dict[str, np.ndarray], rows: np.ndarray, cols: np.ndarray, half: int) -> dict:
@@ -101,7 +93,7 @@ def _column_stack(values: dict[str, np.ndarray], rows: np.ndarray, cols: np.ndar
 
 
 def extract_cube(
-    cube,
+    cube: Cube,
     points_xy: np.ndarray,
     point_ids: np.ndarray,
     lonlat: np.ndarray,
@@ -162,7 +154,9 @@ def extract_cube(
     return frames
 
 
-def point_series(points, config: PointSeriesConfig, progress: Progress | None = None) -> pd.DataFrame:
+def point_series(
+    points: gpd.GeoDataFrame, config: PointSeriesConfig, progress: Progress | None = None
+) -> pd.DataFrame:
     """The velocity series of every point (GeoDataFrame of points in any CRS; ``point_id`` column
     optional, else 1…n) as one long table with :data:`COLUMNS` (velocities and errors in m/yr,
     date_dt in days, x/y the pixel centre in the cube CRS), sorted by point and mid_date.
@@ -171,6 +165,7 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
     after the filters; warns about points outside the cubes and about missing chunks.
     """
     from ..filters import filter_layers
+    from ..io.catalog import cubes_under
     from ..io.cube import open_cube
 
     progress = ensure_progress(progress)
@@ -179,7 +174,11 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
     points = points[points.geometry.notna() & ~points.geometry.is_empty].copy()
     ids = points["point_id"].to_numpy() if "point_id" in points.columns else np.arange(1, len(points) + 1)
     lonlat = np.column_stack([points.to_crs(4326).geometry.x, points.to_crs(4326).geometry.y])
-    urls = _cube_urls(points, config, progress.sub(0.0, 0.05))
+    urls = list(config.cubes) or list(
+        cubes_under(points, config.catalog, "POINTS", "any of the points", progress.sub(0.0, 0.05))[
+            "zarr_url"
+        ]
+    )
     todo = np.ones(len(points), dtype=bool)
     frames, stats, n_filtered = [], {}, 0
     for k, url in enumerate(urls):
@@ -227,7 +226,7 @@ def point_series(points, config: PointSeriesConfig, progress: Progress | None = 
 
 
 def write_series_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a point-series table as CSV (ISO dates), atomically; :func:`gp.read_series_csv` reads it back."""
+    """Write a point-series table as CSV (ISO dates), atomically; :func:`.series_table.read_series_csv` reads it back."""
     path = Path(path)
     with atomic_output(path) as tmp:
         table.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")

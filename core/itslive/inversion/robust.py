@@ -21,7 +21,7 @@ class RowMedian:
     """
 
     def __init__(self, valid: np.ndarray):
-        n, p = valid.shape
+        p = valid.shape[1]
         count = np.maximum(valid.sum(1), 1)
         below = (p - count) // 2
         rank = np.cumsum(~valid, axis=1, dtype=np.int32)  # 1-based rank of each invalid entry in its row

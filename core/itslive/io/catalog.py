@@ -151,7 +151,7 @@ def _densified(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return geoms.segmentize(step)
 
 
-def aoi_union_in(aoi: gpd.GeoDataFrame | gpd.GeoSeries, epsg: int):
+def aoi_union_in(aoi: gpd.GeoDataFrame | gpd.GeoSeries, epsg: int) -> shapely.Geometry | None:
     """The union of the AOI geometries in ``EPSG:epsg``; ``None`` when the AOI does not project there
     (non-finite coordinates: too far from a UTM zone)."""
     geoms = aoi.geometry if isinstance(aoi, gpd.GeoDataFrame) else aoi
@@ -210,6 +210,30 @@ def find_cubes(catalog: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame) -> gpd.GeoDataF
     out = found[["zarr_url", "epsg", "region", "rgi_code", "roi_percent_coverage"]].copy()
     out[["x_min", "y_min", "x_max", "y_max"]] = bounds
     return gpd.GeoDataFrame(out, geometry=footprints, crs=aoi.crs)
+
+
+def cubes_under(
+    layer: gpd.GeoDataFrame,
+    catalog: str | Path | None,
+    key: str,
+    what: str,
+    progress: Progress | None = None,
+) -> gpd.GeoDataFrame:
+    """The cubes of ``catalog`` (URL or file; None: the official one) under ``layer``, as :func:`find_cubes`
+    gives them. Raises :class:`InputError` naming the parameter ``key`` when none is: ``what`` names the
+    layer's features in that message (e.g. "the glaciers")."""
+    progress = ensure_progress(progress)
+    source = str(catalog or "").strip() or DEFAULT_CATALOG_URL
+    progress.report(0.0, "Loading the ITS_LIVE catalog")
+    table = load_catalog(source, progress=progress)
+    progress.check()
+    progress.report(0.5, "Testing cube footprints")
+    found = find_cubes(table, layer)
+    if found.empty:
+        raise InputError(
+            key, f"no ITS_LIVE cube of the catalog {source} covers {what}; check the layer's CRS"
+        )
+    return found
 
 
 def write_local_catalog(

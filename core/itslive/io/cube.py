@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +67,7 @@ class Cube:
         return float(abs(self.x[1] - self.x[0])) if len(self.x) > 1 else float("nan")
 
 
-def _open_group(store, url: str) -> zarr.Group:
+def _open_group(store: ResilientStore, url: str) -> zarr.Group:
     try:
         return zarr.open_consolidated(store, mode="r", zarr_format=2)
     except InputError:
@@ -77,7 +78,7 @@ def _open_group(store, url: str) -> zarr.Group:
         group = zarr.open_group(store, mode="r", zarr_format=2)
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(
             url,
             "not a zarr store (no .zgroup/.zmetadata found): give the URL or folder "
@@ -250,7 +251,7 @@ def read_window(
     cube: Cube,
     rows: slice,
     cols: slice,
-    variables=("vx", "vy"),
+    variables: Sequence[str] = ("vx", "vy"),
     layers: np.ndarray | None = None,
     stats: dict | None = None,
 ) -> dict[str, np.ndarray]:
@@ -274,14 +275,14 @@ def read_window(
         }
     selection = (layers, rows, cols)
 
-    async def fetch():
+    async def fetch() -> list[np.ndarray]:
         return await asyncio.gather(*[a._async_array.get_orthogonal_selection(selection) for a in arrays])
 
     try:
         raw = sync(fetch())
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a chunk that cannot be decoded: find and name it
+    except Exception as exc:  # a chunk that cannot be decoded: find and name it
         raise InputError(
             cube.url,
             f"{_undecodable_chunk(arrays, selection)} cannot be decoded ({type(exc).__name__}: "

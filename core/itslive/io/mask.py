@@ -10,12 +10,16 @@ projections cannot share a grid and are refused with a clear error.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
 from ...errors import InputError
 from .cube import Cube
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 @dataclass
@@ -61,14 +65,14 @@ def common_epsg(cubes: list[Cube]) -> int:
     return codes[0]
 
 
-def _label(glaciers, i: int) -> str:
+def _label(glaciers: gpd.GeoDataFrame, i: int) -> str:
     for key in ("RGIId", "rgi_id", "Name", "name"):
         if key in glaciers.columns and glaciers[key].iloc[i] is not None:
             return str(glaciers[key].iloc[i])
     return f"feature {i + 1}"
 
 
-def rasterise_glaciers(glaciers, cubes: list[Cube]) -> GlacierGrid:
+def rasterise_glaciers(glaciers: gpd.GeoDataFrame | None, cubes: list[Cube]) -> GlacierGrid:
     """Rasterise ``glaciers`` (GeoDataFrame, any CRS) on the grid shared by ``cubes`` (one projection).
 
     Raises :class:`InputError` when the outlines have no CRS, the cubes use several projections, or

@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .mask import GlacierGrid
+
+if TYPE_CHECKING:
+    import netCDF4
 
 TIME_UNITS = "days since 1970-01-01 00:00:00"
 #: netCDF-C 4.9.0 (the one QGIS 3.22 reads with on Debian 12) looks for this attribute on every variable
@@ -39,7 +43,9 @@ MASKING_NOTE = (
 )
 
 
-def speed_and_error(vx, vy, vx_error, vy_error) -> tuple[np.ndarray, np.ndarray]:
+def speed_and_error(
+    vx: np.ndarray, vy: np.ndarray, vx_error: np.ndarray, vy_error: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """v = |(vx, vy)| and its first-order error sqrt((vx σx)² + (vy σy)²) / v (NaN where v = 0)."""
     v = np.hypot(vx, vy)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -189,7 +195,7 @@ def write_netcdf(
         return np.where(speed_n > 0, speed_sum / speed_n, np.nan).astype(np.float32)
 
 
-def _answer_reader_probes(ds) -> None:
+def _answer_reader_probes(ds: netCDF4.Dataset) -> None:
     """The attributes QGIS's readers probe for (see :data:`QUANTIZE_PROBE`, :data:`FILE_TYPE_PROBE`), so that
     opening the file logs no HDF5 diagnostics."""
     for var in ds.variables.values():
@@ -197,7 +203,7 @@ def _answer_reader_probes(ds) -> None:
     ds.setncattr(FILE_TYPE_PROBE, "CF-1.8 NetCDF-4: glacier velocity time series (Surface Motion)")
 
 
-def _write_glacier_table(ds, grid: GlacierGrid) -> None:
+def _write_glacier_table(ds: netCDF4.Dataset, grid: GlacierGrid) -> None:
     """The outlines' attributes (RGI ids, names, areas …) along a ``glacier`` dimension."""
     table = grid.glaciers.drop(columns="geometry")
     ds.createDimension("glacier", len(table))

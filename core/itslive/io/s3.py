@@ -13,11 +13,15 @@ import os
 import random
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zarr.storage import FsspecStore, LocalStore, WrapperStore
 
 from ...errors import InputError
+
+if TYPE_CHECKING:
+    from zarr.abc.store import ByteRequest, Store
+    from zarr.core.buffer import Buffer, BufferPrototype
 
 #: Environment variable naming a custom S3 endpoint (e.g. a local moto server in tests).
 S3_ENDPOINT_ENV = "SURFACE_MOTION_S3_ENDPOINT"
@@ -100,7 +104,7 @@ def _is_transient(exc: BaseException) -> bool:
     }
 
 
-def open_store(url: str, storage_options: dict | None = None, attempts: int | None = None):
+def open_store(url: str, storage_options: dict | None = None, attempts: int | None = None) -> ResilientStore:
     """A read-only zarr store for ``url`` (normalised), wrapped in a :class:`ResilientStore`."""
     url = normalise_url(url)
     if not is_remote(url):
@@ -122,19 +126,20 @@ class ResilientStore(WrapperStore):
     :attr:`missing` and the reader masks those chunks itself.
     """
 
-    def __init__(self, store, url: str = "", attempts: int = DEFAULT_ATTEMPTS):
+    def __init__(self, store: Store, url: str = "", attempts: int = DEFAULT_ATTEMPTS) -> None:
         super().__init__(store)
         self.url = url
         self.attempts = attempts
         self.missing: set[str] = set()
-        self.retried = 0
 
-    async def get(self, key, prototype, byte_range=None):
+    async def get(
+        self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None
+    ) -> Buffer | None:
         delay = BASE_DELAY_S
         for attempt in range(1, self.attempts + 1):
             try:
                 value = await self._store.get(key, prototype, byte_range)
-            except Exception as exc:  # noqa: BLE001 - classified just below
+            except Exception as exc:  # classified just below
                 if not _is_transient(exc):
                     raise
                 if attempt == self.attempts:
@@ -143,7 +148,6 @@ class ResilientStore(WrapperStore):
                         f"reading '{key}' failed after {self.attempts} attempts "
                         f"({type(exc).__name__}: {exc}); check the network or retry later",
                     ) from exc
-                self.retried += 1
                 await asyncio.sleep(min(delay, MAX_DELAY_S) * (0.5 + random.random()))
                 delay *= 2
                 continue

@@ -1,19 +1,15 @@
-"""``core/egms/cli.py`` worker mode: the JSON config the Processing algorithm writes, JSON-line reports."""
+"""The ``egms_l3_ortho`` worker task: the config the Processing algorithm sends, JSON-line reports."""
 
 from __future__ import annotations
-
-import json
-import subprocess
-import sys
 
 import shapely
 from shapely.geometry import box
 from surface_motion.core.egms.config import EgmsL3Config
 
-from tests.conftest import PLUGINS
+from tests.conftest import run_worker
 
 
-def test_worker_mode_runs_the_json_config_with_a_wkb_aoi(small_bursts, tmp_path):
+def test_worker_task_runs_the_config_with_a_wkb_aoi(small_bursts, tmp_path):
     paths, _ = small_bursts
     aoi = {"wkb": [shapely.to_wkb(box(4_500_000, 1_700_000, 4_501_000, 1_702_000))], "crs": "EPSG:3035"}
     config = EgmsL3Config(
@@ -25,18 +21,9 @@ def test_worker_mode_runs_the_json_config_with_a_wkb_aoi(small_bursts, tmp_path)
         formats=("zip", "gpkg"),
     )
     assert EgmsL3Config.from_json(config.to_json()).start_date == config.start_date
-    (tmp_path / "config.json").write_text(config.to_json())
-    proc = subprocess.run(
-        [sys.executable, "-m", "surface_motion.core.egms.cli", "--worker", str(tmp_path / "config.json")],
-        capture_output=True,
-        text=True,
-        cwd=PLUGINS,
-        timeout=120,
-    )
+    proc, events, result = run_worker("egms_l3_ortho", {"config": config}, tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert any("progress" in e for e in events) and any("info" in e for e in events)
-    result = events[-1]["result"]
     products = result["products"]["E45N17"]
     assert sorted(products) == ["E_gpkg", "E_zip", "U_gpkg", "U_zip"]
     assert 0 < result["cells"]["E45N17"] <= 10 * 20  # only the western 1 km of the 2 km area

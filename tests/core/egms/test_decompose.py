@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from surface_motion.core.egms.decompose import (
     CellGroups,
     average_per_geometry,
-    geometry_counts,
     solve_east_up,
 )
 
@@ -51,8 +50,7 @@ def test_solution_matches_reference_lstsq(case):
         ref = np.linalg.lstsq(a, series[m].astype(float) * sw[:, None], rcond=None)[0]
         np.testing.assert_allclose(east[g], ref[0], atol=1e-8)
         np.testing.assert_allclose(up[g], ref[1], atol=1e-8)
-    na, nd = geometry_counts(groups, e < 0)
-    assert np.all(na >= 1) and np.all(nd >= 1)
+        assert (e[m] < 0).any() and (e[m] >= 0).any()  # the case has both geometries in every cell
 
 
 @settings(max_examples=50, deadline=None)
@@ -81,7 +79,7 @@ def test_average_per_geometry_gives_each_geometry_one_pseudo_mp():
     e = np.array([-0.6, -0.62, 0.6, -0.6, 0.6])
     u = np.array([0.78, 0.76, 0.8, 0.78, 0.8])
     s = np.array([[1.0], [3.0], [5.0], [7.0], [9.0]], np.float32)
-    c2, a2, e2, u2, s2 = average_per_geometry(cell, asc, e, u, s)
+    c2, a2, e2, _, s2 = average_per_geometry(cell, asc, e, u, s)
     assert c2.tolist() == [0, 0, 1, 1] and a2.tolist() == [False, True, False, True]
     assert s2[:, 0].tolist() == [5.0, 2.0, 9.0, 7.0]
     np.testing.assert_allclose(e2, [0.6, -0.61, 0.6, -0.6])

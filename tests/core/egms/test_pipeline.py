@@ -60,7 +60,7 @@ def test_bad_parameters_write_nothing(small_bursts, tmp_path, kw, error, words):
 
 def test_only_one_geometry_and_duplicates_are_rejected(small_bursts, tmp_path):
     paths, _ = small_bursts
-    with pytest.raises(InputError, match="only ascending MPs.*add a descending burst"):
+    with pytest.raises(InputError, match=r"only ascending MPs.*add a descending burst"):
         run(paths[:1], tmp_path / "a")
     with pytest.raises(InputError, match="given twice"):
         run([paths[0], paths[0], paths[1]], tmp_path / "b")
@@ -176,7 +176,7 @@ def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
     import geopandas as gpd
     import shapely
     from shapely.geometry import Polygon
-    from surface_motion.core.egms.pipeline import aoi_in_3035
+    from surface_motion.core.egms.aoi import aoi_in_3035
 
     ring = Polygon(
         box(4_500_000, 1_700_000, 4_510_000, 1_710_000).exterior,
@@ -189,7 +189,8 @@ def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
         aoi={"wkb": list(shapely.to_wkb(lonlat.values)), "crs": "EPSG:4326"},
         aoi_crs="EPSG:4326",
     )
-    area = aoi_in_3035(EgmsL3Config.from_json(config.to_json()))
+    config = EgmsL3Config.from_json(config.to_json())
+    area = aoi_in_3035(config.aoi, config.aoi_crs)
     assert area.geom_type == "MultiPolygon" and np.allclose(area.bounds, ring.bounds, atol=0.01)
     inside = shapely.contains_xy(
         area, np.array([4_501_050.0, 4_503_050.0, 4_511_050.0]), np.full(3, 1_703_050.0)

@@ -107,16 +107,16 @@ def test_bad_inputs_raise_a_specific_error(small_bursts, tmp_path, case, words):
         i = header.index("20200109")
         row = lines[5].split(",")
         row[i] = "abc"
-        bad = rezip(tmp_path, STEM, "\n".join(lines[:5] + [",".join(row)] + lines[6:]) + "\n")
+        bad = rezip(tmp_path, STEM, "\n".join([*lines[:5], ",".join(row), *lines[6:]]) + "\n")
     elif case == "duplicate":
-        bad = rezip(tmp_path, STEM, "\n".join(lines + [lines[3]]) + "\n")
+        bad = rezip(tmp_path, STEM, "\n".join([*lines, lines[3]]) + "\n")
     elif case == "l3":
         bad = rezip(tmp_path, "EGMS_L3_E45N17_100km_U_2020_2024_1", text)
     elif case == "mixed_geometry":
         i = header.index("los_east")
         row = lines[2].split(",")
         row[i] = "0.594"
-        bad = rezip(tmp_path, STEM, "\n".join(lines[:2] + [",".join(row)] + lines[3:]) + "\n")
+        bad = rezip(tmp_path, STEM, "\n".join([*lines[:2], ",".join(row), *lines[3:]]) + "\n")
     else:
         bad = rezip(tmp_path, STEM, lines[0] + "\n")
     with pytest.raises(InputError) as err:
@@ -128,5 +128,5 @@ def test_bad_inputs_raise_a_specific_error(small_bursts, tmp_path, case, words):
 
 
 def test_header_of_missing_file_names_it(tmp_path):
-    with pytest.raises(InputError, match="nothere.zip: file not found"):
+    with pytest.raises(InputError, match=r"nothere\.zip: file not found"):
         read_header(tmp_path / "nothere.zip")

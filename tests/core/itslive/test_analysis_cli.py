@@ -1,16 +1,13 @@
-"""The ITS_LIVE analysis subcommands of ``surface-motion`` and the worker mode the algorithms use."""
+"""The ITS_LIVE analysis subcommands of ``surface-motion`` and their worker tasks."""
 
 from __future__ import annotations
 
 import json
-import pickle
-import subprocess
-import sys
 
 import pandas as pd
 from surface_motion.core.cli import main
 
-from tests.conftest import PLUGINS, shared_fixture
+from tests.conftest import PLUGINS, run_worker, shared_fixture
 
 
 def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
@@ -44,7 +41,11 @@ def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
         == 0
     )
     assert capsys.readouterr().out.strip().endswith("ITS_LIVE_vel_EPSG3413_G0120_X-3150000_Y650000.zarr")
-    assert (tmp_path / "cubes.geojson").exists()
+    import geopandas as gpd
+
+    footprints = gpd.read_file(tmp_path / "cubes.geojson")
+    assert len(footprints) == 1 and footprints["zarr_url"][0].endswith("_X-3150000_Y650000.zarr")
+    assert footprints.crs.to_epsg() == 4326
     out = tmp_path / "gp.csv"
     assert (
         main(
@@ -70,7 +71,7 @@ def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
     )
     table = pd.read_csv(out)
     assert list(table.columns[:5]) == ["date", "v", "v_std", "v_lower", "v_upper"] and "vy_upper" in table
-    assert len(table) == 13 and (tmp_path / "gp.png").exists()
+    assert len(table) == 13 and (tmp_path / "gp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (
         main(["itslive-gp-regression", "--input", str(tmp_path / "missing.csv"), "--output", str(out)]) == 2
     )
@@ -78,16 +79,11 @@ def test_find_cubes_and_gp_subcommands(tmp_path, capsys):
 
 
 def test_worker_reports_json_lines_and_errors(tmp_path):
-    job = tmp_path / "job.pkl"
-    job.write_bytes(
-        pickle.dumps({"task": "gp", "kwargs": {"input": str(tmp_path / "none.csv"), "config": {}}})
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "surface_motion.core.itslive.analysis_cli", "--worker", str(job)],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(PLUGINS), "PATH": ""},
+    proc, events, _ = run_worker(
+        "gp",
+        {"input": str(tmp_path / "none.csv"), "config": {}},
+        tmp_path,
         timeout=120,
+        env={"PYTHONPATH": str(PLUGINS), "PATH": ""},
     )
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert proc.returncode == 2 and events[-1]["error"] == "none.csv: file not found"
+    assert proc.returncode == 2 and events[-1] == {"error": "none.csv: file not found", "kind": "InputError"}

@@ -1,12 +1,8 @@
-"""``surface-motion itslive-invert`` and the worker mode: same config, same product as the API."""
+"""``surface-motion itslive-invert`` and its worker task: same config, same product as the API."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
-from pathlib import Path
 
 import netCDF4
 import pytest
@@ -15,7 +11,7 @@ from surface_motion.core.itslive.cli import add_subcommands, config_from_args
 from surface_motion.core.itslive.config import ItsliveInvertConfig
 from surface_motion.core.itslive.inversion.config import InversionConfig
 
-PLUGINS = Path(__file__).resolve().parents[3] / ".build" / "plugins"
+from tests.conftest import run_worker
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -90,7 +86,7 @@ def test_cli_refuses_bad_parameters(local_cube, tmp_path):
     assert not (tmp_path / "v.nc").exists()
 
 
-def test_worker_mode_reports_json_lines(local_cube, tmp_path):
+def test_worker_task_reports_json_lines(local_cube, tmp_path):
     path, truth = local_cube
     glaciers = tmp_path / "glaciers.geojson"
     truth.glaciers.to_file(glaciers, driver="GeoJSON")
@@ -100,15 +96,11 @@ def test_worker_mode_reports_json_lines(local_cube, tmp_path):
         cubes=[str(path)],
         inversion=InversionConfig(interval_days=60, device="cpu"),
     )
-    (tmp_path / "config.json").write_text(config.to_json())
-    proc = subprocess.run(
-        [sys.executable, "-m", "surface_motion.core.itslive.cli", "--worker", str(tmp_path / "config.json")],
-        capture_output=True,
-        text=True,
-        cwd=PLUGINS,
-        timeout=300,
-    )
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    proc, events, result = run_worker("itslive_invert", {"config": config}, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert any("progress" in e for e in events)
-    assert events[-1]["result"]["output"] == str(tmp_path / "v.nc") and (tmp_path / "v.nc").exists()
+    assert result["output"] == str(tmp_path / "v.nc")
+    with netCDF4.Dataset(tmp_path / "v.nc") as ds:
+        assert (
+            len(ds["time"]) == result["n_bins"] and int((ds["glacier_id"][:] > 0).sum()) == result["n_pixels"]
+        )

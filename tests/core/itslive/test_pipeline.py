@@ -258,6 +258,24 @@ def test_dask_local_cluster_gives_the_same_file(inputs, reference, tmp_path):
     assert_same_data(out, reference[0], same_attrs_but=("parameter_scheduler", "parameter_n_workers"))
 
 
+def test_dask_cancel_stops_the_blocks_and_a_rerun_resumes(inputs, reference, tmp_path):
+    out = tmp_path / "velocity.nc"
+    state = {"cancel_at": None}
+
+    def on_progress(fraction, message):
+        if message == "Inverting blocks" and state["cancel_at"] is None:
+            state["cancel_at"] = time.perf_counter()
+
+    progress = Progress(on_progress=on_progress, is_cancelled=lambda: state["cancel_at"] is not None)
+    with pytest.raises(CancelledError):
+        run_itslive_invert(config(inputs, out, scheduler="local", n_workers=1), progress)
+    assert time.perf_counter() - state["cancel_at"] < 5.0  # the gatherer's poll, not the end of the blocks
+    assert not out.exists() and leftovers(tmp_path) == []
+    result = run_itslive_invert(config(inputs, out))
+    assert result.n_resumed < result.n_blocks
+    assert_same_data(out, reference[0])
+
+
 def test_s3_faults_are_retried_with_the_same_result(inputs, reference, s3_cube, tmp_path):
     url, _, server = s3_cube
     out = tmp_path / "velocity.nc"

@@ -83,7 +83,7 @@ def test_hole_uses_nearest_and_bad_inputs(tmp_path):
         centerline_profile(_line(coords=((0, 0), (1000, 0))), CenterlineConfig(str(nc)))
     bad = tmp_path / "bad.nc"
     bad.write_text("not netcdf")
-    with pytest.raises(InputError, match="bad.nc: not a NetCDF"):
+    with pytest.raises(InputError, match=r"bad\.nc: not a NetCDF"):
         centerline_profile(line, CenterlineConfig(str(bad)))
     with pytest.raises(InputError, match="LINES: the layer has no features"):
         centerline_profile(line.iloc[:0], CenterlineConfig(str(nc)))

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from surface_motion.core.itslive.analysis.gp import GPConfig
+from surface_motion.core.itslive.analysis import GPConfig
 from surface_motion.core.itslive.analysis_cli import task_point_series
 from surface_motion.core.itslive.inversion import days_since_epoch
 from surface_motion.core.synthetic.itslive import write_realistic_cube

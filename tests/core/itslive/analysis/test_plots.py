@@ -43,7 +43,7 @@ def test_gp_plot_and_heatmap_files(tmp_path, suffix):
 
 
 def test_bad_plot_name(tmp_path):
-    with pytest.raises(ParameterError, match="png or .svg"):
+    with pytest.raises(ParameterError, match=r"png or \.svg"):
         plot_gp([_panel()], tmp_path / "gp.pdf")
     assert not list(tmp_path.iterdir())
 

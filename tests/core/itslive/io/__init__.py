@@ -1,0 +1,1 @@
+"""Tests of core/itslive/io (a package, as tests/core/itslive is)."""

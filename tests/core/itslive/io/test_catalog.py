@@ -146,3 +146,23 @@ def test_local_catalog_round_trip(tmp_path):
     )
     inside = gpd.GeoDataFrame(geometry=[shapely.Point(x[3], y[3])], crs=3413)
     assert find_cubes(table, inside.to_crs(4326)).zarr_url.tolist() == [str(tmp_path / "cube.zarr")]
+
+
+def test_cubes_under_uses_the_official_catalog_by_default_and_names_the_parameter(tmp_path, monkeypatch):
+    import numpy as np
+    from surface_motion.core.itslive.io.catalog import DEFAULT_CATALOG_URL, cubes_under, write_local_catalog
+
+    monkeypatch.setenv("SURFACE_MOTION_CACHE", str(tmp_path))  # a fresh cached copy: no download
+    x, y = np.arange(450_060.0, 460_000.0, 120.0), np.arange(4_459_940.0, 4_450_000.0, -120.0)
+    cached = cache_path(DEFAULT_CATALOG_URL)
+    cached.parent.mkdir(parents=True)
+    write_local_catalog(cached, [("cube.zarr", 32718, x, y)])
+    for default in (None, "", "  "):
+        found = cubes_under(_utm18s_point(455_000, 4_455_000), default, "GLACIERS", "the glaciers")
+        assert list(found["zarr_url"]) == ["cube.zarr"]
+    with pytest.raises(
+        InputError,
+        match=f"^GLACIERS: no ITS_LIVE cube of the catalog {DEFAULT_CATALOG_URL} covers the glaciers; "
+        "check the layer's CRS$",
+    ):
+        cubes_under(_utm18s_point(555_000, 4_455_000), None, "GLACIERS", "the glaciers")

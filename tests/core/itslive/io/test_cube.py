@@ -90,7 +90,7 @@ def test_not_a_zarr_store(tmp_path):
 def test_cube_without_vx(tmp_path):
     g = zarr.open_group(str(tmp_path / "novx.zarr"), mode="w", zarr_format=2)
     g.create_array("vy", shape=(2, 2, 2), dtype="int16")
-    with pytest.raises(InputError, match="column 'vx'.*variable missing"):
+    with pytest.raises(InputError, match=r"column 'vx'.*variable missing"):
         open_cube(str(tmp_path / "novx.zarr"))
 
 

@@ -69,7 +69,7 @@ def test_glacier_spanning_two_cubes_is_stitched_on_one_grid():
 
 def test_several_projections_are_refused():
     cubes = [fake_cube(0.0, 2400.0, name="a"), fake_cube(0.0, 2400.0, epsg=32607, name="b")]
-    with pytest.raises(InputError, match="EPSG:3413.*EPSG:32607.*one projection"):
+    with pytest.raises(InputError, match=r"EPSG:3413.*EPSG:32607.*one projection"):
         rasterise_glaciers(glaciers([box(100, 100, 500, 500)]), cubes)
 
 
