@@ -18,8 +18,8 @@ generalised cross-validation (:func:`select_lambda`). N is symmetric positive de
   band entries)`` — no dense per-pixel A;
 * pixels with the same validity pattern share one factorisation (until robust weights differ);
 * the band is cut into ``nblk`` blocks of size ``nb ≥ bandwidth``, which makes N block tridiagonal;
-  a block LDLᵀ factorisation (Cholesky-based inverses of the diagonal Schur complements), the
-  two block solves and the block selected inversion (diagonal of ``N⁻¹`` for the formal errors,
+  a block Cholesky factorisation (with the inverse of each diagonal factor, so that GEMMs do the
+  work), the two block solves and the block selected inversion (diagonal of ``N⁻¹`` for the formal errors,
   and tr(N⁻¹DᵀD) for the effective number of parameters) are batched dense operations over many
   patterns at once; the selected inversion runs on the last pass only;
 * right-hand sides ``Aᵀ W y`` are one dense GEMM per chunk of pixels.
@@ -37,31 +37,15 @@ Formal errors: sqrt(diag N⁻¹) × σ̂₀ with σ̂₀² = RSS_w / (n_eff − 
 backed by data are NaN (see :func:`invert_pixels`).
 """
 
-import importlib
-from typing import Any
+from ...lazy import lazy_exports
 
-# Lazy exports: the Processing algorithms import ``inversion.config`` inside QGIS before any scientific
-# package is loaded (the plugin must load without numpy/scipy installed), so this package imports its
-# numpy modules only when one of their names is used.
-_EXPORTS = {
-    "YEAR_DAYS": "config",
-    "InversionConfig": "config",
-    "PairDesign": "design",
-    "days_since_epoch": "design",
-    "difference_matrix": "design",
-    "pair_design": "design",
-    "time_bins": "design",
-    "TYPICAL_LAMBDA": "gcv",
-    "LambdaChoice": "gcv",
-    "select_lambda": "gcv",
-    "tukey_weights": "robust",
-    "InversionResult": "solver",
-    "invert_pixels": "solver",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "config": ("YEAR_DAYS", "InversionConfig"),
+        "design": ("PairDesign", "days_since_epoch", "difference_matrix", "pair_design", "time_bins"),
+        "gcv": ("TYPICAL_LAMBDA", "LambdaChoice", "select_lambda"),
+        "robust": ("tukey_weights",),
+        "solver": ("InversionResult", "invert_pixels"),
+    },
+)
