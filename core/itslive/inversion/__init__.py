@@ -22,7 +22,8 @@ generalised cross-validation (:func:`select_lambda`). N is symmetric positive de
   work), the two block solves and the block selected inversion (diagonal of ``N⁻¹`` for the formal errors,
   and tr(N⁻¹DᵀD) for the effective number of parameters) are batched dense operations over many
   patterns at once; the selected inversion runs on the last pass only;
-* right-hand sides ``Aᵀ W y`` are one dense GEMM per chunk of pixels.
+* right-hand sides ``Aᵀ W y`` are one sparse product per chunk of pixels (a dense GEMM on torch);
+* pixels run through all passes in chunks (PIXEL_CHUNK), which keeps the temporaries small.
   No library offers a batched banded Cholesky with selected inversion (scipy's ``solveh_banded``
   handles one matrix per call and gives no inverse diagonal), hence this small kernel.
 
