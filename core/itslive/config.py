@@ -83,7 +83,7 @@ class ItsliveInvertConfig(CubeSource, PairFilters, ComputeOptions):
             if interval > period:
                 raise ParameterError(
                     "INTERVAL_DAYS",
-                    f"{interval} days is longer than the period "
+                    f"{interval:g} days is longer than the period "
                     f"{self.start} … {self.end} ({period:.0f} days); shorten it",
                 )
         if self.inversion.device not in DEVICES:

@@ -133,7 +133,7 @@ def _period(config: ItsliveInvertConfig, tables: list[pd.DataFrame]) -> tuple[np
     if config.inversion.interval_days > period:
         raise ParameterError(
             "INTERVAL_DAYS",
-            f"{config.inversion.interval_days} days is longer than the period "
+            f"{config.inversion.interval_days:g} days is longer than the period "
             f"{start} … {end} ({period:.0f} days); shorten it",
         )
     return start, end

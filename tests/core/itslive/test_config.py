@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 from surface_motion.core.errors import ParameterError
 from surface_motion.core.itslive.config import ItsliveInvertConfig
+from surface_motion.core.itslive.inversion import InversionConfig
+
+INVERSION = {f.name for f in fields(InversionConfig)}
 
 
 def make(**kw) -> ItsliveInvertConfig:
-    return ItsliveInvertConfig(**{"glaciers": "rgi.gpkg", "output": "out/v.nc", **kw})
+    """The config from flat keywords: those of InversionConfig go to its nested ``inversion``."""
+    inversion = InversionConfig(**{k: kw.pop(k) for k in list(kw) if k in INVERSION})
+    return ItsliveInvertConfig(**{"glaciers": "rgi.gpkg", "output": "out/v.nc", **kw}, inversion=inversion)
 
 
 def test_values_from_text_fields_are_normalised():
@@ -29,9 +35,12 @@ def test_values_from_text_fields_are_normalised():
     )
     assert config.cubes == ["s3://a.zarr"] and config.missions == ("Sentinel-1", "Landsat 8")
     assert (config.start, config.end) == ("2018-01-01", "2021-01-01")
-    assert config.lam is None and config.device == "cpu" and config.scheduler is None
+    assert config.inversion.lam is None and config.inversion.device == "cpu" and config.scheduler is None
     assert config.geotiff is None and config.output == Path("out/v.nc")
-    assert make(start=np.datetime64("2019-06-30")).start == "2019-06-30" and make(lam="3e-4").lam == 3e-4
+    assert (
+        make(start=np.datetime64("2019-06-30")).start == "2019-06-30"
+        and make(lam="3e-4").inversion.lam == 3e-4
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,6 +83,7 @@ def test_json_holds_the_glacier_path_and_rebuilds_the_same_config():
     config = make(glaciers=Path("data/rgi.gpkg|layername=outlines"), start="2018-01-01", lam=0.01)
     values = json.loads(config.to_json())
     assert values["glaciers"] == "data/rgi.gpkg|layername=outlines"
+    values["inversion"] = InversionConfig(**values["inversion"])
     assert ItsliveInvertConfig(**values) == make(
         glaciers="data/rgi.gpkg|layername=outlines", start="2018-01-01", lam=0.01
     )
