@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compute_options import ComputeOptions
-from ..config_json import config_from_json, config_to_json
 from ..errors import ParameterError
 from ..params import check_ranges, param
 from ..ranges import EGMS_MAX_GAP_DAYS, EGMS_MIN_MP_COUNT, EGMS_SPACING, EGMS_SPACING_DAYS
@@ -74,14 +73,6 @@ class EgmsL3Config(ComputeOptions):
         self.start_date = _as_date(self.start_date, "START_DATE")
         self.end_date = _as_date(self.end_date, "END_DATE")
         self.formats = tuple(self.formats)
-
-    def to_json(self) -> str:
-        """The config as JSON for the worker process (``aoi`` must then be WKT or a layer payload)."""
-        return config_to_json(self)
-
-    @classmethod
-    def from_json(cls, text: str) -> EgmsL3Config:
-        return config_from_json(cls, text)
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the parameter and the fix."""

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..compute_options import ComputeOptions
-from ..config_json import config_to_json
 from ..errors import ParameterError
 from ..params import check_ranges, param
 from ..ranges import BLOCK_SIZE, check_pair_filters
@@ -59,7 +58,7 @@ class ItsliveInvertConfig(CubeSource, PairFilters, ComputeOptions):
         self.end = _as_day(self.end, "END_DATE")
         self.scheduler = (self.scheduler or "").strip() or None
         inversion = self.inversion
-        if isinstance(inversion, dict):  # from the worker's JSON
+        if isinstance(inversion, dict):  # its fields as a plain dict (API callers)
             inversion = InversionConfig(**inversion)
         lam = inversion.lam
         if isinstance(lam, str):
@@ -116,10 +115,6 @@ class ItsliveInvertConfig(CubeSource, PairFilters, ComputeOptions):
         return dataclasses.replace(
             self.inversion, backend=backend, device=device if backend == "torch" else "auto"
         )
-
-    def to_json(self) -> str:
-        """The config as JSON for the worker process (``glaciers`` must then be a file path)."""
-        return config_to_json(self, glaciers=str(self.glaciers))
 
     def provenance(self) -> dict:
         """Every parameter as NetCDF-safe attribute values (strings and numbers)."""

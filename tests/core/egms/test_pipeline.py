@@ -170,8 +170,8 @@ def test_area_far_from_europe_is_refused(small_bursts, tmp_path):
     assert files(tmp_path) == []
 
 
-def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
-    """The Processing algorithm's AOI (WKB + CRS, via the worker's JSON config): a lon/lat polygon with a
+def test_layer_payload_aoi_is_reprojected(tmp_path):
+    """The Processing algorithm's AOI (WKB + CRS, as the algorithm sends it): a lon/lat polygon with a
     hole, reprojected to EPSG:3035; cell centres in the hole are outside."""
     import geopandas as gpd
     import shapely
@@ -189,7 +189,6 @@ def test_layer_payload_aoi_survives_json_and_is_reprojected(tmp_path):
         aoi={"wkb": list(shapely.to_wkb(lonlat.values)), "crs": "EPSG:4326"},
         aoi_crs="EPSG:4326",
     )
-    config = EgmsL3Config.from_json(config.to_json())
     area = aoi_in_3035(config.aoi, config.aoi_crs)
     assert area.geom_type == "MultiPolygon" and np.allclose(area.bounds, ring.bounds, atol=0.01)
     inside = shapely.contains_xy(

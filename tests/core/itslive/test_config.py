@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import fields
 from pathlib import Path
 
@@ -77,13 +76,3 @@ def test_provenance_holds_only_netcdf_attribute_types():
     assert provenance["parameter_missions"] == "Sentinel-2" and provenance["parameter_lam"] == ""
     assert provenance["parameter_output"] == "v.nc"
     assert "parameter_glaciers" not in provenance and "parameter_storage_options" not in provenance
-
-
-def test_json_holds_the_glacier_path_and_rebuilds_the_same_config():
-    config = make(glaciers=Path("data/rgi.gpkg|layername=outlines"), start="2018-01-01", lam=0.01)
-    values = json.loads(config.to_json())
-    assert values["glaciers"] == "data/rgi.gpkg|layername=outlines"
-    values["inversion"] = InversionConfig(**values["inversion"])
-    assert ItsliveInvertConfig(**values) == make(
-        glaciers="data/rgi.gpkg|layername=outlines", start="2018-01-01", lam=0.01
-    )
