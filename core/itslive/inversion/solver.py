@@ -87,8 +87,6 @@ class _Solver:
                 device = torch_device(config.device)
             except ImportError as exc:
                 raise ParameterError("backend", "'torch' needs PyTorch: pip install torch") from exc
-            except ValueError as exc:
-                raise ParameterError("device", str(exc)) from exc
             self.ops = TorchOps(device)
             self.device = device
         else:
