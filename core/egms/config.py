@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,10 +11,13 @@ from ..compute_options import ComputeOptions
 from ..errors import ParameterError
 from ..params import check_ranges, param
 from ..ranges import EGMS_MAX_GAP_DAYS, EGMS_MIN_MP_COUNT, EGMS_SPACING, EGMS_SPACING_DAYS
+from ..timeutil import parse_date
 
 FORMATS = ("zip", "tiff", "md5", "gpkg", "parquet")
 RESAMPLINGS = ("nearest", "linear")
 WEIGHTINGS = ("none", "rmse")
+#: the spellings of a day the dates take: ISO only (the month and day of 01/02/2020 are ambiguous)
+_ISO_DAY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(T.*)?|\d{8}")
 
 
 @dataclass
@@ -112,17 +116,10 @@ class EgmsL3Config(ComputeOptions):
             )
 
 
-def _as_date(value, name: str) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%Y%m%d", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return dt.datetime.strptime(text[:19] if "T" in text else text, fmt).date()
-        except ValueError:
-            continue
-    raise ParameterError(name, f"{value!r} is not a date; write it as YYYY-MM-DD")
+def _as_date(value: object, name: str) -> dt.date | None:
+    """A date parameter as a date (None when empty). Text must be ISO (YYYY-MM-DD, YYYYMMDD or a
+    date-time): an ambiguous 01/02/2020 is refused."""
+    if isinstance(value, str) and value.strip() and not _ISO_DAY.fullmatch(value.strip()):
+        raise ParameterError(name, f"'{value}' is not a date; use YYYY-MM-DD")
+    stamp = parse_date(value, name)
+    return None if stamp is None else stamp.date()

@@ -11,6 +11,7 @@ from ..compute_options import ComputeOptions
 from ..errors import ParameterError
 from ..params import check_ranges, param
 from ..ranges import BLOCK_SIZE, check_pair_filters
+from ..timeutil import parse_date
 from .inversion.config import DEVICES, InversionConfig
 from .selection import CubeSource, PairFilters, parse_missions
 
@@ -143,16 +144,7 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _as_day(value, name: str) -> str | None:
+def _as_day(value: object, name: str) -> str | None:
     """A date parameter as 'YYYY-MM-DD' (None when empty)."""
-    import numpy as np  # here, not at import: the algorithms read this module inside QGIS
-    import pandas as pd
-
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, (dt.date, dt.datetime, np.datetime64, pd.Timestamp)):
-        return str(pd.Timestamp(value).date())
-    try:
-        return str(pd.Timestamp(str(value).strip()).date())
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(name, f"'{value}' is not a date; use YYYY-MM-DD") from exc
+    stamp = parse_date(value, name)
+    return None if stamp is None else str(stamp.date())

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import InputError, ParameterError
 from ...params import check_ranges, param
 from ...ranges import CENTERLINE_SPACING, GP_FIT_NODES, GP_MAX_NODES, GP_STEP_DAYS, check_pair_filters
+from ...timeutil import parse_date
 from ..selection import CubeSource, PairFilters, PairSeparation
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODELS = ("interval", "midpoint")
 COMPONENTS = ("v", "vx", "vy")
@@ -99,13 +104,7 @@ class CenterlineConfig:
             raise InputError(self.netcdf, "inversion NetCDF not found")
 
 
-def timestamp(value, key: str):
-    """A date parameter as a pandas Timestamp (None when empty); ParameterError naming ``key`` otherwise."""
-    import pandas as pd  # here, not at import: the algorithms read this module inside QGIS
-
-    if value is None or not str(value).strip():
-        return None
-    try:
-        return pd.Timestamp(str(value).strip())
-    except ValueError as exc:
-        raise ParameterError(key, f"'{value}' is not a date; use YYYY-MM-DD") from exc
+def timestamp(value: object, key: str) -> pd.Timestamp | None:
+    """A date parameter as a pandas Timestamp (None when empty); ParameterError naming ``key`` otherwise
+    (:func:`~surface_motion.core.timeutil.parse_date`)."""
+    return parse_date(value, key)
