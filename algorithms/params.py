@@ -164,12 +164,12 @@ def pair_filters(alg, parameters, context) -> dict:
 
 GP_MODEL_LABELS = {
     "interval": "Interval mean: each pair = mean velocity over [img1, img2]",
-    "midpoint": "Mid-date point: each pair = velocity at its mid_date (the seed's model)",
+    "midpoint": "Mid-date point: each pair = velocity at its mid_date (ITS_LIVE_TOOL's model)",
 }
 
 GP_HELP = (
-    "<p><b>GP model</b>: the kernel is Matérn-3/2 + 1-year periodic + white noise (the ITS_LIVE_TOOL "
-    "seed's), hyperparameters by maximising the marginal likelihood. <i>Interval mean</i> (default) treats "
+    "<p><b>GP model</b>: the kernel is Matérn-3/2 + 1-year periodic + white noise (ITS_LIVE_TOOL's), "
+    "hyperparameters by maximising the marginal likelihood. <i>Interval mean</i> (default) treats "
     "each pair as the mean of the latent velocity over its two acquisition dates, which is what a pair "
     "measures; <i>Mid-date point</i> treats it as a sample at its mid_date, which smears long pairs. "
     "The Matérn term's amplitude varies in time (learned): high around a surge, low where the velocity "

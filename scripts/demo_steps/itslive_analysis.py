@@ -83,7 +83,7 @@ def run(ctx) -> list[str]:
     for name in ("fast", "slower"):
         lines.append(
             f"GP RMSE vs true speed at '{name}': interval model {errors[('interval', name)]:.0f} m/yr, "
-            f"midpoint (seed) model {errors[('midpoint', name)]:.0f} m/yr "
+            f"midpoint (ITS_LIVE_TOOL's) model {errors[('midpoint', name)]:.0f} m/yr "
             f"(gp_interval.csv / gp_midpoint.csv, plots *_gp.png)"
         )
 

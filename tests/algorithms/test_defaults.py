@@ -114,7 +114,7 @@ LABELS = {
     "NEIGHBORHOOD": ("1: the pixel under the point", "3: median of the 3×3 window"),
     "MODEL": (
         "Interval mean: each pair = mean velocity over [img1, img2]",
-        "Mid-date point: each pair = velocity at its mid_date (the seed's model)",
+        "Mid-date point: each pair = velocity at its mid_date (ITS_LIVE_TOOL's model)",
     ),
 }
 REQUIRED = dataclasses.MISSING

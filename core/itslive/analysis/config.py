@@ -50,7 +50,7 @@ class PointSeriesConfig(CubeSource, PairFilters):
 class GPConfig(PairSeparation):
     """Settings shared by the CLI, the Python API and the algorithms.
 
-    model: ``"interval"`` (b, each pair = mean over its interval) or ``"midpoint"`` (a, the seed's).
+    model: ``"interval"`` (b, each pair = mean over its interval) or ``"midpoint"`` (a, ITS_LIVE_TOOL's).
     step_days: output grid step (days). start/end: output range (default: the data span).
     components: velocity components to regress (``v`` and optionally ``vx``, ``vy``).
     robust: reject outlying pairs (Tukey biweight, see the module docstring of ``gp.py``).
@@ -61,7 +61,7 @@ class GPConfig(PairSeparation):
     model: str = param(
         "interval",
         "observation model: interval (each pair = mean over its interval) or midpoint (a sample at its "
-        "mid_date, the seed's model)",
+        "mid_date, ITS_LIVE_TOOL's model)",
         choices=MODELS,
     )
     step_days: float = param(1.0, "output step", allowed=GP_STEP_DAYS)
