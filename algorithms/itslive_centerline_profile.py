@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessing,
@@ -141,7 +143,7 @@ def graduated_velocity_style(v, context) -> str:
     base.symbolLayer(0).setDataDefinedProperties(type(base.symbolLayer(0).dataDefinedProperties())())
     ranges = []
     colours = QgsStyle.defaultStyle().colorRamp("Viridis")
-    for k, (lo, hi) in enumerate(zip(stops[:-1], stops[1:], strict=True)):
+    for k, (lo, hi) in enumerate(pairwise(stops)):
         symbol = base.clone()
         symbol.setColor(colours.color(k / max(len(stops) - 2, 1)))
         label = f"< {hi:g}" if k == 0 else f"≥ {lo:g}" if k == len(stops) - 2 else f"{lo:g} – {hi:g}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from qgis.core import (
     QgsMeshLayer,
@@ -41,7 +42,7 @@ class MeshStyler(QgsProcessingLayerPostProcessorInterface):
     the layer gets loaded: :meth:`create` keeps the latest instances referenced here.
     """
 
-    _alive: list = []
+    _alive: ClassVar[list[MeshStyler]] = []
 
     def __init__(self, netcdf: str):
         super().__init__()

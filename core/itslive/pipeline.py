@@ -111,7 +111,7 @@ def load_glaciers(glaciers):
             raise InputError(path, "glacier outline file not found")
         try:
             glaciers = gpd.read_file(path, layer=layer or None)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+        except Exception as exc:  # any reader failure is a bad input file
             raise InputError(path, f"cannot read the glacier outlines ({exc})") from exc
     if not isinstance(glaciers, gpd.GeoDataFrame) or len(glaciers) == 0:
         raise InputError("GLACIERS", "no glacier outline given")

@@ -151,8 +151,9 @@ def _cli(command: str) -> dict:
     from surface_motion.core.cli import build_parser
 
     parser = build_parser()
-    sub = next(a for a in parser._subparsers._group_actions if a.dest)  # noqa: SLF001 - argparse has no API
-    return {a.dest: a for a in sub.choices[command]._actions}  # noqa: SLF001
+    # argparse has no API for its subcommands' actions
+    sub = next(a for a in parser._subparsers._group_actions if a.dest)
+    return {a.dest: a for a in sub.choices[command]._actions}
 
 
 def _same(value):
