@@ -61,18 +61,18 @@ def param(
     return dataclasses.field(default=default, default_factory=default_factory, metadata={_KEY: spec})
 
 
-def spec(cls, name: str) -> Param:
+def spec(cls: type, name: str) -> Param:
     """The :class:`Param` of field ``name`` of the dataclass ``cls``."""
     return _fields(cls)[name].metadata[_KEY]
 
 
-def default(cls, name: str) -> Any:
+def default(cls: type, name: str) -> Any:
     """The default of field ``name`` of ``cls`` (MISSING for a required field)."""
     field = _fields(cls)[name]
     return field.default_factory() if field.default_factory is not MISSING else field.default
 
 
-def check_ranges(config) -> None:
+def check_ranges(config: object) -> None:
     """Raise :class:`~.errors.ParameterError` for the first field outside its range (None: not set)."""
     for field in dataclasses.fields(config):
         spec_ = field.metadata.get(_KEY)
@@ -81,7 +81,7 @@ def check_ranges(config) -> None:
             spec_.allowed.check(value)
 
 
-def coerce(config) -> None:
+def coerce(config: object) -> None:
     """Cast the numbers in the int, float and bool fields of ``config`` (frozen too) to the annotated
     type: a value read from JSON or a widget (12 for 12.0, numpy scalars) then hashes and prints the same."""
     for name, kind in _scalar_types(type(config)).items():
@@ -99,7 +99,7 @@ def comma_list(text: str) -> tuple[str, ...]:
 REPEATED = {"action": "append", "type": str, "default": []}
 
 
-def add_option(parser: argparse.ArgumentParser, cls, name: str, **overrides) -> None:
+def add_option(parser: argparse.ArgumentParser, cls: type, name: str, **overrides: Any) -> None:
     """The CLI option of field ``name`` of ``cls``: flag ``--field-name`` (or the Param's ``flags``;
     one without dashes is positional), the field's default (a field without one is required), its
     choices and type (int, float, a comma-separated list for a tuple, else text), ``--x/--no-x`` for a
@@ -129,18 +129,18 @@ def add_option(parser: argparse.ArgumentParser, cls, name: str, **overrides) -> 
     parser.add_argument(*flags, **{**kwargs, **overrides})
 
 
-def values(cls, args: argparse.Namespace) -> dict[str, Any]:
+def values(cls: type, args: argparse.Namespace) -> dict[str, Any]:
     """The options of ``args`` that are fields of ``cls`` (to build it with ``cls(**values(…))``)."""
     return {k: v for k, v in vars(args).items() if k in _fields(cls)}
 
 
 @functools.cache
-def _fields(cls) -> dict[str, dataclasses.Field]:
+def _fields(cls: type) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(cls)}
 
 
 @functools.cache
-def _scalar_types(cls) -> dict[str, type]:
+def _scalar_types(cls: type) -> dict[str, type]:
     """Field name → int, float, bool, str or tuple: the annotation without ``| None`` (other types:
     str, what the CLI passes on for the config to parse)."""
     out = {}

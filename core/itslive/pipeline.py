@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,9 @@ from .inversion.gcv import GCV_PIXELS
 from .io.catalog import cubes_under
 from .io.cube import Cube, open_cube, read_window
 from .io.mask import GlacierGrid, rasterise_glaciers
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 VERSION = "2"
 OUTPUT_KEYS = ("vx", "vy", "vx_error", "vy_error", "count")
@@ -100,7 +104,7 @@ class ItsliveInvertResult:
 # inputs
 
 
-def load_glaciers(glaciers):
+def load_glaciers(glaciers: gpd.GeoDataFrame | str | Path) -> gpd.GeoDataFrame:
     """A GeoDataFrame of polygons from a GeoDataFrame or a vector file path (``path|layername=x`` as QGIS writes)."""
     import geopandas as gpd
 
@@ -308,7 +312,7 @@ class Checkpoint:
     a killed run never leaves a half-written block.
     """
 
-    def __init__(self, output: Path, fingerprint: str):
+    def __init__(self, output: Path, fingerprint: str) -> None:
         self.folder = output.with_name(f".{output.stem}.checkpoint")
         self.fingerprint = fingerprint
 
@@ -656,7 +660,18 @@ def _weighting(inversion: InversionConfig, tables: list[pd.DataFrame], notes: li
     return inversion
 
 
-def _attributes(config, inversion, cubes, tables, used, start, end, grid, missing, lam_note: str) -> dict:
+def _attributes(
+    config: ItsliveInvertConfig,
+    inversion: InversionConfig,
+    cubes: list[Cube],
+    tables: list[pd.DataFrame],
+    used: list[int],
+    start: np.datetime64,
+    end: np.datetime64,
+    grid: GlacierGrid,
+    missing: np.ndarray,
+    lam_note: str,
+) -> dict:
     from .io.netcdf import MASKING_NOTE
 
     attrs = {

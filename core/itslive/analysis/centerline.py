@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from ...errors import InputError
 from ...progress import Progress, ensure_progress
 from ...resources import refuse_oversized
 from .config import CenterlineConfig
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 VARIABLES = ("v", "vx", "vy")
 #: memory per row of the profile table (9 columns) and its building copies
@@ -64,7 +68,7 @@ def open_inversion(path: str | Path) -> Inversion:
         )
 
 
-def sample_lines(lines, spacing: float) -> pd.DataFrame:
+def sample_lines(lines: gpd.GeoDataFrame, spacing: float) -> pd.DataFrame:
     """Points every ``spacing`` (CRS units) along each line: ``line_id, point_index, distance, x, y``.
     Multi-part lines are merged; parts that stay apart keep their own distance from their start."""
     import shapely
@@ -130,7 +134,7 @@ def bilinear(values: np.ndarray, x: np.ndarray, y: np.ndarray, px: np.ndarray, p
 
 
 def centerline_profile(
-    lines, config: CenterlineConfig, progress: Progress | None = None
+    lines: gpd.GeoDataFrame, config: CenterlineConfig, progress: Progress | None = None
 ) -> tuple[pd.DataFrame, int]:
     """Velocity along the lines at every time step of the inversion.
 

@@ -33,7 +33,7 @@ def time_bins(start: np.datetime64, end: np.datetime64, interval_days: float) ->
     return edges
 
 
-def days_since_epoch(t) -> np.ndarray:
+def days_since_epoch(t: np.datetime64 | np.ndarray) -> np.ndarray:
     """datetime64 (any unit, scalar or array) → float days since 1970-01-01, to the microsecond
     (ITS_LIVE acquisition times carry a time of day)."""
     return (np.asarray(t, dtype="datetime64[us]") - np.datetime64(0, "us")) / np.timedelta64(1, "D")

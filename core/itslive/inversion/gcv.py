@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,15 +40,15 @@ GCV_DECADES = (-8.0, 1.0)
 
 
 def select_lambda(
-    vx,
-    vy,
-    img1,
-    img2,
-    edges,
+    vx: np.ndarray,
+    vy: np.ndarray,
+    img1: np.ndarray,
+    img2: np.ndarray,
+    edges: np.ndarray,
     config: InversionConfig,
     *,
-    vx_error=None,
-    vy_error=None,
+    vx_error: np.ndarray | None = None,
+    vy_error: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> LambdaChoice:
     """Choose λ from the data by generalised cross-validation (same inputs as :func:`invert_pixels`).
@@ -172,10 +173,10 @@ class _GcvPixels:
         a: np.ndarray,
         d: np.ndarray,
         w: np.ndarray,
-        values,
-        valid,
+        values: Sequence[np.ndarray],
+        valid: np.ndarray,
         scale: float,
-    ):
+    ) -> None:
         n, m = w.shape[0], d.shape[1]
         g = (products @ w.T).T.reshape(n, m, m)
         r = d.T @ d

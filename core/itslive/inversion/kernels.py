@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -13,6 +15,14 @@ from scipy.linalg.lapack import dpotrf as _potrf
 from scipy.linalg.lapack import dtrtri as _trtri
 
 from .design import PairDesign, difference_matrix
+
+if TYPE_CHECKING:
+    import torch
+
+#: An array of the backend: ``numpy.ndarray`` with :class:`NumpyOps`, ``torch.Tensor`` with
+#: :class:`TorchOps`. The kernel code is written once for both (the operators and methods they share),
+#: and torch is optional, so no static type covers it: Any.
+Array = Any
 
 SINGULAR_RTOL = 1e-11
 """A squared Cholesky pivot below this × the largest diagonal entry marks the pattern singular."""
@@ -93,7 +103,7 @@ def regularisation_entries(layout: BlockLayout, penalty: float, k: int) -> np.nd
     return out
 
 
-def _unpack_blocks(flat, layout: BlockLayout):
+def _unpack_blocks(flat: Array, layout: BlockLayout) -> tuple[Array, Array]:
     """(G, size) → diagonal blocks (G, nblk, nb, nb), lower triangles only (the kernel reads no
     more), and sub-diagonal blocks (G, nblk−1, nb, nb)."""
     g, nb, nblk = flat.shape[0], layout.nb, layout.nblk
@@ -112,11 +122,11 @@ class NumpyOps:
     name = "numpy"
 
     @staticmethod
-    def asarray(x: np.ndarray):
+    def asarray(x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
 
     @staticmethod
-    def tonumpy(x) -> np.ndarray:
+    def tonumpy(x: np.ndarray) -> np.ndarray:
         return x
 
     @staticmethod
@@ -144,23 +154,23 @@ class NumpyOps:
         return out, ok
 
     @staticmethod
-    def t(x):
+    def t(x: np.ndarray) -> np.ndarray:
         return np.swapaxes(x, -1, -2)
 
     @staticmethod
-    def stack(xs, axis):
+    def stack(xs: Sequence[np.ndarray], axis: int) -> np.ndarray:
         return np.stack(xs, axis=axis)
 
     @staticmethod
-    def cat(xs, axis):
+    def cat(xs: Sequence[np.ndarray], axis: int) -> np.ndarray:
         return np.concatenate(xs, axis=axis)
 
     @staticmethod
-    def max_diagonal(x) -> np.ndarray:
+    def max_diagonal(x: np.ndarray) -> np.ndarray:
         return np.diagonal(x, 0, -2, -1).max(-1)
 
     @staticmethod
-    def diagonal(x):
+    def diagonal(x: np.ndarray) -> np.ndarray:
         return np.diagonal(x, 0, -2, -1)
 
     @staticmethod
@@ -197,20 +207,20 @@ class TorchOps:
 
     name = "torch"
 
-    def __init__(self, device: str):
+    def __init__(self, device: str) -> None:
         import torch
 
         self.torch = torch
         self.device = torch.device(device)
 
-    def asarray(self, x: np.ndarray):
+    def asarray(self, x: np.ndarray) -> torch.Tensor:
         return self.torch.as_tensor(np.ascontiguousarray(x, dtype=np.float64), device=self.device)
 
     @staticmethod
-    def tonumpy(x) -> np.ndarray:
+    def tonumpy(x: torch.Tensor | np.ndarray) -> np.ndarray:
         return x.cpu().numpy() if hasattr(x, "cpu") else x
 
-    def inverse_cholesky(self, s, scale: np.ndarray):
+    def inverse_cholesky(self, s: torch.Tensor, scale: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         torch = self.torch
         lower, info = torch.linalg.cholesky_ex(s)
         pivot = lower.diagonal(0, -2, -1).amin(-1) ** 2
@@ -220,20 +230,20 @@ class TorchOps:
         return torch.linalg.solve_triangular(lower, eye.expand_as(lower), upper=False), ok.cpu().numpy()
 
     @staticmethod
-    def t(x):
+    def t(x: torch.Tensor) -> torch.Tensor:
         return x.transpose(-1, -2)
 
-    def stack(self, xs, axis):
+    def stack(self, xs: Sequence[torch.Tensor], axis: int) -> torch.Tensor:
         return self.torch.stack(xs, dim=axis)
 
-    def cat(self, xs, axis):
+    def cat(self, xs: Sequence[torch.Tensor], axis: int) -> torch.Tensor:
         return self.torch.cat(xs, dim=axis)
 
-    def max_diagonal(self, x) -> np.ndarray:
+    def max_diagonal(self, x: torch.Tensor) -> np.ndarray:
         return x.diagonal(0, -2, -1).amax(-1).cpu().numpy()
 
     @staticmethod
-    def diagonal(x):
+    def diagonal(x: torch.Tensor) -> torch.Tensor:
         return x.diagonal(0, -2, -1)
 
     def prepare(self, products_t: sparse.csr_matrix, reg: np.ndarray, a: sparse.csr_matrix) -> PreparedDesign:
@@ -244,7 +254,7 @@ class TorchOps:
             csr = self._csr(products_t)
         return PreparedDesign(csr, self.asarray(reg), self.asarray(a.toarray()))
 
-    def _csr(self, products_t: sparse.csr_matrix):
+    def _csr(self, products_t: sparse.csr_matrix) -> torch.Tensor:
         torch = self.torch
         return torch.sparse_csr_tensor(
             torch.as_tensor(products_t.indptr.astype(np.int64)),
@@ -253,10 +263,10 @@ class TorchOps:
             size=products_t.shape,
         ).to(self.device)
 
-    def assemble(self, prepared: PreparedDesign, weights: np.ndarray):
+    def assemble(self, prepared: PreparedDesign, weights: np.ndarray) -> torch.Tensor:
         return (prepared.products_t @ self.asarray(weights).T).T + prepared.reg
 
-    def masked(self, values: np.ndarray, valid: np.ndarray):
+    def masked(self, values: np.ndarray, valid: np.ndarray) -> torch.Tensor:
         """values (n, P) as float64 on the device, 0 where not valid (they go up in their own dtype:
         float32 halves the transfer)."""
         torch = self.torch
@@ -265,8 +275,12 @@ class TorchOps:
         return torch.where(ok, y, torch.zeros((), dtype=y.dtype, device=self.device))
 
     @staticmethod
-    def design_product(prepared: PreparedDesign, wy):
+    def design_product(prepared: PreparedDesign, wy: torch.Tensor) -> torch.Tensor:
         return wy @ prepared.design
+
+
+#: The array operations of one backend.
+Ops = NumpyOps | TorchOps
 
 
 @dataclass
@@ -275,12 +289,14 @@ class PreparedDesign:
     products_t (layout.size × P, sparse), reg (layout.size,) penalty entries in block storage, and
     design: Aᵀ (M × P, scipy sparse) for numpy, A (P × M, dense) for torch."""
 
-    products_t: object
-    reg: object
-    design: object
+    products_t: Array
+    reg: Array
+    design: Array
 
 
-def weighted_rhs(ops, prepared: PreparedDesign, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
+def weighted_rhs(
+    ops: Ops, prepared: PreparedDesign, values: np.ndarray, valid: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Aᵀ W y per pixel and yᵀ W y, on any backend.
 
     values: (n, P) m/yr (NaN allowed where not valid); valid: (n, P); weights: (P,) or (n, P).
@@ -306,13 +322,20 @@ class BlockSolution:
     """Result of :func:`block_factor_solve` for G matrices: x (G, R, nblk·nb) and var (G, nblk, nb)
     backend arrays, ok (G,) numpy bool, trace (G,) numpy; var and trace only on request."""
 
-    x: object
-    var: object | None
+    x: Array
+    var: Array | None
     ok: np.ndarray
     trace: np.ndarray | None
 
 
-def block_factor_solve(ops, diag, sub, rhs, reg=None, want_var: bool = True) -> BlockSolution:
+def block_factor_solve(
+    ops: Ops,
+    diag: Array,
+    sub: Array,
+    rhs: Array,
+    reg: tuple[Array, Array] | None = None,
+    want_var: bool = True,
+) -> BlockSolution:
     """Solve N x = r and, on request, return diag(N⁻¹) and tr(N⁻¹ R) for a batch of
     block-tridiagonal SPD matrices.
 

@@ -12,7 +12,7 @@ from .config import InversionConfig
 from .design import PairDesign, pair_design
 
 
-def _pair_errors(err, n: int, p: int, name: str) -> np.ndarray:
+def _pair_errors(err: np.ndarray, n: int, p: int, name: str) -> np.ndarray:
     e = np.asarray(err, dtype=np.float64)
     if e.shape not in ((p,), (n, p)):
         raise InputError("invert_pixels", f"{name} must have shape ({p},) or ({n}, {p}), got {e.shape}", name)
@@ -44,7 +44,16 @@ class _Problem:
         )
 
 
-def _problem(vx, vy, img1, img2, edges, config: InversionConfig, vx_error, vy_error) -> tuple[_Problem, int]:
+def _problem(
+    vx: np.ndarray,
+    vy: np.ndarray,
+    img1: np.ndarray,
+    img2: np.ndarray,
+    edges: np.ndarray,
+    config: InversionConfig,
+    vx_error: np.ndarray | None,
+    vy_error: np.ndarray | None,
+) -> tuple[_Problem, int]:
     vx = np.asarray(vx)
     vy = np.asarray(vy)
     if vx.ndim != 2 or vx.shape != vy.shape:

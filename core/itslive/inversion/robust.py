@@ -20,7 +20,7 @@ class RowMedian:
     fill values depend on the mask only, so they are built once for every median of a pass.
     """
 
-    def __init__(self, valid: np.ndarray):
+    def __init__(self, valid: np.ndarray) -> None:
         p = valid.shape[1]
         count = np.maximum(valid.sum(1), 1)
         below = (p - count) // 2

@@ -24,6 +24,7 @@ from .config import InversionConfig
 from .design import PairDesign
 from .gcv import _select_lambda
 from .kernels import (
+    Array,
     NumpyOps,
     TorchOps,
     _unpack_blocks,
@@ -73,7 +74,7 @@ class InversionResult:
 class _Solver:
     """Holds what every solve of one inversion shares: design, block storage, penalty, backend."""
 
-    def __init__(self, design: PairDesign, config: InversionConfig, progress: Progress):
+    def __init__(self, design: PairDesign, config: InversionConfig, progress: Progress) -> None:
         self.design = design
         self.config = config
         self.progress = progress
@@ -99,12 +100,14 @@ class _Solver:
         reg_diag = reg_diag[0] + np.swapaxes(np.tril(reg_diag[0], -1), -1, -2)  # full symmetric blocks
         self.reg_blocks = (self.ops.asarray(reg_diag), self.ops.asarray(reg_sub[0]))
 
-    def assemble(self, weights: np.ndarray):
+    def assemble(self, weights: np.ndarray) -> Array:
         """Normal matrices of (G, P) pattern weights: (G, layout.size) lower entries in block storage
         (a backend array)."""
         return self.ops.assemble(self.prepared, weights)
 
-    def weighted_rhs(self, values: np.ndarray, valid: np.ndarray, weights: np.ndarray):
+    def weighted_rhs(
+        self, values: np.ndarray, valid: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Aᵀ W y (n, M) and yᵀ W y (n,) per pixel, numpy; see :func:`weighted_rhs`."""
         return weighted_rhs(self.ops, self.prepared, values, valid, weights)
 
