@@ -34,6 +34,7 @@ if not (HERE.parent / ".build" / "plugins" / "surface_motion").exists():
     (HERE.parent / ".build" / "plugins").mkdir(parents=True, exist_ok=True)
     (HERE.parent / ".build" / "plugins" / "surface_motion").symlink_to(HERE.parent)
 
+from surface_motion.core.allocator import reuse_freed_memory  # noqa: E402
 from surface_motion.core.itslive.inversion import (  # noqa: E402
     InversionConfig,
     difference_matrix,
@@ -122,6 +123,7 @@ def main() -> int:
     ap.add_argument("--dense-sample", type=int, default=40)
     ap.add_argument("--output", default=str(HERE / "results" / "inversion.md"))
     args = ap.parse_args()
+    reuse_freed_memory()  # as the pipeline does for every run (the API leaves the process's malloc alone)
 
     rows = []
     dense_all = []
