@@ -12,7 +12,7 @@ direction per pixel, zero off the glaciers), so means over any interval (a pair,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,14 +133,16 @@ def _speed_field(
 
 def _scene(
     nx: int, ny: int, origin: tuple[float, float], resolution: float, epsg: int, vmax: float
-) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame, np.ndarray, np.ndarray]:
-    """The grid (pixel-centre ``x``, ``y``), the two glacier outlines and the truth's base speed (m/yr)
-    and flow direction (rad) on it, shared by every generator."""
+) -> SyntheticTruth:
+    """The steady truth every generator starts from: the grid (pixel-centre ``x``, ``y``), the two
+    glacier outlines, the base speed (m/yr) and flow direction (rad) on it; no seasonal cycle or surge
+    yet (each generator sets its own ``temporal`` with ``dataclasses.replace``)."""
     x = origin[0] + resolution * (np.arange(nx) + 0.5)
     y = origin[1] - resolution * (np.arange(ny) + 0.5)
     glaciers, params = _glaciers(x, y, epsg)
     base, direction = _speed_field(x, y, params, vmax)
-    return x, y, glaciers, base, direction
+    steady = Temporal(seasonal_amplitude=0.0)
+    return SyntheticTruth(x, y, epsg, base, direction, base > 0, steady, glaciers, pd.DataFrame())
 
 
 def _daylight(t: np.ndarray) -> np.ndarray:
@@ -213,7 +215,8 @@ def write_synthetic_cube(
     """
     rng = np.random.default_rng(seed)
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
-    x, y, glaciers, base, direction = _scene(nx, ny, origin, resolution, epsg, vmax)
+    scene = _scene(nx, ny, origin, resolution, epsg, vmax)
+    x, y, base = scene.x, scene.y, scene.base
 
     n_dup = round(n_pairs * duplicate_fraction)
     pairs = _pairs(rng, n_pairs - n_dup, t0, t1)
@@ -229,17 +232,7 @@ def write_synthetic_cube(
         surge_center=(t0 + t1) / 2,
         surge_width=30.0,
     )
-    truth = SyntheticTruth(
-        x=x,
-        y=y,
-        epsg=epsg,
-        base=base,
-        direction=direction,
-        on_glacier=base > 0,
-        temporal=temporal,
-        glaciers=glaciers,
-        layers=pd.DataFrame(),
-    )
+    truth = replace(scene, temporal=temporal)
 
     dt = (pairs["t2"] - pairs["t1"]).to_numpy()
     disp_sigma = pairs["mission"].map({"S": 1.5, "L": 3.0}).to_numpy()
@@ -429,7 +422,8 @@ def write_realistic_cube(
     """
     rng = np.random.default_rng(seed)
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
-    x, y, glaciers, base, direction = _scene(nx, ny, origin, resolution, epsg, vmax)
+    scene = _scene(nx, ny, origin, resolution, epsg, vmax)
+    x, y, base = scene.x, scene.y, scene.base
     pairs = pd.concat([_sensor_pairs(rng, s, t0, t1) for s in sensors], ignore_index=True)
     pairs = pairs.sort_values("t1", kind="stable").reset_index(drop=True)
     pairs["duplicate_of"] = -1
@@ -441,17 +435,7 @@ def write_realistic_cube(
         surge_center=float(days_since_epoch(np.datetime64(surge_center))),
         surge_width=surge_width,
     )
-    truth = SyntheticTruth(
-        x=x,
-        y=y,
-        epsg=epsg,
-        base=base,
-        direction=direction,
-        on_glacier=base > 0,
-        temporal=temporal,
-        glaciers=glaciers,
-        layers=pd.DataFrame(),
-    )
+    truth = replace(scene, temporal=temporal)
 
     dt = (pairs["t2"] - pairs["t1"]).to_numpy()
     sigma = pairs["sigma_d"].to_numpy() * (dt / 10) ** pairs["exponent"].to_numpy() * YEAR_DAYS / dt + 2.0
@@ -530,7 +514,8 @@ def write_large_cube(
 
     rng = np.random.default_rng(seed)
     t0, t1 = float(days_since_epoch(np.datetime64(start))), float(days_since_epoch(np.datetime64(end)))
-    x, y, glaciers, base, direction = _scene(side, side, origin, resolution, epsg, 1500.0)
+    scene = _scene(side, side, origin, resolution, epsg, 1500.0)
+    x, y, base, direction = scene.x, scene.y, scene.base, scene.direction
     a, b = itslive_like_pairs(rng, n_pairs, t0, t1)
     temporal = Temporal(
         seasonal_amplitude=0.25,
@@ -539,17 +524,7 @@ def write_large_cube(
         surge_center=(t0 + t1) / 2,
         surge_width=30.0,
     )
-    truth = SyntheticTruth(
-        x=x,
-        y=y,
-        epsg=epsg,
-        base=base,
-        direction=direction,
-        on_glacier=base > 0,
-        temporal=temporal,
-        glaciers=glaciers,
-        layers=pd.DataFrame(),
-    )
+    truth = replace(scene, temporal=temporal)
     sigma = 1.5 * YEAR_DAYS / (b - a) + 2.0
     swath = rng.random(n_pairs) < swath_share
     angle, offset = rng.uniform(0, 2 * np.pi, n_pairs), rng.uniform(-0.3, 0.3, n_pairs)
